@@ -1,0 +1,1 @@
+"""HoSo's analytics: Cypher aggregations returned as pandas DataFrames, and statistical reports."""

@@ -1,0 +1,1 @@
+"""HoSo's outside: the `hoso` command line and the FastAPI application (the only FastAPI user)."""

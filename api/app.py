@@ -1,0 +1,54 @@
+"""The FastAPI application: clients are built once in the lifespan and reached through `api.deps`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.routes import health
+from api.runtime import neo4j_target
+from api.settings import Settings, get_settings
+from graph import GraphError, apply_migrations, open_driver
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, code: str, detail: str) -> JSONResponse:
+    """An RFC 9457 problem+json response with a stable `code`."""
+    return JSONResponse(
+        {"type": f"urn:hoso:problem:{code}", "title": code.replace("_", " "), "status": status,
+         "code": code, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; migrations are applied at start-up."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        target = neo4j_target(settings)
+        driver = open_driver(target.uri, target.user, target.password)
+        try:
+            apply_migrations(driver, target.database)
+            app.state.settings = settings
+            app.state.driver = driver
+            yield
+        finally:
+            driver.close()
+
+    app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
+    app.include_router(health.router)
+
+    @app.exception_handler(GraphError)
+    async def graph_error(_: Request, exc: GraphError) -> JSONResponse:
+        log.warning("graph error: %s", type(exc).__name__)
+        return problem(503, "graph_unavailable", str(exc))
+
+    return app

@@ -1,0 +1,175 @@
+"""The `hoso` command line.
+
+    hoso neo4j start | stop | status     the project's own Neo4j server
+    hoso migrate                         apply the schema migrations
+    hoso reset --yes                     empty the graph and the data directory
+    hoso serve                           run the API
+    hoso demo                            start everything and show where it is
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import time
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from api.runtime import driver_for, managed_server
+from api.settings import Settings, get_settings
+from graph import GraphError, apply_migrations, pending_migrations, wipe_graph
+
+log = logging.getLogger("hoso")
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="HoSo: the national personal health record core.")
+neo4j_app = typer.Typer(no_args_is_help=True, help="The Neo4j server HoSo runs itself (when NEO4J_URI is not set).")
+app.add_typer(neo4j_app, name="neo4j")
+
+class CliError(Exception):
+    """A command could not do what was asked; the message says why and what to do."""
+
+
+HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError)
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Fetch (first time only) and start the managed Neo4j; wait until it answers."""
+    settings = _settings()
+    if not settings.managed_neo4j:
+        raise CliError(f"NEO4J_URI is set ({settings.neo4j_uri}): HoSo does not manage that server")
+    began = time.monotonic()
+    state = managed_server(settings).start()
+    typer.echo(f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}) after {time.monotonic() - began:.1f} s")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Shut the managed Neo4j down cleanly."""
+    settings = _settings()
+    if managed_server(settings).stop():
+        typer.echo("Neo4j stopped")
+    else:
+        typer.echo("Neo4j was not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """Print the Bolt URI and whether the server answers; exit 1 when it does not."""
+    settings = _settings()
+    if settings.managed_neo4j:
+        status = managed_server(settings).status()
+        info = {
+            "managed": True,
+            "uri": status.uri,
+            "pid": status.pid,
+            "running": status.process_alive,
+            "answering": status.answering,
+            "version": status.version,
+            "home": str(settings.neo4j_home),
+        }
+    else:
+        from graph.server import ping
+
+        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+        answering = ping(str(settings.neo4j_uri), settings.neo4j_user, password)
+        info = {"managed": False, "uri": settings.neo4j_uri, "answering": answering}
+    if as_json:
+        typer.echo(json.dumps(info))
+    else:
+        state = "answering" if info["answering"] else "not answering"
+        typer.echo(f"Neo4j at {info['uri'] or '(never started)'}: {state}")
+    if not info["answering"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the schema migrations that the graph has not recorded yet."""
+    with driver_for(_settings()) as (driver, database):
+        done = apply_migrations(driver, database)
+    typer.echo(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else ", schema up to date"))
+
+
+@app.command()
+def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm: this deletes everything.")] = False) -> None:
+    """Empty the graph and the data directory (the managed server's own files stay)."""
+    if not yes:
+        raise CliError("reset deletes the whole graph and every ingested batch: run `hoso reset --yes` to confirm")
+    settings = _settings()
+    with driver_for(settings) as (driver, database):
+        nodes = wipe_graph(driver, database)
+    removed = 0
+    data = settings.data_path
+    if data.exists():
+        for child in data.iterdir():
+            if child.resolve() == settings.neo4j_home:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+            removed += 1
+    typer.echo(f"deleted {nodes} node(s) and {removed} item(s) of {data}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo() -> None:
+    """Start Neo4j, apply the migrations and print where everything is."""
+    settings = _settings()
+    if settings.managed_neo4j:
+        neo4j_start()
+    with driver_for(settings) as (driver, database):
+        done = apply_migrations(driver, database)
+        pending = pending_migrations(driver, database)
+    typer.echo(f"migrations: {len(done)} applied now, {len(pending)} pending")
+    typer.echo(f"data directory:   {settings.data_path}")
+    typer.echo(f"Neo4j home:       {settings.neo4j_home}")
+    typer.echo(f"Neo4j jars cache: {settings.cache_dir}")
+    typer.echo("next: `hoso neo4j status`, `hoso serve` (API at http://127.0.0.1:8000/docs)")
+
+
+def main() -> None:
+    """Entry point of the `hoso` console script: one-line errors and a non-zero exit."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"hoso: error: bad setting: {first['msg']}", err=True)
+        sys.exit(2)
+    except HANDLED_ERRORS as exc:
+        typer.echo(f"hoso: error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

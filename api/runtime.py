@@ -1,0 +1,43 @@
+"""Builds the clients HoSo's commands and the API use, from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from neo4j import Driver
+
+from api.settings import Settings
+from graph import ManagedNeo4j, Neo4jTarget, managed_target, open_driver
+
+
+def managed_server(settings: Settings) -> ManagedNeo4j:
+    """The Neo4j server HoSo runs itself, configured from the settings."""
+    return ManagedNeo4j(
+        home=settings.neo4j_home,
+        cache_dir=settings.cache_dir,
+        version=settings.neo4j_version,
+        heap=settings.neo4j_heap,
+        pagecache=settings.neo4j_pagecache,
+        bolt_port=settings.neo4j_bolt_port,
+    )
+
+
+def neo4j_target(settings: Settings) -> Neo4jTarget:
+    """The Neo4j to use: `NEO4J_URI` when set, else the managed server (which must be running)."""
+    if settings.neo4j_uri is not None and settings.neo4j_password is not None:
+        return Neo4jTarget(
+            uri=settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password.get_secret_value(),
+            database=settings.neo4j_database,
+        )
+    return managed_target(settings.neo4j_home, settings.neo4j_database)
+
+
+@contextmanager
+def driver_for(settings: Settings) -> Iterator[tuple[Driver, str]]:
+    """A driver and the database name, closed on exit."""
+    target = neo4j_target(settings)
+    with open_driver(target.uri, target.user, target.password) as driver:
+        yield driver, target.database

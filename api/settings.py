@@ -1,0 +1,87 @@
+"""One settings class for HoSo, read from the environment and a `.env` file.
+
+The Neo4j connection uses the conventional `NEO4J_URI`, `NEO4J_USER`, `NEO4J_PASSWORD` and
+`NEO4J_DATABASE` variables; everything else is prefixed `HOSO_` (for example `HOSO_DATA_DIR`).
+When `NEO4J_URI` is not set, HoSo uses the Neo4j server it manages itself under the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hoso"
+
+
+class Settings(BaseSettings):
+    """Everything HoSo can be configured with; see README.md for the variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOSO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path(".data"))
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI", "HOSO_NEO4J_URI"))
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "HOSO_NEO4J_USER"))
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "HOSO_NEO4J_PASSWORD")
+    )
+    neo4j_database: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "HOSO_NEO4J_DATABASE")
+    )
+    neo4j_version: str = "5.26.30"
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
+    neo4j_bolt_port: int | None = Field(default=None, ge=1, le=65535)
+
+    match_threshold_upper: float = Field(default=0.95, gt=0, lt=1)
+    match_threshold_lower: float = Field(default=0.50, gt=0, lt=1)
+
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = Field(default=60, gt=0)
+    api_keys: list[SecretStr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.match_threshold_lower >= self.match_threshold_upper:
+            raise ValueError(
+                "HOSO_MATCH_THRESHOLD_LOWER must be below HOSO_MATCH_THRESHOLD_UPPER "
+                f"(got {self.match_threshold_lower} and {self.match_threshold_upper})"
+            )
+        if self.neo4j_uri and self.neo4j_password is None:
+            raise ValueError("NEO4J_URI is set but NEO4J_PASSWORD is not: set both, or neither")
+        if self.environment == "production" and self.jwt_secret is None:
+            raise ValueError("HOSO_JWT_SECRET must be set in production")
+        return self
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory as an absolute path."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def neo4j_home(self) -> Path:
+        """Where the managed Neo4j server keeps its configuration, store and logs."""
+        return self.data_path / "neo4j"
+
+    @property
+    def managed_neo4j(self) -> bool:
+        """True when HoSo runs its own Neo4j server (no `NEO4J_URI` given)."""
+        return self.neo4j_uri is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache with `get_settings.cache_clear()`."""
+    return Settings()

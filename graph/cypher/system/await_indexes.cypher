@@ -1,0 +1,3 @@
+// Wait until every index is online, so that tests and loads start on a usable schema.
+// params: $seconds
+CALL db.awaitIndexes($seconds)

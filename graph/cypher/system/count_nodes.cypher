@@ -1,0 +1,4 @@
+// Count every node in the database.
+// params: none
+MATCH (n)
+RETURN count(n) AS nodes

@@ -1,0 +1,3 @@
+// Prove the server answers a real query.
+// params: none
+RETURN 1 AS ok

@@ -1,0 +1,199 @@
+"""The Cypher files of `graph/cypher/` and the one place that hands their text to the driver.
+
+Each file holds one query and opens with two comments:
+
+    // what the query does
+    // params: $person_id, $limit        (or `// params: none`)
+
+All files are read and checked when the registry is built: a file whose declared parameters differ
+from the ones its text uses is refused then, not at first use. Schema files
+(`schema/NNN_name.cypher`) hold several statements separated by `;` and are run by `graph.migrations`.
+
+    registry = default_registry()
+    records = registry.read(driver, "persons/get_profile", person_id="P1")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, LiteralString, cast
+
+from neo4j import Driver, ManagedTransaction, Query, Record, Session
+
+from graph.errors import QueryFileError, QueryParameterError
+
+CYPHER_DIR = Path(__file__).parent / "cypher"
+SCHEMA_AREA = "schema"
+_PARAM_LINE = re.compile(r"^//\s*params:\s*(?P<params>.*)$", re.IGNORECASE)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _code_segments(text: str) -> Iterator[tuple[str, int]]:
+    """Yield (char, index) for characters outside comments and string literals."""
+    i, n = 0, len(text)
+    quote: str | None = None
+    while i < n:
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\" and quote != "`":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+            i += 1
+            continue
+        if ch in "'\"`":
+            quote = ch
+            i += 1
+            continue
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end == -1 else end + 2
+            continue
+        yield ch, i
+        i += 1
+
+
+def used_parameters(text: str) -> frozenset[str]:
+    """The `$names` a Cypher text uses, ignoring comments and string literals.
+
+    >>> sorted(used_parameters("MATCH (p {id: $id}) // $not_this\\nRETURN '$nor_this', $limit"))
+    ['id', 'limit']
+    """
+    names: set[str] = set()
+    for ch, i in _code_segments(text):
+        if ch != "$":
+            continue
+        if text.startswith("`", i + 1):
+            end = text.find("`", i + 2)
+            names.add(text[i + 2 : end])
+            continue
+        match = _IDENT.match(text, i + 1)
+        if match:
+            names.add(match.group(0))
+    return frozenset(names)
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a schema file on the `;` that end its statements (not those inside strings)."""
+    cuts = [i for ch, i in _code_segments(text) if ch == ";"]
+    parts, start = [], 0
+    for cut in cuts:
+        parts.append(text[start:cut])
+        start = cut + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if _strip_comments(p).strip()]
+
+
+def _strip_comments(text: str) -> str:
+    return "".join(ch for ch, _ in _code_segments(text))
+
+
+@dataclass(frozen=True)
+class CypherQuery:
+    """One query file: its name (`area/verb_noun`), what it does, its parameters and text."""
+
+    name: str
+    description: str
+    params: frozenset[str]
+    text: str
+    path: Path
+
+
+def parse_query_file(path: Path, root: Path = CYPHER_DIR) -> CypherQuery:
+    """Read one `.cypher` file and check its header against its text."""
+    name = path.relative_to(root).with_suffix("").as_posix()
+    text = path.read_text(encoding="utf-8")
+    lines = [ln.strip() for ln in text.splitlines()]
+    if len(lines) < 2 or not lines[0].startswith("//"):
+        raise QueryFileError(str(path), "must open with `// what it does` and `// params: ...`")
+    description = lines[0].lstrip("/").strip()
+    header = _PARAM_LINE.match(lines[1])
+    if not description or header is None:
+        raise QueryFileError(str(path), "must open with `// what it does` and `// params: ...`")
+    declared_raw = header.group("params").strip()
+    declared: set[str] = set()
+    if declared_raw.lower() not in ("", "none"):
+        for raw_item in declared_raw.split(","):
+            item = raw_item.strip()
+            if not item.startswith("$") or not _IDENT.fullmatch(item[1:]):
+                raise QueryFileError(str(path), f"bad parameter {item!r} in the params line")
+            declared.add(item[1:])
+    used = used_parameters(text)
+    if used != declared:
+        missing = sorted(used - declared)
+        unused = sorted(declared - used)
+        raise QueryFileError(
+            str(path), f"declared and used parameters differ (undeclared: {missing}, unused: {unused})"
+        )
+    if not _strip_comments(text).strip():
+        raise QueryFileError(str(path), "holds no query")
+    return CypherQuery(name=name, description=description, params=frozenset(declared), text=text, path=path)
+
+
+class QueryRegistry:
+    """Every query of a Cypher folder, checked at load time, and the runner that uses them."""
+
+    def __init__(self, root: Path = CYPHER_DIR) -> None:
+        self.root = root
+        self.queries: dict[str, CypherQuery] = {}
+        for path in sorted(root.rglob("*.cypher")):
+            if path.relative_to(root).parts[0] == SCHEMA_AREA:
+                continue
+            query = parse_query_file(path, root)
+            self.queries[query.name] = query
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.queries
+
+    def get(self, name: str) -> CypherQuery:
+        """The query called `name`, or a KeyError naming the known areas."""
+        try:
+            return self.queries[name]
+        except KeyError:
+            raise KeyError(f"no Cypher query named {name!r} under {self.root}") from None
+
+    def _bind(self, name: str, params: Mapping[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+        query = self.get(name)
+        given = set(params)
+        if given != query.params:
+            raise QueryParameterError(
+                f"query {name} takes {sorted(query.params)}, was given {sorted(given)}"
+            )
+        return cast(LiteralString, query.text), dict(params)
+
+    def run(self, tx: ManagedTransaction | Session, name: str, **params: Any) -> list[Record]:
+        """Run `name` inside a transaction (or auto-commit session) and return all its records."""
+        query, values = self._bind(name, params)
+        return list(tx.run(query, values))
+
+    def read(self, driver: Driver, name: str, database: str | None = None, **params: Any) -> list[Record]:
+        """Run a read query in its own managed transaction (retried on transient errors)."""
+        query, values = self._bind(name, params)
+        records, _, _ = driver.execute_query(query, values, database_=database, routing_="r")
+        return list(records)
+
+    def write(self, driver: Driver, name: str, database: str | None = None, **params: Any) -> list[Record]:
+        """Run a write query in its own managed transaction (retried on transient errors)."""
+        query, values = self._bind(name, params)
+        records, _, _ = driver.execute_query(query, values, database_=database, routing_="w")
+        return list(records)
+
+
+def run_schema_statement(session: Session, statement: str) -> None:
+    """Run one statement of a schema migration in an auto-commit transaction."""
+    session.run(Query(cast(LiteralString, statement))).consume()
+
+
+@lru_cache
+def default_registry() -> QueryRegistry:
+    """The registry of the queries shipped in `graph/cypher/`, loaded once per process."""
+    return QueryRegistry(CYPHER_DIR)

@@ -1,0 +1,1 @@
+"""HoSo's record linkage: source readers, Vietnamese standardisation, the Splink model, persons."""

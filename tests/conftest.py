@@ -1,0 +1,56 @@
+"""Shared fixtures: the project's own Neo4j (started or found) and a clean graph per test module.
+
+The suite uses its own data directory (`.data-test`), so it never touches a developer's graph. When
+Neo4j cannot be started, the fixtures fail with the reason; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["HOSO_DATA_DIR"] = str(ROOT / ".data-test")
+os.environ.setdefault("HOSO_ENVIRONMENT", "test")
+
+from neo4j import Driver  # noqa: E402
+
+from api.runtime import managed_server, neo4j_target  # noqa: E402
+from api.settings import Settings, get_settings  # noqa: E402
+from graph import Neo4jTarget, apply_migrations, open_driver, wipe_graph  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def neo4j_target_(settings: Settings) -> Iterator[Neo4jTarget]:
+    """The Neo4j of the suite: NEO4J_URI if given, else the managed server (started if needed)."""
+    started_here = False
+    if settings.managed_neo4j:
+        server = managed_server(settings)
+        started_here = not server.status().answering
+        server.start()
+    yield neo4j_target(settings)
+    if started_here:
+        managed_server(settings).stop()
+
+
+@pytest.fixture(scope="session")
+def driver(neo4j_target_: Neo4jTarget) -> Iterator[Driver]:
+    with open_driver(neo4j_target_.uri, neo4j_target_.user, neo4j_target_.password) as drv:
+        yield drv
+
+
+@pytest.fixture(scope="module")
+def graph(driver: Driver, neo4j_target_: Neo4jTarget) -> Driver:
+    """A driver on an empty, migrated database, once per test module."""
+    wipe_graph(driver, neo4j_target_.database)
+    apply_migrations(driver, neo4j_target_.database)
+    return driver

@@ -1,0 +1,79 @@
+"""The `hoso` command line, run as a real process against the suite's Neo4j."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from neo4j import Driver
+
+from api.settings import Settings
+from graph import default_registry
+
+HOSO = str(Path(sys.executable).with_name("hoso"))
+
+
+def hoso(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HOSO, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=300, check=False
+    )
+
+
+def test_status_prints_the_bolt_uri(graph: Driver) -> None:
+    out = hoso("neo4j", "status", "--json")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["answering"] is True
+    assert info["uri"].startswith("bolt://127.0.0.1:")
+    human = hoso("neo4j", "status")
+    assert f"Neo4j at {info['uri']}: answering" in human.stdout
+
+
+def test_migrate_reports_an_up_to_date_schema(graph: Driver) -> None:
+    out = hoso("migrate")
+    assert out.returncode == 0, out.stderr
+    assert "schema up to date" in out.stdout
+
+
+def test_reset_refuses_without_yes(graph: Driver) -> None:
+    out = hoso("reset")
+    assert out.returncode == 1
+    assert "run `hoso reset --yes` to confirm" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_reset_empties_graph_and_data_directory(graph: Driver, settings: Settings) -> None:
+    graph.execute_query("CREATE (:Scratch {n: 1}), (:Scratch {n: 2})")
+    leftover = settings.data_path / "batches" / "b1.parquet"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"x")
+    out = hoso("reset", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert default_registry().read(graph, "system/count_nodes")[0]["nodes"] == 0
+    assert not leftover.parent.exists()
+    assert settings.neo4j_home.exists()
+    assert hoso("migrate").returncode == 0
+
+
+def test_without_a_server_commands_say_how_to_start_one(tmp_path: Path) -> None:
+    env = dict(os.environ, HOSO_DATA_DIR=str(tmp_path / "empty"))
+    env.pop("NEO4J_URI", None)
+    out = hoso("migrate", env=env)
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "hoso: error: Neo4j is not running: start it with `hoso neo4j start`, "
+        "or set NEO4J_URI and NEO4J_PASSWORD"
+    )
+    status = hoso("neo4j", "status", env=env)
+    assert status.returncode == 1
+    assert "never started" in status.stdout
+
+
+def test_bad_settings_are_one_line(tmp_path: Path) -> None:
+    env = dict(os.environ, HOSO_MATCH_THRESHOLD_LOWER="0.9", HOSO_MATCH_THRESHOLD_UPPER="0.5")
+    out = hoso("migrate", env=env)
+    assert out.returncode == 2
+    assert "HOSO_MATCH_THRESHOLD_LOWER must be below HOSO_MATCH_THRESHOLD_UPPER" in out.stderr
