@@ -1,0 +1,252 @@
+"""Ingestion: source files in, an immutable batch out (Parquet + quarantine + manifest + inputs).
+
+A batch lives in `DATA/batches/<batch_id>/`:
+- `records.parquet`: one row per accepted record, identity fields flat, the whole record as JSON;
+- `quarantine.jsonl`: one line per rejected record: file, position, reason, excerpt;
+- `inputs/`: the original files, byte for byte;
+- `manifest.json`: kind, files with sha256 and size, counts, mapping, creation time.
+
+The batch id is derived from the kind and the inputs' checksums, so ingesting the same files twice
+finds the existing batch instead of creating a duplicate. A batch is written in a temporary folder
+and renamed into place at the end: a crash leaves no half-written batch.
+
+    summary = ingest(SourceKind.POPULATION, [Path("registry.csv")], data_dir)
+    summary.accepted, summary.quarantined
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage.records import SourceRecord
+from linkage.sources import READERS, Rejected, SourceError
+from linkage.vocab import IdKind, SourceKind
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5_000
+BATCHES = "batches"
+
+RECORD_SCHEMA = pa.schema([
+    ("source", pa.string()), ("source_system", pa.string()), ("record_id", pa.string()),
+    ("batch_id", pa.string()), ("raw_ref", pa.string()),
+    ("name_as_written", pa.string()), ("family_name", pa.string()), ("middle_name", pa.string()),
+    ("given_name", pa.string()), ("birth_date", pa.date32()), ("birth_precision", pa.string()),
+    ("sex", pa.string()), ("personal_id", pa.string()), ("cmnd", pa.string()), ("bhxh", pa.string()),
+    ("insurance_cards", pa.list_(pa.string())), ("facility_patient_ids", pa.list_(pa.string())),
+    ("phones", pa.list_(pa.string())),
+    ("address_text", pa.string()), ("province_code", pa.string()), ("district_code", pa.string()),
+    ("commune_code", pa.string()), ("code_list", pa.string()),
+    ("permanent_address_text", pa.string()), ("permanent_province_code", pa.string()),
+    ("permanent_commune_code", pa.string()), ("permanent_code_list", pa.string()),
+    ("household_code", pa.string()), ("household_relation", pa.string()),
+    ("mother_name", pa.string()), ("mother_personal_id", pa.string()), ("caregiver_name", pa.string()),
+    ("caregiver_phone", pa.string()), ("reported_by_citizen", pa.bool_()), ("payload", pa.string()),
+])  # fmt: skip
+
+
+class IngestError(Exception):
+    """The input cannot be ingested at all; nothing was written."""
+
+
+@dataclass
+class BatchSummary:
+    """What an ingestion did: counts per outcome, and where the batch is."""
+
+    batch_id: str
+    kind: str
+    files: list[dict[str, Any]]
+    read: int
+    accepted: int
+    quarantined: int
+    created_at: str
+    already_ingested: bool = False
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def flatten(record: SourceRecord) -> dict[str, Any]:
+    """The identity columns of a record as stored in `records.parquet`."""
+    current = record.address("current") or (record.addresses[0] if record.addresses else None)
+    permanent = record.address("permanent")
+    mother = next((r for r in record.related if r.role == "mother"), None)
+    caregiver = next((r for r in record.related if r.role in ("caregiver", "mother")), None)
+    return {
+        "source": record.source.value, "source_system": record.source_system, "record_id": record.record_id,
+        "batch_id": record.batch_id, "raw_ref": record.raw_ref, "name_as_written": record.name_as_written,
+        "family_name": record.family_name, "middle_name": record.middle_name, "given_name": record.given_name,
+        "birth_date": record.birth_date,
+        "birth_precision": record.birth_precision.value if record.birth_precision else None,
+        "sex": record.sex.value if record.sex else None,
+        "personal_id": record.identifier(IdKind.PERSONAL_ID), "cmnd": record.identifier(IdKind.CMND),
+        "bhxh": record.identifier(IdKind.BHXH),
+        "insurance_cards": [i.value for i in record.identifiers if i.kind is IdKind.INSURANCE_CARD],
+        "facility_patient_ids": [f"{i.scope}|{i.value}" for i in record.identifiers
+                                 if i.kind is IdKind.FACILITY_PATIENT],
+        "phones": record.phones,
+        "address_text": current.text if current else None,
+        "province_code": current.province_code if current else None,
+        "district_code": current.district_code if current else None,
+        "commune_code": current.commune_code if current else None,
+        "code_list": current.code_list.value if current and current.code_list else None,
+        "permanent_address_text": permanent.text if permanent else None,
+        "permanent_province_code": permanent.province_code if permanent else None,
+        "permanent_commune_code": permanent.commune_code if permanent else None,
+        "permanent_code_list": permanent.code_list.value if permanent and permanent.code_list else None,
+        "household_code": record.household_code, "household_relation": record.household_relation,
+        "mother_name": mother.name if mother else None,
+        "mother_personal_id": next((i.value for i in mother.identifiers if i.kind is IdKind.PERSONAL_ID), None)
+        if mother else None,
+        "caregiver_name": caregiver.name if caregiver else None,
+        "caregiver_phone": caregiver.phone if caregiver else None,
+        "reported_by_citizen": record.reported_by_citizen,
+        "payload": record.model_dump_json(exclude_none=True),
+    }  # fmt: skip
+
+
+def reason_key(reason: str) -> str:
+    """A reason with its particular values blanked, for counting rejections by kind.
+
+    >>> reason_key("encounters.0.main_icd10: unknown ICD-10 code 'Q99.99X'")
+    "encounters.N.main_icd10: unknown ICD-10 code '…'"
+    """
+    return re.sub(r"\.\d+\.", ".N.", re.sub(r"'[^']*'", "'…'", reason))[:120]
+
+
+def batch_id_for(kind: SourceKind, checksums: list[str], mapping_sha: str | None) -> str:
+    """The id of the batch made from these inputs: the same inputs always give the same id."""
+    digest = hashlib.sha256("|".join([kind.value, *sorted(checksums), mapping_sha or ""]).encode())
+    return f"{kind.value}-{digest.hexdigest()[:16]}"
+
+
+def batches_dir(data_dir: Path) -> Path:
+    return data_dir / BATCHES
+
+
+def read_manifest(batch_dir: Path) -> dict[str, Any]:
+    return json.loads((batch_dir / "manifest.json").read_text())
+
+
+def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | None = None) -> BatchSummary:
+    """Read, validate and store `paths` as one batch; see the module docstring."""
+    if not paths:
+        raise IngestError("no input files given")
+    files: list[dict[str, Any]] = []
+    for path in paths:
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+        try:
+            files.append({"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size})
+        except OSError as exc:
+            raise IngestError(f"{path}: cannot be read: {exc.strerror}") from exc
+    mapping_sha = sha256_file(mapping) if mapping is not None and mapping.is_file() else None
+    batch_id = batch_id_for(kind, [f["sha256"] for f in files], mapping_sha)
+    root = batches_dir(data_dir)
+    final = root / batch_id
+    if (final / "manifest.json").exists():
+        manifest = read_manifest(final)
+        return BatchSummary(**{**manifest["summary"], "already_ingested": True})
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".tmp-{batch_id}-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        (tmp / "inputs").mkdir(parents=True)
+    except OSError as exc:
+        raise IngestError(f"data directory {root} is not writable: {exc.strerror}") from exc
+    try:
+        summary = _write_batch(kind, paths, mapping, batch_id, files, tmp)
+        with open(tmp / "manifest.json", "w") as fh:
+            json.dump({"batch_id": batch_id, "kind": kind.value, "summary": summary.as_json(),
+                       "mapping_sha256": mapping_sha}, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.rename(final)
+    except SourceError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IngestError(str(exc)) from exc
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IngestError(f"could not write batch {batch_id} under {root}: {exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("batch %s: %d accepted, %d quarantined", batch_id, summary.accepted, summary.quarantined)
+    return summary
+
+
+def _write_batch(
+    kind: SourceKind, paths: list[Path], mapping: Path | None, batch_id: str, files: list[dict[str, Any]], tmp: Path
+) -> BatchSummary:
+    reader = READERS[kind]
+    read = accepted = quarantined = 0
+    reasons: dict[str, int] = {}
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    with pq.ParquetWriter(tmp / "records.parquet", RECORD_SCHEMA, compression="zstd") as writer, \
+            open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as quarantine:
+        for path in paths:
+            shutil.copy2(path, tmp / "inputs" / path.name)
+            if mapping is not None:
+                shutil.copy2(mapping, tmp / "inputs" / f"mapping-{mapping.name}")
+            for read_item in _items(reader, path, mapping):
+                read += 1
+                item = read_item
+                if isinstance(item, SourceRecord) and item.record_id in seen:
+                    item = Rejected(item.raw_ref, f"duplicate record id {item.record_id!r} in this batch", "")
+                if isinstance(item, Rejected):
+                    quarantined += 1
+                    key = reason_key(item.reason)
+                    reasons[key] = reasons.get(key, 0) + 1
+                    quarantine.write(json.dumps({"file": path.name, "position": item.position,
+                                                 "reason": item.reason, "excerpt": item.excerpt},
+                                                ensure_ascii=False) + "\n")
+                    continue
+                seen.add(item.record_id)
+                item.batch_id = batch_id
+                rows.append(flatten(item))
+                accepted += 1
+                if len(rows) >= CHUNK:
+                    writer.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA))
+                    rows.clear()
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA))
+    return BatchSummary(batch_id=batch_id, kind=kind.value, files=files, read=read, accepted=accepted,
+                        quarantined=quarantined, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        reasons=reasons)
+
+
+def _items(reader: Any, path: Path, mapping: Path | None) -> Iterator[SourceRecord | Rejected]:
+    yield from reader(path, mapping=mapping)
+
+
+def list_batches(data_dir: Path) -> list[dict[str, Any]]:
+    """The manifests of every complete batch, oldest first."""
+    root = batches_dir(data_dir)
+    if not root.exists():
+        return []
+    manifests = [read_manifest(p) for p in root.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
+    return sorted(manifests, key=lambda m: (m["summary"]["created_at"], m["batch_id"]))

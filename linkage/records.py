@@ -1,0 +1,239 @@
+"""The canonical source record: one record of one source system, validated.
+
+Every reader turns its format into `SourceRecord`s. Validation is strict about shapes (a personal id
+is 12 digits, an ICD-10 code exists, a date is possible) and lenient about content (a missing id is
+fine): a record that fails goes to the quarantine with the reason, never into a batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
+from linkage.standardize.text import nfc
+from linkage.vocab import CodeList, DatePrecision, IdKind, Sex, SourceKind
+
+_ID_SHAPES: dict[IdKind, re.Pattern[str]] = {
+    IdKind.PERSONAL_ID: re.compile(r"\d{12}"),
+    IdKind.CMND: re.compile(r"\d{9}"),
+    IdKind.BHXH: re.compile(r"\d{10}"),
+    IdKind.INSURANCE_CARD: re.compile(r"[A-Z]{2}\d{13}|[A-Z]{2}\d{2}[A-Z0-9]{11}"),
+    IdKind.PASSPORT: re.compile(r"[A-Z0-9]{6,12}"),
+}
+
+
+class Identifier(BaseModel):
+    """One identifier of a person, checked for shape; facility patient codes carry their facility."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: IdKind
+    value: str
+    scope: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Identifier:
+        shape = _ID_SHAPES.get(self.kind)
+        if shape is not None and not shape.fullmatch(self.value):
+            raise ValueError(f"{self.kind.value} {self.value!r} has the wrong shape")
+        if self.kind is IdKind.FACILITY_PATIENT and not self.scope:
+            raise ValueError("a facility patient code needs its facility")
+        return self
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class Address(BaseModel):
+    """An address as written, with administrative codes and the code list they belong to."""
+
+    use: str = Field(default="current", pattern="^(permanent|current|birth|other)$")
+    text: str | None = None
+    province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
+    district_code: str | None = Field(default=None, pattern=r"^\d{3}$")
+    commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    code_list: CodeList | None = None
+    postcode: str | None = None
+
+    @model_validator(mode="after")
+    def _codes_need_a_list(self) -> Address:
+        if (self.province_code or self.commune_code) and self.code_list is None:
+            raise ValueError("administrative codes need their code list (pre2025 or post2025)")
+        if self.district_code and self.code_list is CodeList.POST_2025:
+            raise ValueError("post-2025 codes have no district level")
+        return self
+
+
+class RelatedPerson(BaseModel):
+    """A mother, father or caregiver as the record names them."""
+
+    role: str = Field(pattern="^(mother|father|caregiver)$")
+    name: str | None = None
+    birth_date: date | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    phone: str | None = None
+
+
+def _icd10(value: str) -> str:
+    code = normalise_icd10(value)
+    if not is_known_icd10(code):
+        raise ValueError(f"unknown ICD-10 code {value!r}")
+    return code
+
+
+Icd10 = Annotated[str, Field(min_length=3, max_length=8)]
+
+
+class Encounter(BaseModel):
+    """One visit or treatment episode."""
+
+    encounter_id: str
+    facility_code: str | None = None
+    admitted_at: datetime | None = None
+    discharged_at: datetime | None = None
+    main_icd10: Icd10 | None = None
+    secondary_icd10: list[Icd10] = Field(default_factory=list)
+    outcome: str | None = None
+    visit_type: str | None = None
+    reason: str | None = None
+
+    @field_validator("main_icd10", mode="before")
+    @classmethod
+    def _main(cls, value: Any) -> Any:
+        return _icd10(value) if isinstance(value, str) and value.strip() else None
+
+    @field_validator("secondary_icd10", mode="before")
+    @classmethod
+    def _secondary(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [v for v in re.split(r"[;,]", value) if v.strip()]
+        return [_icd10(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _order(self) -> Encounter:
+        if self.admitted_at and self.discharged_at and self.discharged_at < self.admitted_at:
+            raise ValueError("discharge before admission")
+        return self
+
+
+class Immunization(BaseModel):
+    """One dose of a vaccine."""
+
+    vaccine_code: str
+    vaccine_name: str | None = None
+    dose: int | None = Field(default=None, ge=1, le=10)
+    date: dt.date
+    facility_code: str | None = None
+    reaction: str | None = None
+    pregnancy_month: int | None = Field(default=None, ge=1, le=10)
+    next_due: dt.date | None = None
+
+
+class Condition(BaseModel):
+    """A chronic condition, allergy, disability, risk factor or family history item."""
+
+    category: str = Field(pattern="^(chronic|allergy|disability|risk_factor|family_history|surgery)$")
+    code: str
+    text: str | None = None
+    icd10: Icd10 | None = None
+    relative: str | None = None
+    recorded_on: date | None = None
+
+    @field_validator("icd10", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> Any:
+        return _icd10(value) if isinstance(value, str) and value.strip() else None
+
+
+class BirthFacts(BaseModel):
+    """Condition at birth."""
+
+    weight_g: int | None = Field(default=None, ge=200, le=7000)
+    length_cm: float | None = Field(default=None, ge=20, le=70)
+    delivery: str | None = None
+    premature: bool | None = None
+    asphyxia: bool | None = None
+    congenital_defect: str | None = None
+    birth_order: int | None = Field(default=None, ge=1, le=20)
+
+
+class Observation(BaseModel):
+    """A vital sign or reading, from a visit or a device."""
+
+    code: str
+    value: float
+    unit: str
+    observed_at: datetime | None = None
+    encounter_id: str | None = None
+    device: str | None = None
+
+
+class SourceRecord(BaseModel):
+    """One validated record of one source system, in HoSo's canonical form."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    source: SourceKind
+    source_system: str | None = None  # the facility or system that sent it
+    record_id: str = Field(min_length=1, max_length=200)
+    raw_ref: str  # file and position of the raw input
+    batch_id: str | None = None
+
+    identifiers: list[Identifier] = Field(default_factory=list)
+    name_as_written: str | None = None
+    family_name: str | None = None
+    middle_name: str | None = None
+    given_name: str | None = None
+    birth_date: date | None = None
+    birth_precision: DatePrecision | None = None
+    sex: Sex | None = None
+    phones: list[str] = Field(default_factory=list)
+    addresses: list[Address] = Field(default_factory=list)
+    household_code: str | None = None
+    household_relation: str | None = None
+    related: list[RelatedPerson] = Field(default_factory=list)
+    ethnicity: str | None = None
+    nationality: str | None = None
+    occupation: str | None = None
+    blood_group: str | None = None
+    reported_by_citizen: bool = False
+    recorded_at: datetime | None = None
+
+    encounters: list[Encounter] = Field(default_factory=list)
+    immunizations: list[Immunization] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
+    birth: BirthFacts | None = None
+    observations: list[Observation] = Field(default_factory=list)
+
+    @field_validator("name_as_written", "family_name", "middle_name", "given_name", mode="before")
+    @classmethod
+    def _nfc(cls, value: Any) -> Any:
+        return nfc(value) or None if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> SourceRecord:
+        if not (self.name_as_written or self.given_name):
+            raise ValueError("missing required field: name")
+        if self.birth_date is not None:
+            if self.birth_date > date.today():
+                raise ValueError(f"birth date {self.birth_date} is in the future")
+            if self.birth_date.year < 1890:
+                raise ValueError(f"birth date {self.birth_date} is before 1890")
+            if self.birth_precision is None:
+                self.birth_precision = DatePrecision.DAY
+        return self
+
+    def identifier(self, kind: IdKind) -> str | None:
+        """The first identifier of `kind`, if any."""
+        return next((i.value for i in self.identifiers if i.kind is kind), None)
+
+    def address(self, use: str) -> Address | None:
+        """The first address with `use`, if any."""
+        return next((a for a in self.addresses if a.use == use), None)

@@ -1,0 +1,148 @@
+"""What every reader shares: rejected items, safe decoding, and building a validated record."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from linkage.records import SourceRecord
+from linkage.standardize.names import split_name
+from linkage.standardize.text import EncodingProblem, repair_text
+from linkage.vocab import Sex
+
+
+class SourceError(Exception):
+    """A whole file cannot be read (not found, not the format, broken beyond one record)."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that failed validation: where it was, why, and a short excerpt of it."""
+
+    position: str
+    reason: str
+    excerpt: str
+
+
+ReadItem = SourceRecord | Rejected
+Reader = Callable[..., Iterator[ReadItem]]
+
+SEX_CODES: dict[str, Sex] = {
+    "1": Sex.MALE, "nam": Sex.MALE, "m": Sex.MALE, "male": Sex.MALE,
+    "2": Sex.FEMALE, "nữ": Sex.FEMALE, "nu": Sex.FEMALE, "f": Sex.FEMALE, "female": Sex.FEMALE,
+    "3": Sex.UNDETERMINED, "u": Sex.UNDETERMINED, "unknown": Sex.UNDETERMINED, "khác": Sex.UNDETERMINED,
+}  # fmt: skip
+
+
+def parse_sex(value: str | None, codes: dict[str, Sex] | None = None) -> Sex | None:
+    """Map a source's sex code; an unknown code raises ValueError (the record is quarantined)."""
+    if value is None or not value.strip():
+        return None
+    table = codes or SEX_CODES
+    key = value.strip().lower()
+    if key not in table:
+        raise ValueError(f"unknown sex code {value!r}")
+    return table[key]
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """One line naming the first problem of a failed record."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def excerpt(raw: Any, limit: int = 200) -> str:
+    text = raw if isinstance(raw, str) else repr(raw)
+    return text[:limit]
+
+
+def build_record(fields: dict[str, Any], position: str, raw: Any) -> ReadItem:
+    """Validate `fields` into a `SourceRecord`, or a `Rejected` saying why not.
+
+    Names are repaired when they are UTF-8 mojibake and refused when they are TCVN3/VNI; the
+    full name is split into its parts when the source gives only the full name.
+    """
+    try:
+        for key in ("name_as_written", "family_name", "middle_name", "given_name"):
+            value = fields.get(key)
+            if isinstance(value, str) and value:
+                fields[key], _ = repair_text(value)
+        for rel in fields.get("related", []):
+            if isinstance(rel.get("name"), str):
+                rel["name"], _ = repair_text(rel["name"])
+        full = fields.get("name_as_written")
+        if full and not fields.get("given_name"):
+            fields["family_name"], fields["middle_name"], fields["given_name"] = split_name(full)
+        return SourceRecord.model_validate(fields)
+    except EncodingProblem as exc:
+        return Rejected(position, f"encoding: {exc}", excerpt(raw))
+    except ValidationError as exc:
+        return Rejected(position, validation_reason(exc), excerpt(raw))
+    except ValueError as exc:
+        return Rejected(position, str(exc), excerpt(raw))
+
+
+def detect_encoding(path: Path, sample_size: int = 1 << 20) -> str:
+    """'utf-8-sig' when the file's start decodes as UTF-8, else 'cp1258' (Windows Vietnamese)."""
+    with open(path, "rb") as fh:
+        sample = fh.read(sample_size)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=len(sample) < sample_size)
+    except UnicodeDecodeError:
+        return "cp1258"
+    return "utf-8-sig"
+
+
+def open_csv(path: Path, delimiter: str = ",", encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Stream a CSV file's rows as dicts with their line number; UTF-8 with or without BOM.
+
+    Windows-1258 files are decoded as such (and their combining tones composed by NFC later).
+    A row whose bytes are not valid in the file's encoding is yielded with a `__bad_bytes__` key.
+    """
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    enc = encoding or detect_encoding(path)
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=enc, errors="surrogateescape", newline="")
+        reader = csv.DictReader(text, delimiter=delimiter)
+        if not reader.fieldnames:
+            raise SourceError(f"{path}: empty file or no header row")
+        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
+        try:
+            for row in reader:
+                line = reader.line_num
+                clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
+                if any(_has_surrogates(v) for v in clean.values()):
+                    clean["__bad_bytes__"] = "1"
+                if None in row:
+                    clean["__extra__"] = "1"
+                yield line, clean
+        except csv.Error as exc:
+            raise SourceError(f"{path}: not a readable CSV file: {exc}") from exc
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def row_problem(row: dict[str, str]) -> str | None:
+    """The reason a raw CSV row cannot be used at all, if any."""
+    if row.get("__bad_bytes__"):
+        return "encoding: bytes that are not valid in the file's encoding"
+    if row.get("__extra__"):
+        return "more fields than the header names"
+    return None
+
+
+def none_if_blank(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None

@@ -1,0 +1,77 @@
+"""Ingestion: immutable batches, quarantine with reasons, idempotence, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from linkage.ingest import IngestError, ingest, list_batches
+from linkage.vocab import SourceKind
+
+HEADER = ("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru,ma_tinh_thuong_tru,ma_xa_thuong_tru,"
+          "dia_chi_hien_tai,ma_tinh_hien_tai,ma_xa_hien_tai,ma_ho,quan_he_chu_ho\n")
+
+
+def registry(tmp_path: Path, rows: list[str], name: str = "pop.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_holds_records_quarantine_inputs_and_manifest(tmp_path: Path) -> None:
+    path = registry(tmp_path, ["001090012345,Nguyễn Văn An,05/03/1990,Nam,,01,00004,,,,HGD1,Chủ hộ",
+                               "001090012346,Lê Văn Bình,31/02/1990,Nam,,,,,,,,"])
+    data = tmp_path / "data"
+    summary = ingest(SourceKind.POPULATION, [path], data)
+    assert (summary.read, summary.accepted, summary.quarantined) == (2, 1, 1)
+    batch = data / "batches" / summary.batch_id
+    table = pq.read_table(batch / "records.parquet").to_pylist()
+    assert [r["record_id"] for r in table] == ["001090012345"]
+    assert table[0]["personal_id"] == "001090012345" and table[0]["batch_id"] == summary.batch_id
+    assert json.loads(table[0]["payload"])["given_name"] == "An"
+    rejected = [json.loads(line) for line in (batch / "quarantine.jsonl").read_text().splitlines()]
+    assert rejected == [{"file": "pop.csv", "position": "pop.csv:3", "reason": "date '31/02/1990' is not a date",
+                         "excerpt": rejected[0]["excerpt"]}]
+    assert (batch / "inputs" / "pop.csv").read_bytes() == path.read_bytes()
+    manifest = json.loads((batch / "manifest.json").read_text())
+    assert manifest["summary"]["files"][0]["sha256"] == summary.files[0]["sha256"]
+    assert [m["batch_id"] for m in list_batches(data)] == [summary.batch_id]
+
+
+def test_ingesting_the_same_file_twice_creates_nothing_new(tmp_path: Path) -> None:
+    path = registry(tmp_path, ["001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"])
+    data = tmp_path / "data"
+    first = ingest(SourceKind.POPULATION, [path], data)
+    second = ingest(SourceKind.POPULATION, [path], data)
+    assert second.already_ingested and second.batch_id == first.batch_id and second.accepted == 1
+    assert len(list_batches(data)) == 1
+
+
+def test_duplicate_record_ids_in_one_batch_are_quarantined(tmp_path: Path) -> None:
+    row = "001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"
+    summary = ingest(SourceKind.POPULATION, [registry(tmp_path, [row, row])], tmp_path / "data")
+    assert (summary.accepted, summary.quarantined) == (1, 1)
+    assert summary.reasons == {"duplicate record id '…' in this batch": 1}
+
+
+def test_unreadable_file_leaves_no_batch(tmp_path: Path) -> None:
+    good = "<HOSOSUCKHOE><THONGTINCHUNG><MA_TRAM>T1</MA_TRAM><HOTEN>Lê An</HOTEN></THONGTINCHUNG></HOSOSUCKHOE>"
+    path = tmp_path / "broken.xml"
+    path.write_text(f"<DANHSACHHOSO>{good * 3}<HOSOSUCKHOE><THONG")  # truncated mid-file
+    data = tmp_path / "data"
+    with pytest.raises(IngestError, match="XML broken after element 3"):
+        ingest(SourceKind.COMMUNE831, [path], data)
+    assert list((data / "batches").iterdir()) == []
+
+
+def test_missing_file_and_unwritable_data_dir_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        ingest(SourceKind.POPULATION, [tmp_path / "nope.csv"], tmp_path / "data")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    path = registry(tmp_path, ["001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"])
+    with pytest.raises(IngestError, match="is not writable"):
+        ingest(SourceKind.POPULATION, [path], blocker / "data")

@@ -1,0 +1,85 @@
+"""Vietnamese standardisation: pure functions on tiny inline data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
+from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
+from linkage.standardize.names import clean_name, family_key, split_name
+from linkage.standardize.phones import normalise_phone, old_form
+from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text, unify_tones
+from linkage.vocab import DatePrecision
+
+
+def test_nfc_joins_decomposed_text() -> None:
+    decomposed = "Nguye\u0302\u0303n  Va\u0306n"
+    assert nfc(decomposed) == "Nguyễn Văn"
+
+
+def test_fold_maps_d_stroke_explicitly() -> None:
+    assert fold("Đoàn Thị Thuý") == "doan thi thuy"
+    assert fold("Doãn") == fold("Đoàn") == "doan"
+
+
+@pytest.mark.parametrize(("old", "new"), [("hòa", "hoà"), ("Thúy", "Thuý"), ("khỏe", "khoẻ"), ("quý", "quý"),
+                                          ("giữa", "giữa"), ("Nguyễn", "Nguyễn"), ("hoàng", "hoàng")])
+def test_tone_marks_are_placed_by_one_rule(old: str, new: str) -> None:
+    assert unify_tones(old) == new
+    assert unify_tones(new) == new
+
+
+def test_split_name_handles_compound_family_names() -> None:
+    assert split_name("nguyễn thị  minh khai") == ("Nguyễn", "Thị Minh", "Khai")
+    assert split_name("Tôn Nữ Minh Khai") == ("Tôn Nữ", "Minh", "Khai")
+    assert split_name("Lê An") == ("Lê", None, "An")
+    assert split_name("An") == (None, None, "An")
+    assert clean_name("NGUYỄN THỊ THÚY") == "Nguyễn Thị Thuý"
+
+
+def test_family_name_equivalences() -> None:
+    assert family_key("Huỳnh") == family_key("Hoàng") == "hoang"
+    assert family_key("Võ") == family_key("Vũ") == "vu"
+    assert family_key("Đoàn") != family_key("Đinh")
+
+
+def test_phones_move_to_ten_digits() -> None:
+    assert normalise_phone("01234567890") == "0834567890"
+    assert normalise_phone("0168 123 4567") == "0381234567"
+    assert normalise_phone("+84 912 345 678") == "0912345678"
+    assert normalise_phone("12345") is None
+    assert old_form("0381234567") == "01681234567"
+
+
+def test_compact_dates_with_unknown_parts() -> None:
+    assert parse_compact("198500000000") == (date(1985, 1, 1), DatePrecision.YEAR)
+    assert parse_compact("198507000000") == (date(1985, 7, 1), DatePrecision.MONTH)
+    assert parse_compact("19850712") == (date(1985, 7, 12), DatePrecision.DAY)
+    assert parse_compact_datetime("202403011530").hour == 15
+    with pytest.raises(ValueError, match=r"not a date|day is out of range"):
+        parse_compact("198502310000")
+
+
+def test_birth_dates_in_common_forms() -> None:
+    assert parse_birth_date("1990") == (date(1990, 1, 1), DatePrecision.YEAR)
+    assert parse_birth_date("1990-05") == (date(1990, 5, 1), DatePrecision.MONTH)
+    assert parse_birth_date("05/03/1990") == (date(1990, 3, 5), DatePrecision.DAY)
+    assert parse_birth_date("1990-03-05") == (date(1990, 3, 5), DatePrecision.DAY)
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_birth_date("31/02/1990")
+
+
+def test_icd10_forms_and_existence() -> None:
+    assert normalise_icd10("e119") == "E11.9"
+    assert is_known_icd10("I10") and is_known_icd10("E11.9") and is_known_icd10("A90")
+    assert not is_known_icd10("Q99.99X") and not is_known_icd10("XYZ")
+
+
+def test_utf8_mojibake_is_repaired_and_legacy_encodings_refused() -> None:
+    assert repair_text("Nguyá»…n VÄƒn An") == ("Nguyễn Văn An", True)
+    assert repair_text("Phạm Thị Hoài") == ("Phạm Thị Hoài", False)
+    for legacy in ("NguyÔn V¨n An", "Nguyeãn Vaên Hoøa"):
+        with pytest.raises(EncodingProblem, match="TCVN3 or VNI"):
+            repair_text(legacy)
