@@ -244,7 +244,8 @@ def test_csv_reader_with_a_mapping(tmp_path: Path) -> None:
     mapping = tmp_path / "m.toml"
     mapping.write_text('[source]\nsystem = "pk1"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
                        'birth_date = "dob"\nbirth_date_format = "%d-%m-%Y"\nsex = "gt"\nphone = "sdt"\n'
-                       '[sex_codes]\nA = "male"\nB = "female"\n[[identifiers]]\ncolumn = "cccd"\nkind = "personal_id"\n')
+                       '[sex_codes]\nA = "male"\nB = "female"\n'
+                       '[[identifiers]]\ncolumn = "cccd"\nkind = "personal_id"\n')
     path = tmp_path / "pk.csv"
     path.write_text("id,ten,dob,gt,sdt,cccd\n1,Lê Văn Tám,02-09-1945,A,01681234567,\n"
                     "2,Võ Thị Sáu,1933,B,,\n"
