@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from api.runtime import driver_for, managed_server
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, pending_migrations, wipe_graph
 from linkage.ingest import IngestError, ingest
+from linkage.training import ModelError
 from linkage.vocab import SourceKind
 
 log = logging.getLogger("hoso")
@@ -37,7 +38,7 @@ class CliError(Exception):
     """A command could not do what was asked; the message says why and what to do."""
 
 
-HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, IngestError)
+HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, IngestError, ModelError)
 INGEST_KINDS = [k.value for k in SourceKind if k is not SourceKind.CITIZEN]
 
 
@@ -164,6 +165,89 @@ def synth(
     typer.echo(f"{summary['persons']} persons written to {out} in {time.monotonic() - began:.1f} s")
     for source, counts in summary["sources"].items():
         typer.echo(f"  {source}: {counts['records']} records, {counts['quarantined']} invalid on purpose")
+
+
+@app.command("train")
+def train_command(
+    chart: Annotated[Path | None, typer.Option(help="Also write the match-weight chart to this HTML file.")] = None,
+) -> None:
+    """Train a new model version on every ingested batch (linking then uses it)."""
+    from linkage.pipeline import train_model
+    from linkage.training import match_weights_chart
+
+    model = train_model(_settings().data_path)
+    typer.echo(f"model {model.version} written to {model.path}")
+    if chart is not None:
+        match_weights_chart(model.settings, chart)
+        typer.echo(f"match-weight chart written to {chart}")
+
+
+def _run_link(kind: str, spark_master: str | None) -> None:
+    from graph.identity import GraphLinkStore
+    from linkage import pipeline
+
+    settings = _settings()
+    spark = _spark_session(spark_master) if spark_master else None
+    with driver_for(settings) as (driver, database):
+        apply_migrations(driver, database)
+        store = GraphLinkStore(driver, database)
+        run = pipeline.link if kind == "link" else pipeline.relink
+        summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
+                      spark=spark)
+        counts = store.counts()
+    out = summary.as_json() | {"persons": counts["persons"]}
+    typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+def _spark_session(master: str) -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise CliError("--engine spark needs pyspark: pip install 'hoso[spark]'") from exc
+    return SparkSession.builder.master(master).appName("hoso-linkage").getOrCreate()
+
+
+@app.command("link")
+def link_command(
+    engine: Annotated[str, typer.Option(help="duckdb (one machine) or spark.")] = "duckdb",
+    master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+) -> None:
+    """Link every ingested batch not yet linked against the existing persons; prints a JSON summary."""
+    _run_link("link", master if engine == "spark" else None)
+
+
+@app.command("relink")
+def relink_command(
+    engine: Annotated[str, typer.Option(help="duckdb (one machine) or spark.")] = "duckdb",
+    master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+) -> None:
+    """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
+    _run_link("relink", master if engine == "spark" else None)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    truth: Annotated[Path, typer.Option(help="CSV with columns source,record_id,person_id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Compare the persons in the graph with a truth file: precision, recall, F1, blocking recall."""
+    from graph.identity import GraphLinkStore
+    from linkage.evaluation import evaluate_linkage, read_truth
+
+    settings = _settings()
+    if not truth.is_file():
+        raise CliError(f"{truth}: no such truth file")
+    with driver_for(settings) as (driver, database):
+        store = GraphLinkStore(driver, database)
+        result = evaluate_linkage(settings.data_path, store.assignments(), read_truth(truth))
+        counts = store.counts()
+    result |= {"review_items": counts["possible_matches"] + counts["possible_duplicates"],
+               "persons": counts["persons"]}
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
 
 
 @app.command()

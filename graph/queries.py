@@ -1,6 +1,7 @@
 """The Cypher files of `graph/cypher/` and the one place that hands their text to the driver.
 
-Each file holds one query and opens with two comments:
+Each file holds one query and opens with comments: what it does (one or more lines), then its
+parameters:
 
     // what the query does
     // params: $person_id, $limit        (or `// params: none`)
@@ -113,11 +114,16 @@ def parse_query_file(path: Path, root: Path = CYPHER_DIR) -> CypherQuery:
     name = path.relative_to(root).with_suffix("").as_posix()
     text = path.read_text(encoding="utf-8")
     lines = [ln.strip() for ln in text.splitlines()]
-    if len(lines) < 2 or not lines[0].startswith("//"):
-        raise QueryFileError(str(path), "must open with `// what it does` and `// params: ...`")
-    description = lines[0].lstrip("/").strip()
-    header = _PARAM_LINE.match(lines[1])
-    if not description or header is None:
+    header_lines: list[str] = []
+    for line in lines:
+        if not line.startswith("//"):
+            break
+        header_lines.append(line)
+    header = next((m for ln in header_lines if (m := _PARAM_LINE.match(ln))), None)
+    description = " ".join(
+        ln.lstrip("/").strip() for ln in header_lines if not _PARAM_LINE.match(ln)
+    ).strip()
+    if not description or header is None or not header_lines or _PARAM_LINE.match(header_lines[0]):
         raise QueryFileError(str(path), "must open with `// what it does` and `// params: ...`")
     declared_raw = header.group("params").strip()
     declared: set[str] = set()

@@ -1,7 +1,8 @@
 """Immunization registry export (CSV): one row per dose, rows of one child together.
 
 Columns: ma_tre, ho_ten_tre, ngay_sinh, gioi_tinh, so_dinh_danh, ho_ten_nguoi_cham_soc,
-dien_thoai, ma_vac_xin, ten_vac_xin, mui_thu, ngay_tiem, ma_co_so, phan_ung. Consecutive rows of
+dien_thoai, dia_chi, ma_tinh, ma_xa (residence, post-2025 codes; optional), ma_vac_xin, ten_vac_xin,
+mui_thu, ngay_tiem, ma_co_so, phan_ung. Consecutive rows of
 the same child form one record; a bad dose row is quarantined alone, the child keeps its other doses.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, row_problem
 from linkage.standardize.dates import parse_birth_date
-from linkage.vocab import IdKind, SourceKind
+from linkage.vocab import CodeList, IdKind, SourceKind
 
 REQUIRED = ("ma_tre", "ho_ten_tre", "ma_vac_xin", "ngay_tiem")
 
@@ -37,10 +38,16 @@ def _child(row: dict[str, str], position: str) -> dict[str, Any]:
         "birth_date": birth,
         "birth_precision": precision,
         "sex": parse_sex(row.get("gioi_tinh")),
-        "phones": [row["dien_thoai"]] if row.get("dien_thoai") else [],
         "related": related,
+        "addresses": [_address(row)] if row.get("dia_chi") or row.get("ma_xa") else [],
         "immunizations": [],
     }
+
+
+def _address(row: dict[str, str]) -> dict[str, Any]:
+    province, commune = none_if_blank(row.get("ma_tinh")), none_if_blank(row.get("ma_xa"))
+    return {"use": "current", "text": none_if_blank(row.get("dia_chi")), "province_code": province,
+            "commune_code": commune, "code_list": CodeList.POST_2025 if province or commune else None}
 
 
 def _dose(row: dict[str, str]) -> dict[str, Any]:

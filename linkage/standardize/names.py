@@ -11,6 +11,8 @@ family name in its northern and southern forms; a handful of family names are co
 
 from __future__ import annotations
 
+import re
+
 from linkage.standardize.text import fold, nfc, unify_tones
 
 COMPOUND_FAMILY_NAMES = frozenset(
@@ -18,6 +20,20 @@ COMPOUND_FAMILY_NAMES = frozenset(
 )
 # Equivalent family names, by their folded form, mapped to one representative.
 FAMILY_EQUIVALENTS = {"huynh": "hoang", "vo": "vu"}
+
+
+# A newborn without a name yet is recorded under the mother's name: "Con Nguyễn Thị A", "Con của ...",
+# "Bé ...". Such a name identifies the mother, not the child.
+_PLACEHOLDER = re.compile(r"^(con cua|con ba|con chi|con me|con|be|so sinh)\s+\S", re.IGNORECASE)
+
+
+def is_placeholder_name(name: str | None) -> bool:
+    """True for a newborn recorded under its mother's name.
+
+    >>> is_placeholder_name("CON NGUYỄN THỊ HÀ"), is_placeholder_name("Công Văn An")
+    (True, False)
+    """
+    return bool(name) and bool(_PLACEHOLDER.match(fold(name or "")))
 
 
 def clean_name(name: str) -> str:

@@ -355,7 +355,8 @@ class Writers:
             open(out / "immunization" / "registry.csv", "w", newline="", encoding="utf-8"))
         self.immunization_csv = csv.writer(self.immunization)
         self.immunization_csv.writerow(["ma_tre", "ho_ten_tre", "ngay_sinh", "gioi_tinh", "so_dinh_danh",
-                                        "ho_ten_nguoi_cham_soc", "dien_thoai", "ma_vac_xin", "ten_vac_xin",
+                                        "ho_ten_nguoi_cham_soc", "dien_thoai", "dia_chi", "ma_tinh", "ma_xa",
+                                        "ma_vac_xin", "ten_vac_xin",
                                         "mui_thu", "ngay_tiem", "ma_co_so", "phan_ung"])
         self.clinic = self.files.enter_context(open(out / "csv" / "clinic.csv", "w", newline="", encoding="utf-8"))
         self.clinic_csv = csv.writer(self.clinic, delimiter=";")
@@ -514,10 +515,13 @@ class Writers:
         name = g.name_as_recorded(p)
         birth = p.birth.strftime("%d/%m/%Y")
         pid = "" if g.chance("missing_id", 1.5) or p.age() < 1 else p.personal_id
+        new = g.units.commune(p.household.new_commune, CodeList.POST_2025)
+        address = [_addr_text(p, g.units, new=True), new.province_code if new else "", p.household.new_commune]
         for vaccine, vname, dose, when in doses:
             self.immunization_csv.writerow([
                 code, name, birth, "Nam" if p.sex == "male" else "Nữ", pid,
                 caregiver.full_name if caregiver else "", g.phone_as_recorded(caregiver) if caregiver else "",
+                *address,
                 vaccine, vname, dose, when.strftime("%d/%m/%Y"), f"T{p.household.old_commune.code}", ""])
         g.count("immunization", records=1)
         self.truth_row("immunization", code, p)

@@ -1,0 +1,109 @@
+"""The graph as the store of persons and links (implements `linkage.pipeline.LinkStore`).
+
+Every write is `UNWIND $rows ... MERGE` in batches, keyed on ids only, so writing the same plan twice
+changes nothing; batches are marked linked last, so an interrupted run is simply run again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+from neo4j import Driver
+
+from graph.queries import default_registry
+from linkage.persons import LinkPlan, Reviewed
+
+log = logging.getLogger(__name__)
+
+BATCH = 5_000
+RECORD_PROPS = [
+    "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold", "middle_last",
+    "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_precision", "sex",
+    "personal_id", "pid_ok", "cmnd", "bhxh", "phone", "commune", "province", "household_code", "mother_pid",
+]  # fmt: skip
+
+
+def chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def record_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows for `identity/upsert_records`: the uid and the standardised identity properties."""
+    rows = []
+    for rec in table[["unique_id", *RECORD_PROPS]].to_dict("records"):
+        props = {k: _clean(rec[k]) for k in RECORD_PROPS}
+        rows.append({"uid": rec["unique_id"], "props": {k: v for k, v in props.items() if v is not None}})
+    return rows
+
+
+class GraphLinkStore:
+    """Persons and links in Neo4j."""
+
+    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+        self.queries = default_registry()
+
+    def _read(self, name: str, **params: Any) -> list[Any]:
+        return self.queries.read(self.driver, name, database=self.database, **params)
+
+    def _write(self, name: str, **params: Any) -> list[Any]:
+        return self.queries.write(self.driver, name, database=self.database, **params)
+
+    def linked_batches(self) -> set[str]:
+        return {r["batch_id"] for r in self._read("identity/linked_batches")}
+
+    def assignments(self) -> dict[str, str]:
+        return {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")}
+
+    def reviewed(self) -> Reviewed:
+        manual = {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
+                  if r["origin"] == "MANUAL"}
+        no_matches = [(r["uid"], r["person_id"]) for r in self._read("identity/manual_no_matches")]
+        not_dups = [(r["a"], r["b"]) for r in self._read("identity/not_duplicates")]
+        return Reviewed(manual_matches=manual, no_matches=no_matches, not_duplicates=not_dups)
+
+    def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
+              batches: list[str], kind: str) -> None:
+        for rows in chunks(record_rows(records)):
+            self._write("identity/upsert_records", rows=list(rows))
+        persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
+        for rows in chunks([{"person_id": p} for p in persons]):
+            self._write("identity/upsert_persons", rows=list(rows))
+        if kind == "relink":
+            while self._write("identity/delete_auto_links", limit=BATCH)[0]["deleted"] >= BATCH:
+                pass
+            self._write("identity/clear_auto_duplicates")
+        link_rows = [{"uid": link.uid, "person_id": link.person_id, "state": link.state,
+                      "probability": link.probability, "match_weight": link.match_weight,
+                      "weights": json.dumps(link.weights)} for link in plan.links]
+        # MATCH links first, so that a POSSIBLE_MATCH never lands before the MATCH it sits beside.
+        link_rows.sort(key=lambda r: r["state"] != "MATCH")
+        for rows in chunks(link_rows):
+            self._write("identity/set_links", rows=list(rows), model_version=model_version, run_id=run_id)
+        dup_rows = [{"a": a, "b": b, "probability": p, "weights": json.dumps(w)} for a, b, p, w in plan.duplicates]
+        for rows in chunks(dup_rows):
+            self._write("identity/set_possible_duplicates", rows=list(rows), run_id=run_id)
+        for retired, survivor in plan.retired:
+            self._write("identity/retire_person", retired=retired, survivor=survivor,
+                        reason=f"{kind} {run_id}: its records now belong to {survivor}")
+        self._write("identity/record_run", run_id=run_id, kind=kind, model_version=model_version,
+                    batches=batches, stats=json.dumps(plan.stats()))
+
+    def counts(self) -> dict[str, int]:
+        row = self._read("identity/person_counts")[0]
+        return {"persons": row["persons"], "possible_matches": row["possible_matches"],
+                "possible_duplicates": row["possible_duplicates"]}

@@ -1,0 +1,113 @@
+"""Persons from scored pairs: greedy, constrained clustering that never joins conflicting ids.
+
+Edges are applied strongest first (Kruskal order). A union that would put two different valid
+personal ids (or social insurance numbers) into one cluster, or join records a reviewer kept apart,
+is skipped: the chain is cut at its weakest link instead of being followed. A size cap guards against
+the chaining of same-name strangers.
+
+    clusters = constrained_clusters(ids, edges, keys)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ClusterResult:
+    """The cluster (root record id) of every record, and the edges that were refused."""
+
+    cluster_of: dict[str, str]
+    refused_conflict: list[tuple[str, str, float]] = field(default_factory=list)
+    refused_size: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def members(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for record, root in self.cluster_of.items():
+            groups.setdefault(root, []).append(record)
+        return groups
+
+
+class _Forest:
+    def __init__(self, ids: Iterable[str], keys: Mapping[str, Mapping[str, str]]) -> None:
+        self.parent: dict[str, str] = {i: i for i in ids}
+        self.size: dict[str, int] = dict.fromkeys(self.parent, 1)
+        # Per root: kind of key -> the set of values its records carry (e.g. personal ids).
+        self.keys: dict[str, dict[str, set[str]]] = {}
+        for kind, values in keys.items():
+            for record, value in values.items():
+                if record in self.parent and isinstance(value, str) and value:
+                    self.keys.setdefault(record, {}).setdefault(kind, set()).add(value)
+        self.forbidden: dict[str, set[str]] = {}
+        self.tokens: dict[str, set[str]] = {}
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def conflicts(self, a: str, b: str) -> bool:
+        ka, kb = self.keys.get(a, {}), self.keys.get(b, {})
+        for kind in ka.keys() & kb.keys():
+            if len(ka[kind] | kb[kind]) > 1:
+                return True
+        fa, fb = self.forbidden.get(a, set()), self.forbidden.get(b, set())
+        return bool(fa & self.tokens.get(b, set())) or bool(fb & self.tokens.get(a, set()))
+
+    def union(self, a: str, b: str) -> str:
+        if self.size[a] < self.size[b]:
+            a, b = b, a
+        self.parent[b] = a
+        self.size[a] += self.size[b]
+        for kind, values in self.keys.pop(b, {}).items():
+            self.keys.setdefault(a, {}).setdefault(kind, set()).update(values)
+        for table in (self.forbidden, self.tokens):
+            if b in table:
+                table.setdefault(a, set()).update(table.pop(b))
+        return a
+
+
+def constrained_clusters(
+    ids: Iterable[str],
+    edges: Iterable[tuple[str, str, float]],
+    keys: Mapping[str, Mapping[str, str]] | None = None,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    max_size: int = 1000,
+) -> ClusterResult:
+    """Cluster `ids` by `edges` (a, b, weight), strongest first, never joining conflicting keys.
+
+    `keys` maps a kind (personal_id, bhxh) to each record's value. `must_link` pairs are joined
+    first, whatever their keys (a reviewer said so); `cannot_link` pairs never end in one cluster.
+    """
+    keys = dict(keys or {})
+    forest = _Forest(ids, keys)
+    for a, b in must_link:
+        ra, rb = forest.find(a), forest.find(b)
+        if ra != rb:
+            forest.union(ra, rb)
+    for a, b in cannot_link:
+        # Label each side with a token, forbid the other side's token.
+        token_a, token_b = f"cl:{a}", f"cl:{b}"
+        forest.tokens.setdefault(forest.find(a), set()).add(token_a)
+        forest.tokens.setdefault(forest.find(b), set()).add(token_b)
+        forest.forbidden.setdefault(forest.find(a), set()).add(token_b)
+        forest.forbidden.setdefault(forest.find(b), set()).add(token_a)
+    result = ClusterResult(cluster_of={})
+    for a, b, weight in sorted(edges, key=lambda e: -e[2]):
+        ra, rb = forest.find(a), forest.find(b)
+        if ra == rb:
+            continue
+        if forest.conflicts(ra, rb):
+            result.refused_conflict.append((a, b, weight))
+            continue
+        if forest.size[ra] + forest.size[rb] > max_size:
+            result.refused_size.append((a, b, weight))
+            continue
+        forest.union(ra, rb)
+    result.cluster_of = {i: forest.find(i) for i in forest.parent}
+    return result

@@ -1,0 +1,303 @@
+"""From scored pairs to persons and links, following the master person index rules (MPI.md).
+
+A new record (or a cluster of new records that are strongly linked to each other):
+1. matches nobody: a new person;
+2. strongly matches records of one person: MATCH to that person;
+3. strongly matches records of several persons: POSSIBLE_MATCH to each, POSSIBLE_DUPLICATE between
+   them (no person of its own until a reviewer decides);
+4. only weakly matches: a person of its own, and POSSIBLE_MATCH to the persons it weakly matches.
+
+Strong links whose union would hold two different valid personal ids are refused (see
+`linkage.clustering`), and so are links a reviewer ruled out. Person ids never change because new
+data arrived; a full rebuild (`plan_rebuild`) keeps every id whose person still exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from linkage.clustering import constrained_clusters
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+IdFactory = Callable[[Sequence[str]], str]
+
+
+def new_person_id(members: Sequence[str] = ()) -> str:
+    """A fresh, opaque person id: 'HS' + 10 Crockford base-32 characters + a check character.
+
+    The check character (mod 37, ISO 7064 style) catches a mistyped character when an id is read
+    out or keyed in.
+    """
+    body = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"HS{body}{person_id_check(body)}"
+
+
+def seeded_person_ids(seed: str) -> IdFactory:
+    """Ids derived from a run's seed and the cluster's first record: re-running the same run
+    (after a crash) gives the same ids, so nothing is created twice."""
+
+    def make(members: Sequence[str]) -> str:
+        digest = int.from_bytes(hashlib.sha256(f"{seed}|{min(members)}".encode()).digest()[:8], "big")
+        body = "".join(_CROCKFORD[(digest >> (5 * i)) & 31] for i in range(10))
+        return f"HS{body}{person_id_check(body)}"
+
+    return make
+
+
+def person_id_check(body: str) -> str:
+    alphabet = _CROCKFORD + "*~$=U"
+    total = sum(_CROCKFORD.index(ch) * (i + 1) for i, ch in enumerate(body))
+    return alphabet[total % 37]
+
+
+def valid_person_id(value: str) -> bool:
+    """True for a well-formed person id with a correct check character."""
+    body = value[2:-1]
+    return (len(value) == 13 and value.startswith("HS") and all(c in _CROCKFORD for c in body)
+            and person_id_check(body) == value[-1])
+
+
+@dataclass(frozen=True)
+class Link:
+    uid: str
+    person_id: str
+    state: str  # MATCH | POSSIBLE_MATCH
+    probability: float
+    match_weight: float | None
+    weights: dict[str, float]
+
+
+@dataclass
+class LinkPlan:
+    """What a linking run decided: persons to create, links, possible duplicates, retired ids."""
+
+    new_persons: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    duplicates: list[tuple[str, str, float, dict[str, float]]] = field(default_factory=list)
+    retired: list[tuple[str, str]] = field(default_factory=list)  # (retired id, surviving id)
+    refused_conflicts: int = 0
+
+    def stats(self) -> dict[str, int]:
+        states = Counter(link.state for link in self.links)
+        return {"new_persons": len(self.new_persons), "match_links": states.get("MATCH", 0),
+                "possible_match_links": states.get("POSSIBLE_MATCH", 0), "possible_duplicates": len(self.duplicates),
+                "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts}
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """Reviewers' decisions the model must respect."""
+
+    manual_matches: Mapping[str, str] = field(default_factory=dict)  # uid -> person (MANUAL MATCH)
+    no_matches: Iterable[tuple[str, str]] = ()  # (uid, person) pairs ruled out
+    not_duplicates: Iterable[tuple[str, str]] = ()  # person pairs ruled out
+
+
+def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
+    valid_pid = table["personal_id"].where(table["pid_ok"].eq(True))
+    return {"personal_id": dict(zip(table["unique_id"], valid_pid, strict=True)),
+            "bhxh": dict(zip(table["unique_id"], table["bhxh"], strict=True))}
+
+
+def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, dict[str, float]]]:
+    best: dict[tuple[str, str], tuple[float, float, dict[str, float]]] = {}
+    for a, b, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability", "match_weight",
+                                      "weights"]].itertuples(index=False):
+        for key in ((a, b), (b, a)):
+            if key not in best or p > best[key][0]:
+                best[key] = (float(p), float(w), weights)
+    return best
+
+
+def plan_incremental(
+    new: pd.DataFrame,
+    existing: pd.DataFrame,
+    pairs_new: pd.DataFrame,
+    pairs_between: pd.DataFrame,
+    assignment: Mapping[str, str],
+    upper: float,
+    lower: float,
+    reviewed: Reviewed = Reviewed(),
+    make_id: IdFactory = new_person_id,
+) -> LinkPlan:
+    """Decide persons and links for `new` records given the `existing` ones and their persons."""
+    plan = LinkPlan()
+    strong_new = pairs_new[pairs_new["match_probability"] >= upper]
+    clusters = constrained_clusters(
+        new["unique_id"], zip(strong_new["unique_id_l"], strong_new["unique_id_r"], strong_new["match_weight"],
+                              strict=True), _keys(new))
+    plan.refused_conflicts += len(clusters.refused_conflict)
+    best = _best_edges(pd.concat([pairs_new, pairs_between], ignore_index=True))
+    # The personal ids each existing person carries, to refuse a MATCH that would conflict.
+    existing_keys = _keys(existing)
+    person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for uid, person in assignment.items():
+        for kind, values in existing_keys.items():
+            value = values.get(uid)
+            if isinstance(value, str):
+                person_keys[person][kind].add(value)
+    new_keys = _keys(new)
+    ruled_out = {(uid, person) for uid, person in reviewed.no_matches}
+    between_by_new: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for a, b, p in pairs_between[["unique_id_l", "unique_id_r", "match_probability"]].itertuples(index=False):
+        old, fresh = (a, b) if a in assignment else (b, a)
+        if old in assignment:
+            between_by_new[fresh].append((old, float(p)))
+
+    def link(uid: str, person: str, state: str, partners: Iterable[str]) -> None:
+        edges = [best[(uid, other)] for other in partners if (uid, other) in best]
+        p, w, weights = max(edges, key=lambda e: e[0]) if edges else (1.0, None, {})
+        plan.links.append(Link(uid, person, state, p, w, weights))
+
+    members_of: dict[str, list[str]] = clusters.members()
+    person_of_cluster: dict[str, str] = {}
+    for root, members in members_of.items():
+        strong_persons: dict[str, list[str]] = defaultdict(list)
+        weak_persons: dict[str, list[str]] = defaultdict(list)
+        for uid in members:
+            for old, p in between_by_new.get(uid, []):
+                person = assignment[old]
+                if (uid, person) in ruled_out or p < lower:
+                    continue
+                if p >= upper:
+                    strong_persons[person].append(old)
+                else:
+                    weak_persons[person].append(old)
+        cluster_keys = {kind: {v for uid in members if isinstance(v := new_keys[kind].get(uid), str)}
+                        for kind in new_keys}
+        compatible = {person: olds for person, olds in strong_persons.items()
+                      if all(len(cluster_keys[k] | person_keys[person][k]) <= 1 for k in cluster_keys)}
+        for person in set(strong_persons) - set(compatible):
+            weak_persons[person].extend(strong_persons[person])
+            plan.refused_conflicts += 1
+        if len(compatible) == 1:
+            person = next(iter(compatible))
+            for uid in members:
+                link(uid, person, "MATCH", [*compatible[person], *members])
+            person_of_cluster[root] = person
+        elif len(compatible) > 1:
+            persons = sorted(compatible)
+            for uid in members:
+                for person in persons:
+                    link(uid, person, "POSSIBLE_MATCH", compatible[person])
+            for i, a in enumerate(persons):
+                for b in persons[i + 1:]:
+                    p, _, weights = max((best[(uid, o)] for uid in members for o in compatible[a]
+                                         if (uid, o) in best), key=lambda e: e[0], default=(upper, None, {}))
+                    plan.duplicates.append((a, b, p, weights))
+            continue
+        else:
+            person = make_id(members)
+            plan.new_persons.append(person)
+            person_of_cluster[root] = person
+            for uid in members:
+                link(uid, person, "MATCH", members)
+        for weak_person, olds in weak_persons.items():
+            if weak_person == person_of_cluster.get(root):
+                continue
+            for uid in members:
+                if any((uid, o) in best for o in olds):
+                    link(uid, weak_person, "POSSIBLE_MATCH", olds)
+    # Weak links between new records of different new persons: one review item per pair of persons.
+    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
+    seen: set[tuple[str, str]] = set()
+    for a, b in weak_new[["unique_id_l", "unique_id_r"]].itertuples(index=False):
+        ra, rb = clusters.cluster_of.get(a), clusters.cluster_of.get(b)
+        pa, pb = person_of_cluster.get(ra or ""), person_of_cluster.get(rb or "")
+        if ra == rb or pa is None or pb is None or pa == pb:
+            continue
+        small, other_person = (a, pb) if len(members_of[ra or ""]) <= len(members_of[rb or ""]) else (b, pa)
+        key = (small, other_person)
+        if key in seen or key in ruled_out:
+            continue
+        seen.add(key)
+        link(small, other_person, "POSSIBLE_MATCH", members_of[rb or ""] if small == a else members_of[ra or ""])
+    return plan
+
+
+def plan_rebuild(
+    table: pd.DataFrame,
+    pairs: pd.DataFrame,
+    assignment: Mapping[str, str],
+    upper: float,
+    lower: float,
+    reviewed: Reviewed = Reviewed(),
+    make_id: IdFactory = new_person_id,
+) -> LinkPlan:
+    """Rebuild every person from all records, keeping reviewers' decisions and existing ids.
+
+    Each new cluster takes the id of the existing person it shares most records with (manual
+    matches first); an existing person that no cluster keeps is retired into the one that took most
+    of its records.
+    """
+    must_link: list[tuple[str, str]] = []
+    by_manual_person: dict[str, list[str]] = defaultdict(list)
+    for uid, person in reviewed.manual_matches.items():
+        by_manual_person[person].append(uid)
+    for uids in by_manual_person.values():
+        must_link.extend((uids[0], other) for other in uids[1:])
+    records_of: dict[str, list[str]] = defaultdict(list)
+    for uid, person in assignment.items():
+        records_of[person].append(uid)
+    cannot_link = [(uid, other) for uid, person in reviewed.no_matches for other in records_of.get(person, [])[:1]]
+    cannot_link += [(records_of[a][0], records_of[b][0]) for a, b in reviewed.not_duplicates
+                    if records_of.get(a) and records_of.get(b)]
+    strong = pairs[pairs["match_probability"] >= upper]
+    clusters = constrained_clusters(
+        table["unique_id"], zip(strong["unique_id_l"], strong["unique_id_r"], strong["match_weight"], strict=True),
+        _keys(table), must_link=must_link, cannot_link=cannot_link)
+    plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict))
+    best = _best_edges(pairs)
+    members_of = clusters.members()
+    # Give each cluster the existing id it overlaps most (manual matches count double).
+    overlaps: list[tuple[int, str, str]] = []
+    for root, members in members_of.items():
+        votes: Counter[str] = Counter()
+        for uid in members:
+            if uid in assignment:
+                votes[assignment[uid]] += 2 if reviewed.manual_matches.get(uid) == assignment[uid] else 1
+        overlaps.extend((count, root, person) for person, count in votes.items())
+    taken: dict[str, str] = {}
+    used: set[str] = set()
+    for _, root, person in sorted(overlaps, key=lambda t: (-t[0], t[2])):
+        if root not in taken and person not in used:
+            taken[root] = person
+            used.add(person)
+    for root, members in members_of.items():
+        kept = taken.get(root)
+        person = kept if kept is not None else make_id(members)
+        if kept is None:
+            plan.new_persons.append(person)
+        for uid in members:
+            edges = [best[(uid, o)] for o in members if (uid, o) in best]
+            p, w, weights = max(edges, key=lambda e: e[0]) if edges else (1.0, None, {})
+            plan.links.append(Link(uid, person, "MATCH", p, w, weights))
+    final_person = {link.uid: link.person_id for link in plan.links}
+    for person, uids in records_of.items():
+        if person in used:
+            continue
+        successors = Counter(final_person[u] for u in uids if u in final_person)
+        if successors:
+            plan.retired.append((person, successors.most_common(1)[0][0]))
+    ruled_out = set(reviewed.no_matches)
+    seen: set[tuple[str, str]] = set()
+    weak = pairs[(pairs["match_probability"] >= lower) & (pairs["match_probability"] < upper)]
+    for a, b, p in weak[["unique_id_l", "unique_id_r", "match_probability"]].itertuples(index=False):
+        pa, pb = final_person.get(a), final_person.get(b)
+        if pa is None or pb is None or pa == pb:
+            continue
+        key = (a, pb)
+        if key in seen or key in ruled_out:
+            continue
+        seen.add(key)
+        _, weight, why = best[(a, b)]
+        plan.links.append(Link(a, pb, "POSSIBLE_MATCH", float(p), weight, why))
+    return plan

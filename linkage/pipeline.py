@@ -1,0 +1,181 @@
+"""Linking runs: standardise batches, train, score, decide persons, hand the plan to a store.
+
+The store (the graph, `graph.identity.GraphLinkStore`) keeps the persons and links; this module
+knows nothing of Neo4j. A run is safe to repeat: the standardised tables are cached per batch,
+person ids of a run are derived from its batches, and batches are marked linked only at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import duckdb
+import pandas as pd
+
+from linkage.ingest import batches_dir, list_batches
+from linkage.persons import LinkPlan, Reviewed, plan_incremental, plan_rebuild, seeded_person_ids
+from linkage.scoring import Scorer, term_frequencies
+from linkage.standardize.table import LINKAGE_COLUMNS, place_newborns, standardise
+from linkage.training import ModelStore, TrainedModel, train
+
+log = logging.getLogger(__name__)
+RunKind = Literal["link", "relink"]
+
+
+class LinkStore(Protocol):
+    """Where persons and links live (the graph)."""
+
+    def linked_batches(self) -> set[str]: ...
+
+    def assignments(self) -> dict[str, str]: ...
+
+    def reviewed(self) -> Reviewed: ...
+
+    def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
+              batches: list[str], kind: RunKind) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    """What a linking run did, with its timings in seconds."""
+
+    run_id: str
+    kind: str
+    model_version: str
+    batches: list[str]
+    records_new: int
+    records_total: int
+    pairs_scored: int
+    stats: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "kind": self.kind, "model_version": self.model_version,
+                "batches": self.batches, "records_new": self.records_new, "records_total": self.records_total,
+                "pairs_scored": self.pairs_scored, **self.stats,
+                "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
+
+
+def standardised(data_dir: Path, batch_id: str) -> pd.DataFrame:
+    """The linkage table of one batch, computed once and cached next to the batch."""
+    cache = data_dir / "linkage" / "standardised" / f"{batch_id}.parquet"
+    if cache.exists():
+        return pd.read_parquet(cache)
+    source = batches_dir(data_dir) / batch_id / "records.parquet"
+    con = duckdb.connect()
+    try:
+        raw = con.execute("SELECT * EXCLUDE (payload) FROM read_parquet(?)", [str(source)]).df()
+    finally:
+        con.close()
+    table = standardise(raw)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    table.to_parquet(tmp, index=False)
+    tmp.replace(cache)
+    return table
+
+
+def load_tables(data_dir: Path, batch_ids: list[str]) -> pd.DataFrame:
+    """The linkage table of several batches; a record in several batches keeps its newest version."""
+    if not batch_ids:
+        return pd.DataFrame(columns=LINKAGE_COLUMNS)
+    frames = [standardised(data_dir, b) for b in batch_ids]
+    table = pd.concat(frames, ignore_index=True)
+    table = table.drop_duplicates("unique_id", keep="last").reset_index(drop=True)
+    return table.astype(object).where(table.notna(), None)
+
+
+def all_batch_ids(data_dir: Path) -> list[str]:
+    return [m["batch_id"] for m in list_batches(data_dir)]
+
+
+def train_model(data_dir: Path, seed: int = 42) -> TrainedModel:
+    """Train on every ingested batch and save a new model version."""
+    batches = all_batch_ids(data_dir)
+    if not batches:
+        from linkage.training import ModelError
+
+        raise ModelError("nothing to train on: ingest some batches first (`hoso ingest`)")
+    table = load_tables(data_dir, batches)
+    settings = train(table, seed=seed)
+    settings["hoso_tf"] = term_frequencies(table)
+    return ModelStore(data_dir).save(settings, {"records": len(table), "batches": len(batches)})
+
+
+def _run_id(kind: str, batches: list[str], model_version: str) -> str:
+    return f"{kind}-" + hashlib.sha256("|".join([kind, model_version, *sorted(batches)]).encode()).hexdigest()[:16]
+
+
+def _scorer(model: TrainedModel, table: pd.DataFrame, spark: Any = None) -> Scorer:
+    tf = model.settings.get("hoso_tf") or term_frequencies(table)
+    settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
+    return Scorer(settings, tf, spark=spark)
+
+
+def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None) -> RunSummary:
+    """Link every ingested batch not yet linked against the persons that exist."""
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    models = ModelStore(data_dir)
+    if not models.versions():
+        log.info("no model yet: training one")
+        train_model(data_dir)
+    model = models.current()
+    timings["train"] = time.perf_counter() - began
+    linked = store.linked_batches()
+    batches = all_batch_ids(data_dir)
+    new_ids = [b for b in batches if b not in linked]
+    old_ids = [b for b in batches if b in linked]
+    run_id = _run_id("link", new_ids, model.version)
+    t = time.perf_counter()
+    existing = load_tables(data_dir, old_ids)
+    new = load_tables(data_dir, new_ids)
+    new = new[~new["unique_id"].isin(set(existing["unique_id"]))].reset_index(drop=True)
+    new = place_newborns(new, pd.concat([existing, new], ignore_index=True))
+    timings["standardise"] = time.perf_counter() - t
+    t = time.perf_counter()
+    scorer = _scorer(model, pd.concat([existing, new], ignore_index=True), spark)
+    pairs_new = scorer.within(new, lower)
+    pairs_between = scorer.between(existing, new, lower)
+    timings["score"] = time.perf_counter() - t
+    t = time.perf_counter()
+    assignment = store.assignments()
+    plan = plan_incremental(new, existing, pairs_new, pairs_between, assignment, upper, lower,
+                            store.reviewed(), make_id=seeded_person_ids(run_id))
+    timings["cluster"] = time.perf_counter() - t
+    t = time.perf_counter()
+    store.write(new, plan, model.version, run_id, new_ids, "link")
+    timings["store"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - began
+    return RunSummary(run_id, "link", model.version, new_ids, len(new), len(existing) + len(new),
+                      len(pairs_new) + len(pairs_between), plan.stats(), timings)
+
+
+def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None) -> RunSummary:
+    """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    model = ModelStore(data_dir).current()
+    batches = all_batch_ids(data_dir)
+    run_id = _run_id("relink", batches, model.version)
+    table = load_tables(data_dir, batches)
+    table = place_newborns(table, table)
+    timings["standardise"] = time.perf_counter() - began
+    t = time.perf_counter()
+    pairs = _scorer(model, table, spark).within(table, lower)
+    timings["score"] = time.perf_counter() - t
+    t = time.perf_counter()
+    plan = plan_rebuild(table, pairs, store.assignments(), upper, lower, store.reviewed(),
+                        make_id=seeded_person_ids(run_id))
+    timings["cluster"] = time.perf_counter() - t
+    t = time.perf_counter()
+    store.write(table, plan, model.version, run_id, batches, "relink")
+    timings["store"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - began
+    return RunSummary(run_id, "relink", model.version, batches, len(table), len(table), len(pairs),
+                      plan.stats(), timings)

@@ -1,0 +1,142 @@
+"""Scoring pairs with a trained model on DuckDB (or Spark): batch, incremental and single records.
+
+Term frequencies are computed over all records and supplied as `tf_*` columns, so the batch, the
+incremental (`predict_between`) and the real-time path all weigh a common name the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker
+
+log = logging.getLogger(__name__)
+
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold")
+WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
+                  "phone", "address", "household_code")
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", "weights"]
+
+
+def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Relative frequency of each value of the term-frequency columns."""
+    return {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
+            for col in TF_COLUMNS}
+
+
+def with_tf(table: pd.DataFrame, tf: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """The table with a `tf_<column>` for each term-frequency column (unknown values: rarest seen)."""
+    out = table.copy()
+    for col in TF_COLUMNS:
+        freqs = tf.get(col, {})
+        floor = min(freqs.values()) if freqs else None
+        out[f"tf_{col}"] = out[col].map(lambda v, f=freqs, d=floor: None if v is None else f.get(v, d))
+    return out
+
+
+def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
+    settings = copy.deepcopy(model)
+    settings.pop("hoso", None)
+    settings["retain_intermediate_calculation_columns"] = True
+    settings["retain_matching_columns"] = False
+    return settings
+
+
+def _pairs(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Pairs with the match weight of each comparison (term-frequency adjustment included)."""
+    if predictions.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    mw_cols = {c: f"mw_{c}" for c in WEIGHT_COLUMNS if f"mw_{c}" in predictions}
+    tf_cols = {c: f"mw_tf_adj_{c}" for c in WEIGHT_COLUMNS if f"mw_tf_adj_{c}" in predictions}
+    frame = predictions[[*mw_cols.values(), *tf_cols.values()]].astype(float).fillna(0.0)
+    for name, col in tf_cols.items():
+        frame[mw_cols[name]] = frame[mw_cols[name]] + frame[col]
+    renamed = frame[list(mw_cols.values())].round(3).rename(columns={v: k for k, v in mw_cols.items()})
+    weights = renamed.to_dict("records")
+    out = predictions[["unique_id_l", "unique_id_r", "match_probability", "match_weight"]].copy()
+    out["weights"] = pd.Series(weights, index=out.index, dtype="object")
+    return out.reset_index(drop=True)
+
+
+class Scorer:
+    """Applies one trained model; `engine` is 'duckdb' (default) or 'spark'."""
+
+    def __init__(self, model: dict[str, Any], tf: dict[str, dict[str, float]], spark: Any = None) -> None:
+        self.model = model
+        self.settings = _prediction_settings(model)
+        self.tf = tf
+        self.spark = spark
+
+    def _db_api(self) -> tuple[Any, Any]:
+        if self.spark is not None:
+            from splink.backends.spark import SparkAPI
+
+            return SparkAPI(spark_session=self.spark), None
+        con = duckdb.connect()
+        return DuckDBAPI(connection=con), con
+
+    def _frame(self, frame: pd.DataFrame) -> Any:
+        if self.spark is not None:
+            return self.spark.createDataFrame(frame.astype(object).where(frame.notna(), None))
+        return frame
+
+    def _register(self, db_api: Any, table: pd.DataFrame, name: str) -> Any:
+        return db_api.register(self._frame(table), table_name=name)
+
+    def _register_tf(self, db_api: Any, linker: Linker) -> None:
+        for col in TF_COLUMNS:
+            lookup = pd.DataFrame({col: list(self.tf[col]), f"tf_{col}": list(self.tf[col].values())})
+            registered = db_api.register(self._frame(lookup), table_name=f"hoso_tf_{col}")
+            linker.table_management.register_term_frequency_lookup(registered, col)
+
+    def within(self, table: pd.DataFrame, threshold: float) -> pd.DataFrame:
+        """Score the pairs blocking proposes among the records of `table`."""
+        if len(table) < 2:
+            return pd.DataFrame(columns=PAIR_COLUMNS)
+        db_api, con = self._db_api()
+        try:
+            records = self._register(db_api, table, "hoso_records")
+            linker = Linker(records, self.settings, log_level=logging.WARNING)
+            self._register_tf(db_api, linker)
+            predictions = linker.inference.predict_within(records, threshold_match_probability=threshold,
+                                                          warning_mode="never")
+            return _pairs(predictions.as_pandas_dataframe())
+        finally:
+            if con is not None:
+                con.close()
+
+    def between(self, existing: pd.DataFrame, new: pd.DataFrame, threshold: float) -> pd.DataFrame:
+        """Score pairs of an existing record and a new one (never two existing ones)."""
+        if existing.empty or new.empty:
+            return pd.DataFrame(columns=PAIR_COLUMNS)
+        db_api, con = self._db_api()
+        try:
+            left = self._register(db_api, existing, "hoso_existing")
+            right = self._register(db_api, new, "hoso_new")
+            linker = Linker([left], self.settings, log_level=logging.WARNING)
+            self._register_tf(db_api, linker)
+            predictions = linker.inference.predict_between(left, right, threshold_match_probability=threshold,
+                                                           warning_mode="never")
+            return _pairs(predictions.as_pandas_dataframe())
+        finally:
+            if con is not None:
+                con.close()
+
+    def compare(self, record: dict[str, Any], candidates: Sequence[dict[str, Any]],
+                con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """Score one record against candidate records (the real-time path)."""
+        from splink.internals.realtime import compare_records
+
+        if not candidates:
+            return pd.DataFrame(columns=PAIR_COLUMNS)
+        left = with_tf(pd.DataFrame([record]), self.tf).to_dict("records")[0]
+        right = with_tf(pd.DataFrame(list(candidates)), self.tf)
+        db_api = DuckDBAPI(connection=con)
+        result = compare_records(left, right, self.settings, db_api,
+                                 sql_cache_key=f"hoso-{self.model.get('hoso', {}).get('version', 'v')}")
+        return _pairs(result.as_pandas_dataframe())

@@ -1,0 +1,162 @@
+"""The linkage table: one row per source record, with the standardised fields the model compares.
+
+Built from the flat columns of the batches (see `linkage.ingest.RECORD_SCHEMA`), with the same
+functions the real-time matcher applies to one record. Values are computed once per distinct
+input (names repeat a lot), so a million records standardise in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from linkage.admin_units import AdminUnits, load_admin_units
+from linkage.standardize.ids import bhxh_from_card, personal_id_consistent
+from linkage.standardize.names import clean_name, family_key, is_placeholder_name, split_name
+from linkage.standardize.phones import normalise_phone
+from linkage.standardize.text import fold
+from linkage.vocab import CodeList
+
+LINKAGE_COLUMNS = [
+    "unique_id", "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold",
+    "middle_last", "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym",
+    "birth_dm_swap", "birth_precision", "sex", "personal_id", "pid_ok", "cmnd", "bhxh", "phone", "commune",
+    "province", "household_code", "mother_pid",
+]  # fmt: skip
+
+
+def _map_unique(series: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """Apply `func` once per distinct value of `series`."""
+    uniques = series.dropna().unique()
+    table: dict[Hashable, Any] = {value: func(value) for value in uniques}
+    return series.map(table)
+
+
+def _fold_or_none(value: str | None) -> str | None:
+    if not value:
+        return None
+    folded = fold(value)
+    return folded or None
+
+
+def _name_parts(row: tuple[Any, Any, Any, Any]) -> tuple[str | None, str | None, str | None]:
+    written, family, middle, given = row
+    if isinstance(written, str) and is_placeholder_name(written):
+        return None, None, None
+    if given:
+        return family, middle, given
+    return split_name(written) if written else (None, None, None)
+
+
+def commune_post2025(code: str | None, code_list: str | None, units: AdminUnits) -> str | None:
+    """The post-2025 commune of an address code (the default successor for a pre-2025 code)."""
+    if not code:
+        return None
+    if code_list == CodeList.POST_2025.value:
+        return code
+    if code_list == CodeList.PRE_2025.value:
+        new = units.to_post2025(code)
+        return new[0] if new else None
+    return None
+
+
+def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.DataFrame:
+    """The linkage table of a frame of flat batch records."""
+    units = units or load_admin_units()
+    out = pd.DataFrame(index=records.index)
+    out["unique_id"] = records["source"] + "|" + records["record_id"]
+    out["source"] = records["source"]
+    out["record_id"] = records["record_id"]
+    out["batch_id"] = records["batch_id"]
+    parts = [_name_parts(t) for t in zip(records["name_as_written"], records["family_name"],
+                                         records["middle_name"], records["given_name"], strict=True)]
+    family = pd.Series([p[0] for p in parts], index=records.index, dtype="object")
+    middle = pd.Series([p[1] for p in parts], index=records.index, dtype="object")
+    given = pd.Series([p[2] for p in parts], index=records.index, dtype="object")
+    out["name"] = _map_unique(records["name_as_written"].fillna(
+        family.fillna("") + " " + middle.fillna("") + " " + given.fillna("")), clean_name)
+    out["family_fold"] = _map_unique(family, _fold_or_none)
+    out["family_key"] = _map_unique(family, family_key)
+    out["middle_fold"] = _map_unique(middle, _fold_or_none)
+    out["middle_last"] = out["middle_fold"].map(lambda m: m.split()[-1] if isinstance(m, str) else None)
+    out["given_fold"] = _map_unique(given, _fold_or_none)
+    # The family name with the last middle and the given name in sorted order: swapped names agree.
+    out["name_set"] = [
+        f"{f}|{'|'.join(sorted((m, g)))}" if isinstance(f, str) and isinstance(m, str) and isinstance(g, str) else None
+        for f, m, g in zip(out["family_key"], out["middle_last"], out["given_fold"], strict=True)
+    ]
+    out["placeholder_name"] = records["name_as_written"].map(
+        lambda n: isinstance(n, str) and is_placeholder_name(n))
+
+    precision = records["birth_precision"]
+    birth = pd.to_datetime(records["birth_date"], errors="coerce")
+    out["birth_precision"] = precision
+    out["birth_year"] = birth.dt.year.astype("Int64")
+    day = precision == "day"
+    out["birth_date"] = birth.dt.strftime("%Y-%m-%d").where(day)
+    out["birth_ym"] = birth.dt.strftime("%Y-%m").where(precision.isin(["day", "month"]))
+    swappable = day & (birth.dt.day <= 12) & (birth.dt.day != birth.dt.month)
+    swapped = birth.dt.year.astype("Int64").astype(str) + "-" + birth.dt.day.map("{:02.0f}".format) + "-" \
+        + birth.dt.month.map("{:02.0f}".format)
+    out["birth_dm_swap"] = swapped.where(swappable)
+    out["sex"] = records["sex"].where(records["sex"].isin(["male", "female"]))
+    out["personal_id"] = records["personal_id"]
+    out["pid_ok"] = [
+        personal_id_consistent(pid, sex, None if pd.isna(year) else int(year))
+        for pid, sex, year in zip(records["personal_id"], out["sex"], out["birth_year"], strict=True)
+    ]
+    out["cmnd"] = records["cmnd"]
+    cards_bhxh = records["insurance_cards"].map(
+        lambda cards: next((b for c in cards if (b := bhxh_from_card(c))), None) if cards is not None else None)
+    out["bhxh"] = records["bhxh"].fillna(cards_bhxh)
+    out["phone"] = _map_unique(records["phones"].map(lambda p: p[0] if p is not None and len(p) else None),
+                               normalise_phone)
+    communes = [commune_post2025(c, cl, units) or commune_post2025(pc, pcl, units)
+                for c, cl, pc, pcl in zip(records["commune_code"], records["code_list"],
+                                          records["permanent_commune_code"], records["permanent_code_list"],
+                                          strict=True)]
+    out["commune"] = pd.Series(communes, index=records.index, dtype="object")
+    out["province"] = _map_unique(out["commune"], lambda c: (u.province_code if (
+        u := units.commune(c, CodeList.POST_2025)) else None))
+    out["household_code"] = records["household_code"]
+    out["mother_pid"] = records["mother_personal_id"]
+    out = place_newborns(out, out)
+    return out[LINKAGE_COLUMNS].astype(object).where(out[LINKAGE_COLUMNS].notna(), None)
+
+
+def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Give a newborn recorded under its mother's name the mother's commune and household.
+
+    Such a record carries no usable name and no address, only its birth date, sex, the temporary card
+    and the mother's id; the mother's residence (from `reference`) is where the child will be seen.
+    """
+    newborn = table["placeholder_name"].astype(bool) & table["mother_pid"].notna()
+    if not newborn.any():
+        return table
+    residents = reference[reference["personal_id"].notna() & reference["commune"].notna()]
+    residents = residents.drop_duplicates("personal_id").set_index("personal_id")
+    out = table.copy()
+    mothers = out.loc[newborn, "mother_pid"]
+    for column in ("commune", "province", "household_code"):
+        found = mothers.map(residents[column])
+        out.loc[newborn, column] = out.loc[newborn, column].where(out.loc[newborn, column].notna(), found)
+    return out
+
+
+def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> dict[str, Any]:
+    """The linkage row of one record given as flat fields (the real-time path)."""
+    defaults: dict[str, Any] = {
+        "source": "query", "record_id": "q", "batch_id": None, "name_as_written": None, "family_name": None,
+        "middle_name": None, "given_name": None, "birth_date": None, "birth_precision": None, "sex": None,
+        "personal_id": None, "cmnd": None, "bhxh": None, "insurance_cards": [], "phones": [],
+        "commune_code": None, "code_list": None, "permanent_commune_code": None, "permanent_code_list": None,
+        "household_code": None, "mother_personal_id": None,
+    }  # fmt: skip
+    row = {**defaults, **fields}
+    if isinstance(row["birth_date"], date) and row["birth_precision"] is None:
+        row["birth_precision"] = "day"
+    frame = pd.DataFrame([row])
+    return dict(standardise(frame, units).iloc[0])

@@ -1,0 +1,44 @@
+"""Constrained clustering: strongest links first, conflicts cut at the weakest link."""
+
+from __future__ import annotations
+
+from linkage.clustering import constrained_clusters
+
+
+def groups(result) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
+    return {frozenset(m) for m in result.members().values()}
+
+
+def test_plain_links_form_components() -> None:
+    result = constrained_clusters("abcd", [("a", "b", 10.0), ("b", "c", 9.0)])
+    assert groups(result) == {frozenset("abc"), frozenset("d")}
+
+
+def test_a_chain_joining_two_personal_ids_is_cut_at_its_weakest_link() -> None:
+    # a and d carry different personal ids; the chain a-b-c-d must break at its weakest edge (c-d).
+    edges = [("a", "b", 20.0), ("b", "c", 15.0), ("c", "d", 5.0)]
+    keys = {"personal_id": {"a": "001090000001", "d": "001090000002"}}
+    result = constrained_clusters("abcd", edges, keys)
+    assert groups(result) == {frozenset("abc"), frozenset("d")}
+    assert result.refused_conflict == [("c", "d", 5.0)]
+
+
+def test_same_id_is_no_conflict() -> None:
+    keys = {"personal_id": {"a": "001090000001", "b": "001090000001"}}
+    result = constrained_clusters("ab", [("a", "b", 3.0)], keys)
+    assert groups(result) == {frozenset("ab")}
+
+
+def test_reviewer_constraints_win() -> None:
+    keys = {"personal_id": {"a": "001090000001", "b": "001090000002"}}
+    result = constrained_clusters("abc", [("a", "c", 9.0), ("b", "c", 8.0)], keys,
+                                  must_link=[("a", "b")], cannot_link=[("b", "c")])
+    assert groups(result) == {frozenset("ab"), frozenset("c")}
+
+
+def test_size_cap_stops_chaining() -> None:
+    ids = [f"r{i}" for i in range(10)]
+    edges = [(ids[i], ids[i + 1], 10.0 - i) for i in range(9)]
+    result = constrained_clusters(ids, edges, max_size=4)
+    assert max(len(m) for m in result.members().values()) == 4
+    assert result.refused_size
