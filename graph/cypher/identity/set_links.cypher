@@ -4,17 +4,12 @@
 UNWIND $rows AS row
 MATCH (r:SourceRecord {uid: row.uid})
 MATCH (p:Person {person_id: row.person_id})
-OPTIONAL MATCH (r)-[manual:LINKED_TO {origin: 'MANUAL'}]->(p)
-WITH r, p, row, manual
-WHERE manual IS NULL
+WHERE NOT EXISTS { (r)-[:LINKED_TO {origin: 'MANUAL'}]->(p) }
   AND (row.state <> 'MATCH' OR NOT EXISTS { (r)-[:LINKED_TO {state: 'MATCH', origin: 'MANUAL'}]->() })
-CALL (r, p, row) {
-  WITH r, p, row
-  WHERE row.state = 'MATCH'
-  MATCH (r)-[old:LINKED_TO {state: 'MATCH', origin: 'AUTO'}]->(other:Person)
-  WHERE other <> p
-  DELETE old
-}
+OPTIONAL MATCH (r)-[old:LINKED_TO {state: 'MATCH', origin: 'AUTO'}]->(other:Person)
+WHERE row.state = 'MATCH' AND other <> p
+DELETE old
+WITH DISTINCT r, p, row
 MERGE (r)-[l:LINKED_TO]->(p)
 SET l.state = row.state, l.origin = 'AUTO', l.probability = row.probability,
     l.match_weight = row.match_weight, l.weights = row.weights, l.model_version = $model_version,

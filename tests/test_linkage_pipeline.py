@@ -1,0 +1,114 @@
+"""Linking end to end on real DuckDB and the real Neo4j: batch, incremental, rebuild, evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from graph.identity import GraphLinkStore
+from linkage import pipeline
+from linkage.evaluation import evaluate_linkage, read_truth
+from linkage.ingest import ingest
+from linkage.synth import SynthConfig, generate
+from linkage.training import ModelStore
+from linkage.vocab import SourceKind
+
+UPPER, LOWER = 0.95, 0.5
+FIRST = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+         SourceKind.IMMUNIZATION: "immunization/*.csv", SourceKind.FHIR: "fhir/*.ndjson"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("linkage")
+    synth, data = root / "synth", root / "data"
+    generate(SynthConfig(persons=2500, seed=7, profile="realistic"), synth)
+    for kind, pattern in FIRST.items():
+        ingest(kind, sorted(synth.glob(pattern)), data)
+    store = GraphLinkStore(graph)
+    first = pipeline.link(data, store, UPPER, LOWER)
+    return {"synth": synth, "data": data, "store": store, "first": first,
+            "after_first": store.assignments()}
+
+
+def test_first_link_forms_accurate_persons(world: dict[str, object]) -> None:
+    data, store, synth = world["data"], world["store"], world["synth"]
+    assert isinstance(store, GraphLinkStore) and isinstance(data, Path) and isinstance(synth, Path)
+    scores = evaluate_linkage(data, store.assignments(), read_truth(synth / "truth.csv"))
+    assert scores["f1"] >= 0.98, scores
+    assert scores["blocking_recall"] >= 0.99, scores
+    assert ModelStore(data).current().version == "v001"
+
+
+def test_every_link_says_why(world: dict[str, object], graph: Driver) -> None:
+    records, _, _ = graph.execute_query(
+        "MATCH (:SourceRecord)-[l:LINKED_TO {state: 'POSSIBLE_MATCH'}]->(:Person) RETURN l LIMIT 20 "
+        "UNION MATCH (:SourceRecord)-[l:LINKED_TO {state: 'MATCH'}]->(:Person) WHERE l.match_weight IS NOT NULL "
+        "RETURN l LIMIT 20")
+    assert records
+    for record in records:
+        link = record["l"]
+        assert 0 <= link["probability"] <= 1 and link["model_version"] == "v001" and link["origin"] == "AUTO"
+        assert set(json.loads(link["weights"])) >= {"given_name", "birth", "personal_id"}
+
+
+def test_no_person_holds_two_valid_personal_ids(world: dict[str, object], graph: Driver) -> None:
+    records, _, _ = graph.execute_query(
+        "MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(p:Person) WHERE r.pid_ok "
+        "WITH p, count(DISTINCT r.personal_id) AS ids WHERE ids > 1 RETURN count(p) AS conflicted")
+    assert records[0]["conflicted"] == 0
+
+
+def test_at_most_one_match_per_record(world: dict[str, object], graph: Driver) -> None:
+    records, _, _ = graph.execute_query(
+        "MATCH (r:SourceRecord)-[l:LINKED_TO {state: 'MATCH'}]->() WITH r, count(l) AS n WHERE n > 1 "
+        "RETURN count(r) AS doubled")
+    assert records[0]["doubled"] == 0
+
+
+def test_linking_again_with_nothing_new_changes_nothing(world: dict[str, object]) -> None:
+    store, data = world["store"], world["data"]
+    assert isinstance(store, GraphLinkStore) and isinstance(data, Path)
+    summary = pipeline.link(data, store, UPPER, LOWER)
+    assert summary.records_new == 0 and summary.stats["new_persons"] == 0
+    assert store.assignments() == world["after_first"]
+
+
+def test_a_new_batch_joins_existing_persons_without_changing_their_ids(world: dict[str, object]) -> None:
+    store, data, synth = world["store"], world["data"], world["synth"]
+    assert isinstance(store, GraphLinkStore) and isinstance(data, Path) and isinstance(synth, Path)
+    before = store.assignments()
+    ingest(SourceKind.HOSPITAL130, sorted(synth.glob("hospital130/*.xml")), data)
+    summary = pipeline.link(data, store, UPPER, LOWER)
+    assert summary.records_new > 0 and summary.stats["match_links"] > 0
+    after = store.assignments()
+    unchanged = sum(1 for uid, person in before.items() if after.get(uid) == person)
+    assert unchanged == len(before)
+    matched_old = {after[u] for u in after if u not in before} & set(before.values())
+    assert len(matched_old) > 100  # hospital records found persons that already existed
+    scores = evaluate_linkage(data, after, read_truth(synth / "truth.csv"))
+    assert scores["f1"] >= 0.98, scores
+
+
+def test_rebuild_keeps_ids_and_reviewers_decisions(world: dict[str, object], graph: Driver) -> None:
+    store, data = world["store"], world["data"]
+    assert isinstance(store, GraphLinkStore) and isinstance(data, Path)
+    before = store.assignments()
+    victim = sorted(before)[0]
+    person = before[victim]
+    graph.execute_query(
+        "MATCH (r:SourceRecord {uid: $uid})-[l:LINKED_TO]->(p:Person {person_id: $pid}) "
+        "SET l.state = 'NO_MATCH', l.origin = 'MANUAL'", {"uid": victim, "pid": person})
+    summary = pipeline.relink(data, store, UPPER, LOWER)
+    after = store.assignments()
+    assert after.get(victim) != person
+    kept, _, _ = graph.execute_query(
+        "MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO {state: 'NO_MATCH', origin: 'MANUAL'}]->"
+        "(:Person {person_id: $pid}) RETURN count(l) AS n", {"uid": victim, "pid": person})
+    assert kept[0]["n"] == 1
+    same = sum(1 for uid, p in before.items() if after.get(uid) == p)
+    assert same >= 0.99 * len(before)
+    assert summary.kind == "relink"

@@ -1,0 +1,102 @@
+"""The four outcomes of a new record (MPI.md), person ids, and rebuilds — on tiny inline data."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from linkage.persons import Reviewed, plan_incremental, plan_rebuild, seeded_person_ids, valid_person_id
+
+UPPER, LOWER = 0.95, 0.5
+
+
+def table(*rows: tuple[str, str | None]) -> pd.DataFrame:
+    """Records as (uid, personal id)."""
+    return pd.DataFrame([{"unique_id": uid, "personal_id": pid, "pid_ok": pid is not None, "bhxh": None}
+                         for uid, pid in rows])
+
+
+def pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame([{"unique_id_l": a, "unique_id_r": b, "match_probability": p, "match_weight": p * 30,
+                          "weights": {"given_name": 5.0}} for a, b, p in rows],
+                        columns=["unique_id_l", "unique_id_r", "match_probability", "match_weight", "weights"])
+
+
+def ids() -> object:
+    counter = iter(range(1000))
+    return lambda members: f"NEW{next(counter)}"
+
+
+EXISTING = table(("e1", "001090000001"), ("e2", None), ("e3", "001090000003"))
+ASSIGNED = {"e1": "P1", "e2": "P2", "e3": "P3"}
+
+
+def states(plan) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return {(link.uid, link.person_id, link.state) for link in plan.links}
+
+
+def test_matching_nobody_makes_a_new_person() -> None:
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(), ASSIGNED, UPPER, LOWER,
+                            make_id=ids())  # type: ignore[arg-type]
+    assert plan.new_persons == ["NEW0"]
+    assert states(plan) == {("n1", "NEW0", "MATCH")}
+
+
+def test_strong_matches_to_one_person_match_it() -> None:
+    plan = plan_incremental(table(("n1", "001090000001")), EXISTING, pairs(), pairs(("e1", "n1", 0.99)),
+                            ASSIGNED, UPPER, LOWER)
+    assert plan.new_persons == []
+    assert states(plan) == {("n1", "P1", "MATCH")}
+    link = plan.links[0]
+    assert link.probability == 0.99 and link.weights == {"given_name": 5.0}
+
+
+def test_strong_matches_to_several_persons_need_review() -> None:
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.99), ("e2", "n1", 0.97)),
+                            ASSIGNED, UPPER, LOWER)
+    assert plan.new_persons == []
+    assert states(plan) == {("n1", "P1", "POSSIBLE_MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
+    assert [(a, b) for a, b, _, _ in plan.duplicates] == [("P1", "P2")]
+
+
+def test_weak_matches_get_a_person_and_a_review_item() -> None:
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e2", "n1", 0.7)), ASSIGNED, UPPER,
+                            LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(plan) == {("n1", "NEW0", "MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
+
+
+def test_a_different_personal_id_is_never_matched_automatically() -> None:
+    plan = plan_incremental(table(("n1", "001090000009")), EXISTING, pairs(), pairs(("e1", "n1", 0.999)),
+                            ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert ("n1", "P1", "MATCH") not in states(plan)
+    assert ("n1", "P1", "POSSIBLE_MATCH") in states(plan)
+    assert plan.refused_conflicts == 1
+
+
+def test_a_reviewers_no_match_is_respected() -> None:
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.99)), ASSIGNED, UPPER,
+                            LOWER, Reviewed(no_matches=[("n1", "P1")]), make_id=ids())  # type: ignore[arg-type]
+    assert states(plan) == {("n1", "NEW0", "MATCH")}
+
+
+def test_rebuild_keeps_ids_and_retires_absorbed_persons() -> None:
+    everything = table(("a", None), ("b", None), ("c", None))
+    assignment = {"a": "P1", "b": "P2", "c": "P2"}
+    plan = plan_rebuild(everything, pairs(("a", "b", 0.99), ("b", "c", 0.99)), assignment, UPPER, LOWER,
+                        make_id=ids())  # type: ignore[arg-type]
+    assert states(plan) == {("a", "P2", "MATCH"), ("b", "P2", "MATCH"), ("c", "P2", "MATCH")}
+    assert plan.retired == [("P1", "P2")]
+
+
+def test_rebuild_keeps_manual_matches_together() -> None:
+    everything = table(("a", None), ("b", None))
+    reviewed = Reviewed(manual_matches={"a": "P1", "b": "P1"})
+    plan = plan_rebuild(everything, pairs(), {"a": "P1", "b": "P1"}, UPPER, LOWER, reviewed)
+    assert states(plan) == {("a", "P1", "MATCH"), ("b", "P1", "MATCH")}
+
+
+def test_person_ids_are_checked_and_reproducible() -> None:
+    make = seeded_person_ids("run-1")
+    first = make(["b", "a"])
+    assert first == make(["a", "c"]) and valid_person_id(first)
+    assert seeded_person_ids("run-2")(["a"]) != first
+    assert not valid_person_id(first[:-1] + ("0" if first[-1] != "0" else "1"))
