@@ -107,3 +107,17 @@ class GraphLinkStore:
         row = self._read("identity/person_counts")[0]
         return {"persons": row["persons"], "possible_matches": row["possible_matches"],
                 "possible_duplicates": row["possible_duplicates"]}
+
+
+def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) -> Any:
+    """A candidate source for the real-time matcher: index lookups on the blocking keys."""
+    queries = default_registry()
+    keys = ("personal_id", "bhxh", "cmnd", "phone", "family_key", "given_fold", "birth_year", "birth_date",
+            "commune", "name_set")
+
+    def candidates(row: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+        params = {k: _clean(row.get(k)) for k in keys}
+        records = queries.read(driver, "matching/candidates", database=database, limit=limit, **params)
+        return [(dict(r["record"]), r["person_id"]) for r in records]
+
+    return candidates

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from splink import DuckDBAPI, Linker
+
+from linkage.standardize.table import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
 TF_COLUMNS = ("family_fold", "middle_fold", "given_fold")
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
                   "phone", "address", "household_code")
+_ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
+_DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN", pa.float64(): "DOUBLE"}
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", "weights"]
 
 
@@ -71,6 +77,13 @@ class Scorer:
         self.settings = _prediction_settings(model)
         self.tf = tf
         self.spark = spark
+        self._rt_sql: str | None = None
+        self._rt_prepared: set[int] = set()
+        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f}
+        self._rt_schema = pa.schema(
+            [("hoso_side", pa.string())]
+            + [(c, _ARROW_TYPES.get(c, pa.string())) for c in LINKAGE_COLUMNS]
+            + [(f"tf_{c}", pa.float64()) for c in TF_COLUMNS])
 
     def _db_api(self) -> tuple[Any, Any]:
         if self.spark is not None:
@@ -129,14 +142,60 @@ class Scorer:
 
     def compare(self, record: dict[str, Any], candidates: Sequence[dict[str, Any]],
                 con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        """Score one record against candidate records (the real-time path)."""
-        from splink.internals.realtime import compare_records
+        """Score one record against candidate records (the real-time path).
 
+        Splink's `compare_records` generates the scoring SQL for this model once; each connection
+        prepares it over a small table, so a call costs one insert and one execution of a cached plan.
+        """
         if not candidates:
             return pd.DataFrame(columns=PAIR_COLUMNS)
-        left = with_tf(pd.DataFrame([record]), self.tf).to_dict("records")[0]
-        right = with_tf(pd.DataFrame(list(candidates)), self.tf)
-        db_api = DuckDBAPI(connection=con)
-        result = compare_records(left, right, self.settings, db_api,
-                                 sql_cache_key=f"hoso-{self.model.get('hoso', {}).get('version', 'v')}")
-        return _pairs(result.as_pandas_dataframe())
+        rows = [self._rt_row("l", record), *(self._rt_row("r", c) for c in candidates)]
+        self._prepare(con)
+        batch = pa.Table.from_pylist(rows, schema=self._rt_schema)  # noqa: F841 (read by DuckDB by name)
+        con.execute("DELETE FROM hoso_rt_all")
+        con.execute("INSERT INTO hoso_rt_all SELECT * FROM batch")
+        result = con.execute("EXECUTE hoso_rt_score")
+        columns = [d[0] for d in result.description or []]
+        return _pairs(pd.DataFrame(result.fetchall(), columns=columns))
+
+    def _rt_row(self, side: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {"hoso_side": side}
+        for col in LINKAGE_COLUMNS:
+            row[col] = record.get(col)
+        for col in TF_COLUMNS:
+            freqs = self.tf.get(col, {})
+            value = record.get(col)
+            row[f"tf_{col}"] = None if value is None else freqs.get(value, self._tf_floor.get(col))
+        return row
+
+    def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        prepared: set[int] = self._rt_prepared
+        if id(con) in prepared:
+            return
+        sql = self._realtime_sql()
+        columns = ", ".join(f"{f.name} {_DUCK_TYPES[f.type]}" for f in self._rt_schema)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hoso_rt_all ({columns})")
+        con.execute("CREATE OR REPLACE TEMP VIEW hoso_rt_left AS SELECT * EXCLUDE (hoso_side) FROM hoso_rt_all "
+                    "WHERE hoso_side = 'l'")
+        con.execute("CREATE OR REPLACE TEMP VIEW hoso_rt_right AS SELECT * EXCLUDE (hoso_side) FROM hoso_rt_all "
+                    "WHERE hoso_side = 'r'")
+        con.execute(f"PREPARE hoso_rt_score AS {sql}")
+        prepared.add(id(con))
+
+    def _realtime_sql(self) -> str:
+        if self._rt_sql is None:
+            from splink.internals.realtime import compare_records
+
+            probe = self._rt_row("l", {"unique_id": "a"})
+            probe.pop("hoso_side")
+            other = {**probe, "unique_id": "b"}
+            con = duckdb.connect()
+            try:
+                frame = pa.Table.from_pylist([other], schema=self._rt_schema.remove(0))
+                result = compare_records(probe, frame, self.settings, DuckDBAPI(connection=con))
+                sql = result.sql_used_to_create
+            finally:
+                con.close()
+            sql = re.sub(r"__splink__compare_records_left_\w+", "hoso_rt_left", sql)
+            self._rt_sql = re.sub(r"__splink__compare_records_right_\w+", "hoso_rt_right", sql)
+        return self._rt_sql

@@ -112,3 +112,30 @@ def test_rebuild_keeps_ids_and_reviewers_decisions(world: dict[str, object], gra
     same = sum(1 for uid, p in before.items() if after.get(uid) == p)
     assert same >= 0.99 * len(before)
     assert summary.kind == "relink"
+
+
+def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, object], graph: Driver) -> None:
+    from datetime import date
+
+    from graph.identity import graph_candidates
+    from linkage.realtime import RealtimeMatcher
+
+    store, data = world["store"], world["data"]
+    assert isinstance(store, GraphLinkStore) and isinstance(data, Path)
+    rows, _, _ = graph.execute_query(
+        "MATCH (r:SourceRecord {source: 'population'})-[:LINKED_TO {state: 'MATCH'}]->(p:Person) "
+        "WHERE r.birth_date IS NOT NULL RETURN r, p.person_id AS person_id ORDER BY r.uid LIMIT 25")
+    matcher = RealtimeMatcher(ModelStore(data).current(), graph_candidates(graph))
+    hits = 0
+    for row in rows:
+        r = row["r"]
+        fields = {"name_as_written": r["name"], "birth_date": date.fromisoformat(r["birth_date"]), "sex": r["sex"],
+                  "commune_code": r.get("commune"), "code_list": "post2025"}
+        candidates = matcher.match(fields)
+        assert candidates, fields
+        best = candidates[0]
+        assert best.weights["given_name"] > 0 and best.weights["birth"] > 0
+        hits += best.person_id == row["person_id"]
+    assert hits >= 24
+    nobody = matcher.match({"name_as_written": "Zzyzx Qwerty", "birth_date": date(1901, 1, 1)})
+    assert all(c.probability < 0.5 for c in nobody)

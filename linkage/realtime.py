@@ -1,0 +1,91 @@
+"""Real-time matching: one person's demographics in, candidate persons out.
+
+Candidates come from an index lookup on the model's blocking keys (never a scan of all records);
+they are scored with the trained model by Splink's `compare_records` on a DuckDB connection kept
+open, and each person is represented by its best-scoring record.
+
+    matcher = RealtimeMatcher(model, candidates=graph_candidates)
+    matcher.match({"name_as_written": "Nguyễn Văn An", "birth_date": date(1990, 3, 5)})
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from linkage.scoring import Scorer, term_frequencies
+from linkage.standardize.table import LINKAGE_COLUMNS, standardise_one
+from linkage.training import TrainedModel
+
+# (standardised query row) -> list of (standardised candidate record, person id)
+CandidateSource = Callable[[dict[str, Any]], list[tuple[dict[str, Any], str]]]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person that may be the one described, with why."""
+
+    person_id: str
+    probability: float
+    match_weight: float
+    weights: dict[str, float]
+    record_uid: str
+
+
+class RealtimeMatcher:
+    """Scores one record against indexed candidates; safe to share between threads."""
+
+    def __init__(self, model: TrainedModel, candidates: CandidateSource) -> None:
+        settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
+        self.scorer = Scorer(settings, model.settings.get("hoso_tf") or {c: {} for c in ("family_fold",
+                                                                                          "middle_fold",
+                                                                                          "given_fold")})
+        self.candidates = candidates
+        self.version = model.version
+        self._local = threading.local()
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = duckdb.connect()
+            self._local.con = con
+        return con
+
+    def standardise(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The query's linkage row (the same functions as the batch path)."""
+        row = standardise_one(fields)
+        row["unique_id"] = "query|q"
+        return row
+
+    def match(self, fields: dict[str, Any], limit: int = 10, minimum: float = 0.01) -> list[Candidate]:
+        """Candidate persons, most probable first."""
+        query = self.standardise(fields)
+        found = self.candidates(query)
+        if not found:
+            return []
+        rows = []
+        person_of: dict[str, str] = {}
+        for record, person in found:
+            row = {c: record.get(c) for c in LINKAGE_COLUMNS}
+            row["unique_id"] = record["uid"]
+            rows.append(row)
+            person_of[record["uid"]] = person
+        pairs = self.scorer.compare(query, rows, self._con())
+        best: dict[str, Candidate] = {}
+        for left, right, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability",
+                                                 "match_weight", "weights"]].itertuples(index=False):
+            uid = str(right if left == "query|q" else left)
+            owner = person_of.get(uid)
+            if owner is None or p < minimum:
+                continue
+            person: str = owner
+            if person not in best or p > best[person].probability:
+                best[person] = Candidate(person, float(p), float(w), dict(weights), uid)
+        return sorted(best.values(), key=lambda c: -c.probability)[:limit]
+
+
+__all__ = ["Candidate", "CandidateSource", "RealtimeMatcher", "term_frequencies"]
