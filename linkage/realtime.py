@@ -69,20 +69,19 @@ class RealtimeMatcher:
             return []
         rows = []
         person_of: dict[str, str] = {}
-        for record, person in found:
+        for record, person_id in found:
             row = {c: record.get(c) for c in LINKAGE_COLUMNS}
             row["unique_id"] = record["uid"]
             rows.append(row)
-            person_of[record["uid"]] = person
+            person_of[record["uid"]] = person_id
         pairs = self.scorer.compare(query, rows, self._con())
         best: dict[str, Candidate] = {}
         for left, right, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability",
                                                  "match_weight", "weights"]].itertuples(index=False):
             uid = str(right if left == "query|q" else left)
-            owner = person_of.get(uid)
-            if owner is None or p < minimum:
+            person = person_of.get(uid)
+            if person is None or p < minimum:
                 continue
-            person: str = owner
             if person not in best or p > best[person].probability:
                 best[person] = Candidate(person, float(p), float(w), dict(weights), uid)
         return sorted(best.values(), key=lambda c: -c.probability)[:limit]
