@@ -201,10 +201,10 @@ def _run_link(kind: str, spark_master: str | None) -> None:
 
 def _spark_session(master: str) -> Any:
     try:
-        from pyspark.sql import SparkSession
+        from linkage.engines import spark_session
     except ImportError as exc:
         raise CliError("--engine spark needs pyspark: pip install 'hoso[spark]'") from exc
-    return SparkSession.builder.master(master).appName("hoso-linkage").getOrCreate()
+    return spark_session(master, checkpoint_dir=str(_settings().data_path / "spark-checkpoints"))
 
 
 @app.command("link")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 
 @dataclass
@@ -51,10 +52,19 @@ class _Forest:
         return root
 
     def conflicts(self, a: str, b: str) -> bool:
-        ka, kb = self.keys.get(a, {}), self.keys.get(b, {})
+        ka, kb = self.keys.get(a), self.keys.get(b)
+        if ka is None or kb is None:
+            return bool(self.forbidden) and self._forbidden(a, b)
+        return self._keyed(ka, kb) or (bool(self.forbidden) and self._forbidden(a, b))
+
+    @staticmethod
+    def _keyed(ka: dict[str, set[str]], kb: dict[str, set[str]]) -> bool:
         for kind in ka.keys() & kb.keys():
             if len(ka[kind] | kb[kind]) > 1:
                 return True
+        return False
+
+    def _forbidden(self, a: str, b: str) -> bool:
         fa, fb = self.forbidden.get(a, set()), self.forbidden.get(b, set())
         return bool(fa & self.tokens.get(b, set())) or bool(fb & self.tokens.get(a, set()))
 
@@ -98,7 +108,7 @@ def constrained_clusters(
         forest.forbidden.setdefault(forest.find(a), set()).add(token_b)
         forest.forbidden.setdefault(forest.find(b), set()).add(token_a)
     result = ClusterResult(cluster_of={})
-    for a, b, weight in sorted(edges, key=lambda e: -e[2]):
+    for a, b, weight in sorted(edges, key=itemgetter(2), reverse=True):
         ra, rb = forest.find(a), forest.find(b)
         if ra == rb:
             continue

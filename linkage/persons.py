@@ -36,7 +36,11 @@ def new_person_id(members: Sequence[str] = ()) -> str:
     The check character (mod 37, ISO 7064 style) catches a mistyped character when an id is read
     out or keyed in.
     """
-    body = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return _id_from_bits(int.from_bytes(secrets.token_bytes(7), "big"))
+
+
+def _id_from_bits(bits: int) -> str:
+    body = "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in range(10))
     return f"HS{body}{person_id_check(body)}"
 
 
@@ -45,9 +49,7 @@ def seeded_person_ids(seed: str) -> IdFactory:
     (after a crash) gives the same ids, so nothing is created twice."""
 
     def make(members: Sequence[str]) -> str:
-        digest = int.from_bytes(hashlib.sha256(f"{seed}|{min(members)}".encode()).digest()[:8], "big")
-        body = "".join(_CROCKFORD[(digest >> (5 * i)) & 31] for i in range(10))
-        return f"HS{body}{person_id_check(body)}"
+        return _id_from_bits(int.from_bytes(hashlib.sha256(f"{seed}|{min(members)}".encode()).digest()[:8], "big"))
 
     return make
 

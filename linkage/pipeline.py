@@ -111,7 +111,7 @@ def _run_id(kind: str, batches: list[str], model_version: str) -> str:
     return f"{kind}-" + hashlib.sha256("|".join([kind, model_version, *sorted(batches)]).encode()).hexdigest()[:16]
 
 
-def _scorer(model: TrainedModel, table: pd.DataFrame, spark: Any = None) -> Scorer:
+def scorer_for(model: TrainedModel, table: pd.DataFrame, spark: Any = None) -> Scorer:
     tf = model.settings.get("hoso_tf") or term_frequencies(table)
     settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
     return Scorer(settings, tf, spark=spark)
@@ -139,7 +139,7 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     new = place_newborns(new, pd.concat([existing, new], ignore_index=True))
     timings["standardise"] = time.perf_counter() - t
     t = time.perf_counter()
-    scorer = _scorer(model, pd.concat([existing, new], ignore_index=True), spark)
+    scorer = scorer_for(model, pd.concat([existing, new], ignore_index=True), spark)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
@@ -167,7 +167,7 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     table = place_newborns(table, table)
     timings["standardise"] = time.perf_counter() - began
     t = time.perf_counter()
-    pairs = _scorer(model, table, spark).within(table, lower)
+    pairs = scorer_for(model, table, spark).within(table, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
     plan = plan_rebuild(table, pairs, store.assignments(), upper, lower, store.reviewed(),

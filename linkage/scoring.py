@@ -73,8 +73,10 @@ class Scorer:
     """Applies one trained model; `engine` is 'duckdb' (default) or 'spark'."""
 
     def __init__(self, model: dict[str, Any], tf: dict[str, dict[str, float]], spark: Any = None) -> None:
+        from linkage.training import for_dialect
+
         self.model = model
-        self.settings = _prediction_settings(model)
+        self.settings = _prediction_settings(for_dialect(model, "spark") if spark is not None else model)
         self.tf = tf
         self.spark = spark
         self._rt_sql: str | None = None

@@ -1,0 +1,120 @@
+"""Linkage: quality against the truth and speed beside bare Splink on the same prepared table.
+
+    python -m bench.linkage --persons 100000 [--profile realistic|hard]
+
+Prints one row per figure: HoSo's standardise, train, score and cluster stages, then bare Splink
+(the same settings, training calls and prediction on the same standardised table, clustered by
+Splink's connected components), the ratio of the two, peak memory, and pairwise precision, recall,
+F1, blocking recall and the share of records left for review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+from splink import DuckDBAPI, Linker
+
+from linkage import pipeline
+from linkage.evaluation import blocking_recall, pairwise_scores, read_truth
+from linkage.ingest import ingest
+from linkage.model import BLOCKING_KEYS, deterministic_rules, settings, training_blocks
+from linkage.persons import plan_incremental
+from linkage.standardize.table import place_newborns
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
+
+PATTERNS = {
+    SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+    SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
+    SourceKind.FHIR: "fhir/*.ndjson", SourceKind.CSV: "csv/*.csv",
+}  # fmt: skip
+UPPER, LOWER = 0.95, 0.5
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_splink(table, seed: int = 42) -> float:  # type: ignore[no-untyped-def]
+    """Seconds bare Splink takes for train + predict + cluster on the prepared table."""
+    began = time.perf_counter()
+    con = duckdb.connect()
+    db_api = DuckDBAPI(connection=con)
+    records = db_api.register(table, table_name="bare_records")
+    linker = Linker(records, settings(), log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    for block in training_blocks():
+        linker.training.estimate_parameters_using_expectation_maximisation(block,
+                                                                           estimate_without_term_frequencies=True)
+    predictions = linker.inference.predict(threshold_match_probability=LOWER)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, UPPER)
+    clusters.as_pandas_dataframe()
+    con.close()
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--profile", default="realistic", choices=["clean", "realistic", "hard"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    rows: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src, data = Path(tmp) / "synth", Path(tmp) / "data"
+        generate(SynthConfig(persons=args.persons, seed=args.seed, profile=args.profile), src)
+        for kind, pattern in PATTERNS.items():
+            mapping = src / "csv" / "clinic.mapping.toml" if kind is SourceKind.CSV else None
+            ingest(kind, sorted(src.glob(pattern)), data, mapping=mapping)
+        truth = read_truth(src / "truth.csv")
+        t = time.perf_counter()
+        table = pipeline.load_tables(data, pipeline.all_batch_ids(data))
+        table = place_newborns(table, table)
+        rows.append(("standardise", time.perf_counter() - t, "s"))
+        t = time.perf_counter()
+        model = pipeline.train_model(data)
+        rows.append(("train", time.perf_counter() - t, "s"))
+        t = time.perf_counter()
+        pairs = pipeline.scorer_for(model, table).within(table, LOWER)
+        rows.append(("score", time.perf_counter() - t, "s"))
+        t = time.perf_counter()
+        plan = plan_incremental(table, table.iloc[0:0], pairs, pairs.iloc[0:0], {}, UPPER, LOWER)
+        rows.append(("cluster", time.perf_counter() - t, "s"))
+        hoso_total = sum(v for _, v, _ in rows)
+        rows.append(("hoso linking total", hoso_total, "s"))
+        hoso_peak = peak_mb()
+        bare = bare_splink(table)
+        rows.append(("bare splink (train+predict+cluster)", bare, "s"))
+        linking_only = hoso_total - rows[0][1]
+        rows.append(("ratio hoso/bare (same table)", linking_only / bare, "x"))
+        rows.append(("records", float(len(table)), "records"))
+        rows.append(("peak memory", max(hoso_peak, peak_mb()), "MB"))
+        assigned = {link.uid: link.person_id for link in plan.links if link.state == "MATCH"}
+        predicted = {uid: assigned.get(uid, f"unlinked:{uid}") for uid in table["unique_id"]}
+        scores = pairwise_scores(predicted, truth)
+        records = {str(r["unique_id"]): r for r in table.to_dict("records")}
+        review = sum(1 for link in plan.links if link.state == "POSSIBLE_MATCH") + len(plan.duplicates)
+        rows += [("precision", scores.precision, ""), ("recall", scores.recall, ""), ("f1", scores.f1, ""),
+                 ("blocking recall", blocking_recall(records, truth, BLOCKING_KEYS), ""),
+                 ("review items / records", review / len(table), ""),
+                 ("persons", float(len(set(assigned.values()))), "persons")]
+    if args.json:
+        print(json.dumps({name: value for name, value, _ in rows}))
+        return
+    print(f"linkage benchmark: {args.persons} persons, profile {args.profile}")
+    for name, value, unit in rows:
+        print(f"{name:<40}{value:>14.4f} {unit}")
+
+
+if __name__ == "__main__":
+    main()
