@@ -59,10 +59,7 @@ class _Forest:
 
     @staticmethod
     def _keyed(ka: dict[str, set[str]], kb: dict[str, set[str]]) -> bool:
-        for kind in ka.keys() & kb.keys():
-            if len(ka[kind] | kb[kind]) > 1:
-                return True
-        return False
+        return any(len(ka[kind] | kb[kind]) > 1 for kind in ka.keys() & kb.keys())
 
     def _forbidden(self, a: str, b: str) -> bool:
         fa, fb = self.forbidden.get(a, set()), self.forbidden.get(b, set())
