@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -182,20 +182,13 @@ def train_command(
         typer.echo(f"match-weight chart written to {chart}")
 
 
-def _run_link(kind: str, spark_master: str | None) -> None:
-    from graph.identity import GraphLinkStore
-    from linkage import pipeline
+def _run_link(kind: Literal["link", "relink"], spark_master: str | None) -> None:
+    from api.services import run_linking
 
     settings = _settings()
     spark = _spark_session(spark_master) if spark_master else None
     with driver_for(settings) as (driver, database):
-        apply_migrations(driver, database)
-        store = GraphLinkStore(driver, database)
-        run = pipeline.link if kind == "link" else pipeline.relink
-        summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
-                      spark=spark)
-        counts = store.counts()
-    out = summary.as_json() | {"persons": counts["persons"]}
+        out = run_linking(settings, driver, database, kind, spark)
     typer.echo(json.dumps(out, ensure_ascii=False))
 
 

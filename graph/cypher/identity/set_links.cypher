@@ -13,5 +13,6 @@ WITH DISTINCT r, p, row
 MERGE (r)-[l:LINKED_TO]->(p)
 SET l.state = row.state, l.origin = 'AUTO', l.probability = row.probability,
     l.match_weight = row.match_weight, l.weights = row.weights, l.model_version = $model_version,
-    l.run_id = $run_id, l.updated_at = datetime(), l.version = coalesce(l.version, 0) + 1
+    l.run_id = $run_id, l.updated_at = datetime(), l.version = coalesce(l.version, 0) + 1,
+    p.golden_dirty = true
 RETURN count(l) AS written

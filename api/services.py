@@ -1,0 +1,43 @@
+"""Application services shared by the command line and the API: whole runs over several packages."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from neo4j import Driver
+
+from api.settings import Settings
+from graph import apply_migrations
+from graph.identity import GraphLinkStore
+from graph.load import GraphLoader
+from graph.persons import dirty_person_ids, refresh_persons
+from linkage import pipeline
+
+
+def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
+                spark: Any = None) -> dict[str, Any]:
+    """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons.
+
+    Each step can be repeated: a run cut short is completed by the next one.
+    """
+    apply_migrations(driver, database)
+    loader = GraphLoader(driver, database)
+    loader.load_reference()
+    store = GraphLinkStore(driver, database)
+    run = pipeline.link if kind == "link" else pipeline.relink
+    summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
+                  spark=spark)
+    began = time.perf_counter()
+    loaded = loader.loaded_batches()
+    facts: dict[str, int] = {}
+    for batch_id in sorted(store.linked_batches() - loaded):
+        for key, count in loader.load_batch(settings.data_path, batch_id).items():
+            facts[key] = facts.get(key, 0) + count
+    summary.seconds["load_facts"] = time.perf_counter() - began
+    began = time.perf_counter()
+    refreshed = refresh_persons(driver, dirty_person_ids(driver, database), database)
+    summary.seconds["golden"] = time.perf_counter() - began
+    counts = store.counts()
+    return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
+                                "review_items": counts["possible_matches"] + counts["possible_duplicates"]}

@@ -1,0 +1,84 @@
+"""The golden record: each field of a person chosen from its MATCH-linked records by explicit rules.
+
+- legal name, birth date, personal id, sex and household: the population registry wins, then the most
+  frequent value (ties: the newest record);
+- phone and current address: the newest record that has one;
+- social insurance number and old identity card: the most frequent value.
+Every value carries the uid of the record it came from (`<field>_source`).
+
+    golden_record([{"uid": "population|0010...", "source": "population", "name": "Nguyễn Văn An", ...}])
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from linkage.standardize.text import fold
+
+AUTHORITATIVE = "population"
+REGISTRY_FIELDS = ("name", "birth_date", "personal_id", "sex", "household_code", "household_relation")
+NEWEST_FIELDS = ("phone", "commune", "address_text")
+FREQUENT_FIELDS = ("bhxh", "cmnd")
+
+
+def _newest_first(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(records, key=lambda r: (str(r.get("recorded_at") or ""), str(r.get("uid"))), reverse=True)
+
+
+def _most_frequent(records: Sequence[dict[str, Any]], field: str,
+                   accept: Callable[[dict[str, Any]], bool] = lambda r: True) -> dict[str, Any] | None:
+    """The newest record holding the most frequent value of `field`."""
+    holders = [r for r in _newest_first(records) if r.get(field) is not None and accept(r)]
+    if not holders:
+        return None
+    counts = Counter(r[field] for r in holders)
+    top = max(counts.values())
+    return next(r for r in holders if counts[r[field]] == top)
+
+
+def golden_record(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The person's fields and the record each came from (empty when there are no records)."""
+    out: dict[str, Any] = {}
+    registry = [r for r in records if r.get("source") == AUTHORITATIVE]
+    for field in REGISTRY_FIELDS:
+        accept: Callable[[dict[str, Any]], bool] = lambda r: True  # noqa: E731
+        if field == "birth_date":
+            precise = [r for r in records if r.get("birth_precision") == "day"]
+            pool = registry or precise or list(records)
+        elif field == "personal_id":
+            pool = registry or list(records)
+            accept = lambda r: r.get("pid_ok") is not False  # noqa: E731
+        else:
+            pool = registry or list(records)
+        chosen = _most_frequent(pool, field, accept) or _most_frequent(records, field)
+        if chosen is not None:
+            out[field] = chosen[field]
+            out[f"{field}_source"] = chosen["uid"]
+            if field == "birth_date":
+                out["birth_precision"] = chosen.get("birth_precision")
+    if "birth_date" not in out:
+        chosen = _most_frequent(records, "birth_year")
+        if chosen is not None:
+            out["birth_year"] = chosen["birth_year"]
+            out["birth_year_source"] = chosen["uid"]
+    else:
+        out["birth_year"] = int(str(out["birth_date"])[:4])
+    for field in NEWEST_FIELDS:
+        chosen = next((r for r in _newest_first(records) if r.get(field) is not None), None)
+        if chosen is not None:
+            out[field] = chosen[field]
+            out[f"{field}_source"] = chosen["uid"]
+            if field == "commune":
+                out["province"] = chosen.get("province")
+    for field in FREQUENT_FIELDS:
+        chosen = _most_frequent(records, field)
+        if chosen is not None:
+            out[field] = chosen[field]
+            out[f"{field}_source"] = chosen["uid"]
+    if "name" in out:
+        out["name_fold"] = fold(out["name"])
+    out["record_count"] = len(records)
+    out["sources"] = sorted({str(r.get("source")) for r in records})
+    return out
