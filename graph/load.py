@@ -96,8 +96,8 @@ class GraphLoader:
         self.database = database
         self.queries = default_registry()
 
-    def _write(self, name: str, rows: list[dict[str, Any]], size: int = BATCH) -> int:
-        for part in chunks(rows, size):
+    def _write(self, name: str, rows: list[dict[str, Any]], size: int | None = None) -> int:
+        for part in chunks(rows, size or BATCH):
             self.queries.write(self.driver, name, database=self.database, rows=list(part))
         return len(rows)
 

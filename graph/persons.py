@@ -42,3 +42,44 @@ def active_person_ids(driver: Driver, database: str = "neo4j") -> list[str]:
 def dirty_person_ids(driver: Driver, database: str = "neo4j") -> list[str]:
     """Persons whose golden record waits for a recomputation (links changed, or a run was cut short)."""
     return [r["person_id"] for r in default_registry().read(driver, "persons/dirty_ids", database=database)]
+
+
+class PersonNotFound(LookupError):
+    """No person has this id."""
+
+
+def resolve_person(driver: Driver, person_id: str, database: str = "neo4j") -> tuple[str, bool]:
+    """The surviving id of `person_id` and whether it was retired (merged into another)."""
+    rows = default_registry().read(driver, "persons/resolve", database=database, person_id=person_id)
+    if not rows:
+        raise PersonNotFound(person_id)
+    return rows[0]["person_id"], rows[0]["person_id"] != person_id
+
+
+def person_profile(driver: Driver, person_id: str, database: str = "neo4j") -> dict[str, Any]:
+    """The merged profile in the structure of the 831 record; a retired id gives the survivor's
+    profile with `merged_from` naming the id asked for."""
+    surviving, retired = resolve_person(driver, person_id, database)
+    row = default_registry().read(driver, "persons/profile", database=database, person_id=surviving)[0]
+    person = dict(row["person"])
+    administrative = {k: v for k, v in person.items() if not k.endswith("_source") and k not in (
+        "golden_dirty", "golden_updated_at", "created_at")}
+    provenance = {k.removesuffix("_source"): v for k, v in person.items() if k.endswith("_source")}
+    for key in ("golden_updated_at", "created_at"):
+        if person.get(key) is not None:
+            administrative[key] = str(person[key])
+    return {
+        "person_id": surviving,
+        "merged_from": person_id if retired else None,
+        "administrative": administrative,
+        "provenance": provenance,
+        "household": {"code": row["household"], "relation": row["relation"],
+                      "members": sorted(row["household_members"])} if row["household"] else None,
+        "parents": sorted(row["parents"]),
+        "children": sorted(row["children"]),
+        "history": [dict(h) for h in row["history"]],
+        "immunizations": [dict(i) for i in row["immunizations"]],
+        "visits": [dict(v) for v in row["visits"]],
+        "observations": [dict(o) for o in row["observations"]],
+        "records": [dict(r) for r in row["records"]],
+    }

@@ -33,8 +33,7 @@ IdFactory = Callable[[Sequence[str]], str]
 def new_person_id(members: Sequence[str] = ()) -> str:
     """A fresh, opaque person id: 'HS' + 10 Crockford base-32 characters + a check character.
 
-    The check character (mod 37, ISO 7064 style) catches a mistyped character when an id is read
-    out or keyed in.
+    The check character catches a mistyped character when an id is read out or keyed in.
     """
     return _id_from_bits(int.from_bytes(secrets.token_bytes(7), "big"))
 
@@ -55,9 +54,10 @@ def seeded_person_ids(seed: str) -> IdFactory:
 
 
 def person_id_check(body: str) -> str:
-    alphabet = _CROCKFORD + "*~$=U"
+    """A check character: weighted sum modulo the prime 31, so any single wrong character and any
+    swap of two neighbours changes it; drawn from the same URL-safe alphabet."""
     total = sum(_CROCKFORD.index(ch) * (i + 1) for i, ch in enumerate(body))
-    return alphabet[total % 37]
+    return _CROCKFORD[total % 31]
 
 
 def valid_person_id(value: str) -> bool:

@@ -1,0 +1,54 @@
+// A person's merged profile in the structure of the 831 record: administrative information (the
+// golden record with provenance), history and risk factors, immunizations and visits, each item
+// with the source record it came from.
+// params: $person_id
+MATCH (p:Person {person_id: $person_id})
+CALL (p) {
+  OPTIONAL MATCH (r:SourceRecord)-[l:LINKED_TO {state: 'MATCH'}]->(p)
+  RETURN collect(r {.uid, .source, .source_system, .record_id, .name, .birth_date, .birth_precision, .sex,
+         .personal_id, .bhxh, .phone, .commune, .address_text, .recorded_at,
+         link_origin: l.origin, probability: l.probability}) AS records
+}
+CALL (p) {
+  OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:REPORTED]->(c:Condition)
+  OPTIONAL MATCH (c)-[:IS_DISEASE]->(d:Disease)
+  RETURN collect(c {.category, .code, .text, .relative, icd10: d.icd10, disease: d.name, source: r.uid}) AS history
+}
+CALL (p) {
+  OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:RECEIVED]->(i:Immunization)
+  OPTIONAL MATCH (i)-[:OF_VACCINE]->(v:Vaccine)
+  OPTIONAL MATCH (i)-[:AT]->(f:Facility)
+  WITH i, v, f, r ORDER BY i.date
+  RETURN collect(i {date: toString(i.date), .dose, .reaction, vaccine: v.code, vaccine_name: v.name,
+         facility: f.code, source: r.uid}) AS immunizations
+}
+CALL (p) {
+  OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
+  OPTIONAL MATCH (e)-[:AT]->(f:Facility)
+  OPTIONAL MATCH (e)-[dx:DIAGNOSED]->(d:Disease)
+  WITH r, e, f, collect(CASE WHEN d IS NULL THEN NULL ELSE {icd10: d.icd10, name: d.name, role: dx.role} END) AS diagnoses
+  ORDER BY e.admitted_at DESC
+  RETURN collect(e {.encounter_id, admitted_at: toString(e.admitted_at), discharged_at: toString(e.discharged_at),
+         .outcome, .visit_type, facility: f.code, diagnoses: diagnoses, source: r.uid}) AS visits
+}
+CALL (p) {
+  OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:OBSERVED]->(o:Observation)
+  WITH r, o ORDER BY o.observed_at DESC
+  RETURN collect(o {.code, .value, .unit, observed_at: toString(o.observed_at), .device, source: r.uid})[..50]
+         AS observations
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[m:MEMBER_OF]->(h:Household)
+  OPTIONAL MATCH (h)<-[:MEMBER_OF]-(member:Person)
+  RETURN h.code AS household, m.relation AS relation, collect(DISTINCT member.person_id) AS household_members
+}
+CALL (p) {
+  OPTIONAL MATCH (p)-[:PARENT_OF]->(child:Person)
+  RETURN collect(DISTINCT child.person_id) AS children
+}
+CALL (p) {
+  OPTIONAL MATCH (parent:Person)-[:PARENT_OF]->(p)
+  RETURN collect(DISTINCT parent.person_id) AS parents
+}
+RETURN p {.*} AS person, records, history, immunizations, visits, observations, household, relation,
+       household_members, children, parents
