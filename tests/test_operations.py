@@ -1,0 +1,130 @@
+"""Reviewers' operations on the real Neo4j: history, one MATCH per record, retired ids, no lost update."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+from neo4j import Driver
+
+from graph import apply_migrations, wipe_graph
+from graph.identity import GraphLinkStore
+from graph.operations import ConflictError, OperationError, PersonOperations
+from graph.persons import person_profile
+from linkage.persons import Link, LinkPlan
+from linkage.standardize.table import LINKAGE_COLUMNS
+
+
+def record(uid: str, name: str, pid: str | None = None) -> dict[str, object]:
+    source, record_id = uid.split("|")
+    row: dict[str, object] = dict.fromkeys(LINKAGE_COLUMNS)
+    row.update({"unique_id": uid, "source": source, "record_id": record_id, "name": name, "personal_id": pid,
+                "pid_ok": pid is not None, "birth_date": "1990-03-05", "birth_precision": "day", "sex": "male"})
+    return row
+
+
+@pytest.fixture
+def ops(graph: Driver) -> PersonOperations:
+    wipe_graph(graph)
+    apply_migrations(graph)
+    table = pd.DataFrame([record("population|A1", "Nguyễn Văn An", "001090012345"),
+                          record("hospital130|A2", "Nguyen Van An"), record("hospital130|B1", "Nguyễn Văn Ân"),
+                          record("fhir|C1", "Lê Thị Cúc")])
+    plan = LinkPlan(new_persons=["P1", "P2", "P3"], links=[
+        Link("population|A1", "P1", "MATCH", 1.0, None, {}), Link("hospital130|A2", "P1", "MATCH", 0.99, 20.0, {}),
+        Link("hospital130|B1", "P2", "MATCH", 1.0, None, {}), Link("hospital130|B1", "P1", "POSSIBLE_MATCH", 0.8,
+                                                                    2.0, {"given_name": 0.5}),
+        Link("fhir|C1", "P3", "MATCH", 1.0, None, {})],
+        duplicates=[("P1", "P2", 0.8, {})])
+    GraphLinkStore(graph).write(table, plan, "v001", "run-1", ["b1"], "link")
+    return PersonOperations(graph)
+
+
+def matches(graph: Driver, uid: str) -> list[str]:
+    rows = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[:LINKED_TO {state: 'MATCH'}]->(p:Person) "
+                               "RETURN p.person_id AS id", {"uid": uid}).records
+    return sorted(r["id"] for r in rows)
+
+
+def test_a_manual_match_moves_the_record_and_is_in_the_history(ops: PersonOperations, graph: Driver) -> None:
+    result = ops.link("hospital130|B1", "P1", actor="reviewer:lan", reason="same CCCD on the paper card")
+    assert matches(graph, "hospital130|B1") == ["P1"]
+    assert set(result.person_ids) == {"P1", "P2"}
+    event = ops.history("P1")[0]
+    assert (event["actor"], event["action"], event["reason"]) == ("reviewer:lan", "link:MATCH",
+                                                                  "same CCCD on the paper card")
+    assert {"person_id": "P2", "state": "MATCH", "origin": "AUTO"} in event["before"]["links"]
+    assert {"person_id": "P1", "state": "MATCH", "origin": "MANUAL"} in event["after"]["links"]
+    assert ops.history("P2")[0]["event_id"] == event["event_id"]
+    golden = graph.execute_query("MATCH (p:Person {person_id: 'P1'}) RETURN p.record_count AS n").records[0]
+    assert golden["n"] == 3
+
+
+def test_no_match_keeps_a_record_away(ops: PersonOperations, graph: Driver) -> None:
+    ops.link("hospital130|B1", "P1", actor="reviewer:lan", reason="different father", state="NO_MATCH")
+    assert matches(graph, "hospital130|B1") == ["P2"]
+    state = graph.execute_query("MATCH (:SourceRecord {uid: 'hospital130|B1'})-[l:LINKED_TO]->(:Person "
+                                "{person_id: 'P1'}) RETURN l.state AS s, l.origin AS o").records[0]
+    assert (state["s"], state["o"]) == ("NO_MATCH", "MANUAL")
+
+
+def test_merge_retires_an_id_that_still_resolves(ops: PersonOperations, graph: Driver) -> None:
+    ops.merge("P1", "P2", actor="reviewer:lan", reason="same person")
+    assert matches(graph, "hospital130|B1") == ["P1"]
+    profile = person_profile(graph, "P2")
+    assert profile["person_id"] == "P1" and profile["merged_from"] == "P2"
+    assert len(profile["records"]) == 3
+    with pytest.raises(OperationError, match="retired"):
+        ops.link("fhir|C1", "P2", actor="reviewer:lan", reason="x")
+    assert graph.execute_query("MATCH (:Person)-[d:POSSIBLE_DUPLICATE]-(:Person) RETURN count(d) AS n"
+                               ).records[0]["n"] == 0
+
+
+def test_split_keeps_the_id_with_the_registry_record(ops: PersonOperations, graph: Driver) -> None:
+    _, new_id = ops.split("P1", ["population|A1"], actor="reviewer:lan", reason="two people, one name")
+    assert matches(graph, "population|A1") == ["P1"]
+    assert matches(graph, "hospital130|A2") == [new_id]
+    assert graph.execute_query("MATCH (:Person {person_id: 'P1'})-[:NOT_DUPLICATE]-(:Person {person_id: $n}) "
+                               "RETURN count(*) AS n", {"n": new_id}).records[0]["n"] == 1
+    with pytest.raises(OperationError, match="some, not all"):
+        ops.split("P3", ["fhir|C1"], actor="reviewer:lan", reason="x")
+
+
+def test_unlink_gives_the_record_a_person_of_its_own(ops: PersonOperations, graph: Driver) -> None:
+    result = ops.unlink("hospital130|A2", "P1", actor="reviewer:lan", reason="newborn under mother's name")
+    new_id = next(p for p in result.person_ids if p != "P1")
+    assert matches(graph, "hospital130|A2") == [new_id]
+
+
+def test_not_duplicate_is_sticky(ops: PersonOperations, graph: Driver) -> None:
+    ops.not_duplicate("P1", "P2", actor="reviewer:lan", reason="twins")
+    rows = graph.execute_query("MATCH (:Person {person_id: 'P1'})-[r]-(:Person {person_id: 'P2'}) "
+                               "RETURN type(r) AS t").records
+    assert [r["t"] for r in rows] == ["NOT_DUPLICATE"]
+
+
+def test_two_concurrent_changes_one_wins_one_conflicts(ops: PersonOperations, graph: Driver) -> None:
+    version = graph.execute_query("MATCH (p:Person {person_id: 'P1'}) RETURN coalesce(p.version, 0) AS v"
+                                  ).records[0]["v"]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def decide(uid: str) -> None:
+        barrier.wait()
+        try:
+            ops.link(uid, "P1", actor=f"reviewer:{uid}", reason="race", expected_version=version)
+            outcomes.append("applied")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(uid,)) for uid in ("hospital130|B1", "fhir|C1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["applied", "conflict"]
+    moved = [uid for uid in ("hospital130|B1", "fhir|C1") if matches(graph, uid) == ["P1"]]
+    assert len(moved) == 1
+    assert graph.execute_query("MATCH (p:Person {person_id: 'P1'}) RETURN p.version AS v").records[0]["v"] == \
+        version + 1
