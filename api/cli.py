@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from api.runtime import driver_for, managed_server
 from api.settings import Settings, get_settings
-from graph import GraphError, apply_migrations, pending_migrations, wipe_graph
+from graph import GraphError, apply_migrations, default_registry, wipe_graph
 from linkage.ingest import IngestError, ingest
 from linkage.training import ModelError
 from linkage.vocab import SourceKind
@@ -255,19 +255,54 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
-    """Start Neo4j, apply the migrations and print where everything is."""
+def demo(
+    persons: Annotated[int, typer.Option(min=100, help="Size of the synthetic population.")] = 2_000,
+) -> None:
+    """Start Neo4j, apply the migrations, then synthesise, ingest and link a population and show a person."""
+    from api.services import run_linking
+    from graph.persons import person_profile
+    from linkage.evaluation import evaluate_linkage, read_truth
+    from linkage.synth import SynthConfig, generate
+
     settings = _settings()
     if settings.managed_neo4j:
         neo4j_start()
+    synth_dir = settings.data_path / "demo-synth"
+    if not (synth_dir / "truth.csv").exists():
+        generate(SynthConfig(persons=persons, seed=1, profile="realistic"), synth_dir)
+        typer.echo(f"synthetic population of {persons} persons written to {synth_dir}")
+    for kind, pattern in DEMO_SOURCES.items():
+        mapping = synth_dir / "csv" / "clinic.mapping.toml" if kind is SourceKind.CSV else None
+        summary = ingest(kind, sorted(synth_dir.glob(pattern)), settings.data_path, mapping=mapping)
+        typer.echo(f"ingest {kind.value:<13} read {summary.read:>6}, accepted {summary.accepted:>6}, "
+                   f"quarantined {summary.quarantined:>4}")
     with driver_for(settings) as (driver, database):
-        done = apply_migrations(driver, database)
-        pending = pending_migrations(driver, database)
-    typer.echo(f"migrations: {len(done)} applied now, {len(pending)} pending")
+        run = run_linking(settings, driver, database)
+        typer.echo(f"linked: {run['persons']} persons, {run['review_items']} review items "
+                   f"(model {run['model_version']})")
+        from graph.identity import GraphLinkStore
+
+        scores = evaluate_linkage(settings.data_path, GraphLinkStore(driver, database).assignments(),
+                                  read_truth(synth_dir / "truth.csv"))
+        typer.echo("against the truth: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        person_id = default_registry().read(driver, "persons/most_recorded", database=database,
+                                            limit=1)[0]["person_id"]
+        profile = person_profile(driver, person_id, database)
+        admin = profile["administrative"]
+        typer.echo(f"a person: {person_id} {admin.get('name')} born {admin.get('birth_date')}, "
+                   f"{admin['record_count']} records from {', '.join(admin['sources'])}, "
+                   f"{len(profile['visits'])} visits, {len(profile['immunizations'])} doses")
     typer.echo(f"data directory:   {settings.data_path}")
     typer.echo(f"Neo4j home:       {settings.neo4j_home}")
     typer.echo(f"Neo4j jars cache: {settings.cache_dir}")
-    typer.echo("next: `hoso neo4j status`, `hoso serve` (API at http://127.0.0.1:8000/docs)")
+    typer.echo("next: `hoso neo4j status`, `hoso evaluate --truth " + str(synth_dir / "truth.csv") + "`")
+
+
+DEMO_SOURCES = {
+    SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+    SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
+    SourceKind.FHIR: "fhir/*.ndjson", SourceKind.CSV: "csv/*.csv",
+}  # fmt: skip
 
 
 def main() -> None:
