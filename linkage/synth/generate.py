@@ -154,9 +154,11 @@ class Generator:
                          "ownership": "public", "province_code": c.province_code, "commune_code": c.code})
         return rows
 
-    def _age(self) -> int:
-        group = self.rng.choices(range(len(AGE_GROUPS)), weights=AGE_GROUPS)[0]
-        return group * 5 + self.rng.randrange(5 if group < 16 else 15)
+    def _age(self, minimum: int = 0) -> int:
+        """An age drawn from Vietnam's age pyramid (5-year groups), at least `minimum`."""
+        groups = [g for g in range(len(AGE_GROUPS)) if g * 5 + (4 if g < 16 else 14) >= minimum]
+        group = self.rng.choices(groups, weights=[AGE_GROUPS[g] for g in groups])[0]
+        return max(minimum, group * 5 + self.rng.randrange(5 if group < 16 else 15))
 
     def _birth(self, age: int) -> date:
         start = REFERENCE_DATE - timedelta(days=365 * (age + 1) - 1)
@@ -220,7 +222,7 @@ class Generator:
             hh = Household(code=f"HGD{commune.code}{self.rng.randrange(10**6):06d}", old_commune=commune,
                            new_commune=new[0] if new else "", house=f"Số {self.rng.randrange(1, 300)}")
             head_sex = "male" if self.rng.random() < 0.75 else "female"
-            head_age = self.rng.randint(24, 78)
+            head_age = self._age(minimum=22)
             head = self._person(hh, "Chủ hộ", head_sex, head_age)
             hh.members.append(head)
             spouse = None
@@ -232,9 +234,9 @@ class Generator:
             mother = spouse if head_sex == "male" else head
             father = head if head_sex == "male" else spouse
             youngest_parent = min(head_age, spouse.age() if spouse else head_age)
-            n_children = self.rng.choices([0, 1, 2, 3, 4], weights=[18, 25, 38, 14, 5])[0]
+            n_children = self.rng.choices([0, 1, 2, 3, 4], weights=[10, 20, 40, 20, 10])[0]
             for _ in range(n_children):
-                age = youngest_parent - self.rng.randint(19, 40)
+                age = youngest_parent - self.rng.randint(18, 36)
                 if age < 0:
                     continue
                 sex = "male" if self.rng.random() < 0.53 else "female"
