@@ -220,19 +220,29 @@ def relink_command(
 
 @app.command("evaluate")
 def evaluate_command(
-    truth: Annotated[Path, typer.Option(help="CSV with columns source,record_id,person_id.")],
+    truth: Annotated[Path | None, typer.Option(help="CSV with columns source,record_id,person_id.")] = None,
+    reviews: Annotated[bool, typer.Option("--reviews", help="Also score the model against reviewers' "
+                                                            "decisions.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Compare the persons in the graph with a truth file: precision, recall, F1, blocking recall."""
+    """Compare the persons in the graph with a truth file (precision, recall, F1, blocking recall)
+    and/or with reviewers' decisions."""
     from graph.identity import GraphLinkStore
-    from linkage.evaluation import evaluate_linkage, read_truth
+    from graph.operations import review_events
+    from linkage.evaluation import evaluate_linkage, read_truth, review_label_scores
 
     settings = _settings()
-    if not truth.is_file():
+    if truth is None and not reviews:
+        raise CliError("give --truth FILE, --reviews, or both")
+    if truth is not None and not truth.is_file():
         raise CliError(f"{truth}: no such truth file")
+    result: dict[str, Any] = {}
     with driver_for(settings) as (driver, database):
         store = GraphLinkStore(driver, database)
-        result = evaluate_linkage(settings.data_path, store.assignments(), read_truth(truth))
+        if truth is not None:
+            result |= evaluate_linkage(settings.data_path, store.assignments(), read_truth(truth))
+        if reviews:
+            result |= review_label_scores(review_events(driver, database))
         counts = store.counts()
     result |= {"review_items": counts["possible_matches"] + counts["possible_duplicates"],
                "persons": counts["persons"]}

@@ -205,3 +205,10 @@ class PersonOperations:
             event["after"] = json.loads(event["after"]) if event.get("after") else None
             events.append(event)
         return events
+
+
+def review_events(driver: Driver, database: str = "neo4j") -> list[dict[str, Any]]:
+    """Reviewers' link decisions with before/after, as labelled pairs for evaluation."""
+    rows = default_registry().read(driver, "operations/review_events", database=database)
+    return [{"action": r["action"], "before": json.loads(r["before"]), "after": json.loads(r["after"])}
+            for r in rows]

@@ -94,3 +94,34 @@ def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapp
     scores = pairwise_scores(predicted, truth)
     return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1,
             "blocking_recall": blocking_recall(records, truth, BLOCKING_KEYS)}
+
+
+def review_label_scores(events: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """How the model's automatic links fared against reviewers' decisions (labelled pairs).
+
+    Each event is a reviewer's MATCH or NO_MATCH of a record to a person, with the record's links
+    before it. `match_precision` is the share of reviewed automatic MATCHes the reviewers kept;
+    `review_match_rate` the share of reviewed POSSIBLE_MATCH items that were matches.
+    """
+    kept = overturned = confirmed = rejected = 0
+    for event in events:
+        decision = "MATCH" if event["action"] == "link:MATCH" else "NO_MATCH"
+        after = [x for x in event["after"]["links"] if x.get("origin") == "MANUAL"]
+        if not after:
+            continue
+        person = after[0]["person_id"]
+        prior = next((x for x in event["before"]["links"] if x["person_id"] == person), None)
+        if prior is None or prior.get("origin") != "AUTO":
+            continue
+        if prior["state"] == "MATCH":
+            kept += decision == "MATCH"
+            overturned += decision == "NO_MATCH"
+        elif prior["state"] == "POSSIBLE_MATCH":
+            confirmed += decision == "MATCH"
+            rejected += decision == "NO_MATCH"
+    return {
+        "reviewed_auto_matches": float(kept + overturned),
+        "match_precision": kept / (kept + overturned) if kept + overturned else 1.0,
+        "reviewed_possible_matches": float(confirmed + rejected),
+        "review_match_rate": confirmed / (confirmed + rejected) if confirmed + rejected else 0.0,
+    }

@@ -104,15 +104,17 @@ class Reviewed:
 
 
 def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
-    valid_pid = table["personal_id"].where(table["pid_ok"].eq(True))
-    return {"personal_id": dict(zip(table["unique_id"], valid_pid, strict=True)),
-            "bhxh": dict(zip(table["unique_id"], table["bhxh"], strict=True))}
+    uids = table["unique_id"].tolist()
+    valid_pid = table["personal_id"].where(table["pid_ok"].eq(True)).tolist()
+    return {"personal_id": {u: v for u, v in zip(uids, valid_pid, strict=True) if isinstance(v, str)},
+            "bhxh": {u: v for u, v in zip(uids, table["bhxh"].tolist(), strict=True) if isinstance(v, str)}}
 
 
 def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, dict[str, float]]]:
     best: dict[tuple[str, str], tuple[float, float, dict[str, float]]] = {}
-    for a, b, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability", "match_weight",
-                                      "weights"]].itertuples(index=False):
+    for a, b, p, w, weights in zip(pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist(),
+                                   pairs["match_probability"].tolist(), pairs["match_weight"].tolist(),
+                                   pairs["weights"].tolist(), strict=True):
         for key in ((a, b), (b, a)):
             if key not in best or p > best[key][0]:
                 best[key] = (float(p), float(w), weights)
@@ -134,8 +136,8 @@ def plan_incremental(
     plan = LinkPlan()
     strong_new = pairs_new[pairs_new["match_probability"] >= upper]
     clusters = constrained_clusters(
-        new["unique_id"], zip(strong_new["unique_id_l"], strong_new["unique_id_r"], strong_new["match_weight"],
-                              strict=True), _keys(new))
+        new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
+                                       strong_new["match_weight"].tolist(), strict=True), _keys(new))
     plan.refused_conflicts += len(clusters.refused_conflict)
     best = _best_edges(pd.concat([pairs_new, pairs_between], ignore_index=True))
     # The personal ids each existing person carries, to refuse a MATCH that would conflict.
@@ -173,10 +175,12 @@ def plan_incremental(
                     strong_persons[person].append(old)
                 else:
                     weak_persons[person].append(old)
-        cluster_keys = {kind: {v for uid in members if isinstance(v := new_keys[kind].get(uid), str)}
-                        for kind in new_keys}
-        compatible = {person: olds for person, olds in strong_persons.items()
-                      if all(len(cluster_keys[k] | person_keys[person][k]) <= 1 for k in cluster_keys)}
+        compatible: dict[str, list[str]] = {}
+        if strong_persons:
+            cluster_keys = {kind: {v for uid in members if isinstance(v := new_keys[kind].get(uid), str)}
+                            for kind in new_keys}
+            compatible = {person: olds for person, olds in strong_persons.items()
+                          if all(len(cluster_keys[k] | person_keys[person][k]) <= 1 for k in cluster_keys)}
         for person in set(strong_persons) - set(compatible):
             weak_persons[person].extend(strong_persons[person])
             plan.refused_conflicts += 1

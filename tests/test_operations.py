@@ -128,3 +128,14 @@ def test_two_concurrent_changes_one_wins_one_conflicts(ops: PersonOperations, gr
     assert len(moved) == 1
     assert graph.execute_query("MATCH (p:Person {person_id: 'P1'}) RETURN p.version AS v").records[0]["v"] == \
         version + 1
+
+
+def test_reviewers_decisions_serve_as_labels(ops: PersonOperations, graph: Driver) -> None:
+    from graph.operations import review_events
+    from linkage.evaluation import review_label_scores
+
+    ops.link("hospital130|B1", "P1", actor="reviewer:lan", reason="confirmed")  # was POSSIBLE_MATCH to P1
+    ops.link("hospital130|A2", "P1", actor="reviewer:lan", reason="wrong", state="NO_MATCH")  # was AUTO MATCH
+    scores = review_label_scores(review_events(graph))
+    assert scores == {"reviewed_auto_matches": 1.0, "match_precision": 0.0,
+                      "reviewed_possible_matches": 1.0, "review_match_rate": 1.0}
