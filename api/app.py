@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from api.routes import health
+from api.routes import auth, health
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
@@ -45,6 +47,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
     app.include_router(health.router)
+    app.include_router(auth.router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+        response = problem(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(422, "invalid_input", f"{where}: {first.get('msg')}")
 
     @app.exception_handler(GraphError)
     async def graph_error(_: Request, exc: GraphError) -> JSONResponse:

@@ -253,6 +253,36 @@ def evaluate_command(
         typer.echo(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
 
 
+user_app = typer.Typer(no_args_is_help=True, help="API accounts.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Account name.")],
+    role: Annotated[str, typer.Option(help="citizen, clinician, reviewer, epidemiologist or admin.")],
+    facility: Annotated[str | None, typer.Option(help="Staff: the facility code.")] = None,
+    province: Annotated[str | None, typer.Option(help="Staff: the post-2025 province code.")] = None,
+    person_id: Annotated[str | None, typer.Option(help="Citizen: their person id.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard "
+                                                                           "input.")] = False,
+) -> None:
+    """Create or update an account (the password is asked for, or read from standard input)."""
+    from api.security import AuthError, Role, add_user
+
+    if role not in [r.value for r in Role]:
+        raise CliError(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True)
+    with driver_for(_settings()) as (driver, database):
+        apply_migrations(driver, database)
+        try:
+            add_user(driver, username, password, Role(role), facility, province, person_id, database)
+        except AuthError as exc:
+            raise CliError(str(exc)) from exc
+    typer.echo(f"account {username} ({role}) saved")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

@@ -1,13 +1,17 @@
-"""Typed dependencies of the API routes: the settings and the Neo4j driver of the app's lifespan."""
+"""Typed dependencies of the API routes: settings, the Neo4j driver, the signed-in user."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
 from neo4j import Driver
 
+from api.security import AuthError, Role, User, decode_token
 from api.settings import Settings
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -22,3 +26,31 @@ def get_driver(request: Request) -> Driver:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DriverDep = Annotated[Driver, Depends(get_driver)]
+
+
+def get_current_user(request: Request, settings: SettingsDep,
+                     token: Annotated[str | None, Depends(oauth2)]) -> User:
+    if token is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in: send a bearer token from POST /auth/token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        user = decode_token(token, settings)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or expired: sign in again",
+                            headers={"WWW-Authenticate": "Bearer"}) from exc
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require(*roles: Role) -> object:
+    """A dependency that lets only `roles` through (403 otherwise)."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role cannot use this endpoint")
+        return user
+
+    return Depends(check)

@@ -1,0 +1,7 @@
+// Create or update an account (role, facility and province for staff, person for a citizen).
+// params: $username, $password_hash, $role, $facility, $province, $person_id
+MERGE (u:User {username: $username})
+ON CREATE SET u.created_at = datetime()
+SET u.password_hash = $password_hash, u.role = $role, u.facility = $facility, u.province = $province,
+    u.person_id = $person_id, u.active = true
+RETURN u.username AS username
