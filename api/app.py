@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.routes import auth, health
+from api.routes import auth, health, persons
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
+from graph.identity import graph_candidates
+from linkage.realtime import RealtimeMatcher
+from linkage.training import ModelError, ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,31 @@ def problem(status: int, code: str, detail: str) -> JSONResponse:
     )
 
 
+def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable[[], RealtimeMatcher | None]:
+    """The real-time matcher of the current model, rebuilt when a new model version appears."""
+    cache: dict[str, RealtimeMatcher] = {}
+
+    store = ModelStore(settings.data_path)
+    pointer = store.root / "current"
+
+    def current() -> RealtimeMatcher | None:
+        try:
+            version = pointer.read_text().strip()
+        except OSError:
+            return None
+        if version not in cache:
+            try:
+                model = store.current()
+            except ModelError:
+                return None
+            cache.clear()
+            cache[model.version] = RealtimeMatcher(model, graph_candidates(driver, database))
+            version = model.version
+        return cache[version]
+
+    return current
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; migrations are applied at start-up."""
     settings = settings or get_settings()
@@ -41,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             apply_migrations(driver, target.database)
             app.state.settings = settings
             app.state.driver = driver
+            app.state.matcher = _matcher_factory(settings, driver, target.database)
             yield
         finally:
             driver.close()
@@ -48,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(persons.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -1,0 +1,166 @@
+"""Persons: merged profiles, search, real-time matching, link history. Every read is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.security import Role, User
+from graph.operations import PersonOperations
+from graph.persons import PersonNotFound, person_profile, resolve_person
+from graph.queries import default_registry
+from linkage.standardize.text import fold
+
+router = APIRouter(tags=["persons"])
+PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
+STAFF_READERS = (Role.CLINICIAN, Role.CITIZEN)
+
+
+def _check_id(person_id: str) -> None:
+    if not PERSON_ID.match(person_id):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
+
+
+def _authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
+    """Refuse (403, audited) a read beyond the user's role: clinicians see their province, citizens
+    themselves, their children and the dependants of their household."""
+    allowed = False
+    if user.role in STAFF_READERS:
+        adult_year = datetime.now(UTC).year - 18
+        rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
+                                       viewer=user.person_id or "", person_id=person_id, adult_year=adult_year)
+        if rows:
+            row = rows[0]
+            if user.role is Role.CLINICIAN:
+                allowed = user.province is not None and row["province"] == user.province
+            else:
+                allowed = bool(row["self"] or row["parent"] or row["dependant"])
+    if not allowed:
+        audit(request, driver, settings, user, 403, person_id)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+
+
+@router.get("/persons/{person_id}", operation_id="read_person",
+            responses={400: {}, 403: {}, 404: {}})
+def read_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
+                settings: SettingsDep) -> dict[str, Any]:
+    """The merged profile (831 structure); a retired id answers with the surviving person and
+    `merged_from`."""
+    _check_id(person_id)
+    try:
+        surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
+    except PersonNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
+    _authorise_person(request, driver, settings, user, surviving)
+    profile = person_profile(driver, person_id, settings.neo4j_database)
+    audit(request, driver, settings, user, 200, surviving)
+    return profile
+
+
+class PersonSummary(BaseModel):
+    person_id: str
+    name: str | None = None
+    birth_date: str | None = None
+    birth_year: int | None = None
+    sex: str | None = None
+    commune: str | None = None
+    province: str | None = None
+    record_count: int | None = None
+
+
+class PersonPage(BaseModel):
+    data: list[PersonSummary]
+    count: int
+
+
+@router.get("/persons", operation_id="search_persons", response_model=PersonPage, responses={400: {}, 403: {}})
+def search_persons(
+    request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+    personal_id: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    bhxh: Annotated[str | None, Query(pattern=r"^\d{10}$")] = None,
+    name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+    birth_date: date | None = None,
+    commune: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
+    skip: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PersonPage:
+    """Search: exact on ids, tolerant of missing diacritics on names; clinicians within their province."""
+    if user.role is not Role.CLINICIAN:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not search persons")
+    if not any((personal_id, bhxh, name, birth_date, commune)):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, "
+                                                         "birth_date, commune")
+    row = default_registry().read(
+        driver, "persons/search", database=settings.neo4j_database, personal_id=personal_id, bhxh=bhxh,
+        name_fold=fold(name) if name else None, birth_date=birth_date.isoformat() if birth_date else None,
+        commune=commune, province=user.province, skip=skip, limit=limit)[0]
+    audit(request, driver, settings, user, 200)
+    return PersonPage(data=[PersonSummary(**dict(x)) for x in row["data"]], count=row["count"])
+
+
+class MatchRequest(BaseModel):
+    """One person's demographics."""
+
+    name: str = Field(min_length=2, max_length=200, description="Full name, family first")
+    birth_date: date | None = None
+    birth_precision: str | None = Field(default=None, pattern="^(day|month|year)$")
+    sex: str | None = Field(default=None, pattern="^(male|female)$")
+    personal_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    bhxh: str | None = Field(default=None, pattern=r"^\d{10}$")
+    insurance_card: str | None = Field(default=None, pattern=r"^[A-Z]{2}\d{13}$")
+    phone: str | None = Field(default=None, max_length=20)
+    commune: str | None = Field(default=None, pattern=r"^\d{5}$", description="Post-2025 commune code")
+
+
+class MatchCandidate(BaseModel):
+    person_id: str
+    probability: float
+    match_weight: float
+    weights: dict[str, float]
+
+
+class MatchResponse(BaseModel):
+    data: list[MatchCandidate]
+    count: int
+    model_version: str
+
+
+@router.post("/match", operation_id="match_person", response_model=MatchResponse, responses={403: {}, 503: {}})
+def match_person(body: MatchRequest, request: Request, user: CurrentUser, driver: DriverDep,
+                 settings: SettingsDep) -> MatchResponse:
+    """Candidate persons for one person's demographics, with probability and the weight of each field."""
+    if user.role not in (Role.CLINICIAN, Role.REVIEWER):
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
+    matcher = request.app.state.matcher()
+    if matcher is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
+    fields = {"name_as_written": body.name, "birth_date": body.birth_date, "birth_precision": body.birth_precision,
+              "sex": body.sex, "personal_id": body.personal_id, "bhxh": body.bhxh,
+              "insurance_cards": [body.insurance_card] if body.insurance_card else [],
+              "phones": [body.phone] if body.phone else [], "commune_code": body.commune,
+              "code_list": "post2025" if body.commune else None}
+    candidates = matcher.match(fields)
+    audit(request, driver, settings, user, 200)
+    data = [MatchCandidate(person_id=c.person_id, probability=c.probability, match_weight=c.match_weight,
+                           weights=c.weights) for c in candidates]
+    return MatchResponse(data=data, count=len(data), model_version=matcher.version)
+
+
+@router.get("/persons/{person_id}/history", operation_id="read_person_history", responses={400: {}, 403: {}})
+def read_history(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
+                 settings: SettingsDep) -> dict[str, Any]:
+    """The link history of a person (reviewers, and clinicians of the person's province)."""
+    _check_id(person_id)
+    if user.role is not Role.REVIEWER:
+        _authorise_person(request, driver, settings, user, person_id)
+    events = PersonOperations(driver, settings.neo4j_database).history(person_id)
+    audit(request, driver, settings, user, 200, person_id)
+    return {"data": events, "count": len(events)}

@@ -1,0 +1,113 @@
+"""Persons through the API: roles, retired ids, search, matching, history, audit without ids in clear."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.services import run_linking
+from api.settings import Settings
+from graph import Neo4jTarget
+from linkage.ingest import ingest
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
+
+PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+            SourceKind.HOSPITAL130: "hospital130/*.xml"}
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,  # type: ignore[no-untyped-def]
+        neo4j_target_: Neo4jTarget):
+    from api.security import Role, add_user
+
+    root = tmp_path_factory.mktemp("api")
+    generate(SynthConfig(persons=900, seed=31), root / "synth")
+    for kind, pattern in PATTERNS.items():
+        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
+                                        "neo4j_password": SecretStr(neo4j_target_.password)})
+    run_linking(local, graph, "neo4j")
+    family = graph.execute_query(
+        "MATCH (parent:Person)-[:PARENT_OF]->(child:Person) WHERE parent.province IS NOT NULL "
+        "RETURN parent.person_id AS parent, child.person_id AS child, parent.province AS province "
+        "ORDER BY parent LIMIT 1").records[0]
+    stranger = graph.execute_query(
+        "MATCH (p:Person {status: 'active'}) WHERE p.province <> $prov RETURN p.person_id AS id LIMIT 1",
+        {"prov": family["province"]}).records[0]["id"]
+    add_user(graph, "doctor", "clinician password", Role.CLINICIAN, facility="01001", province=family["province"])
+    add_user(graph, "citizen", "citizen password", Role.CITIZEN, person_id=family["parent"])
+    add_user(graph, "epi", "epidemiologist password", Role.EPIDEMIOLOGIST, province=family["province"])
+    add_user(graph, "reviewer", "reviewer password", Role.REVIEWER, province=family["province"])
+    with TestClient(create_app(local)) as client:
+        def login(name: str) -> dict[str, str]:
+            pw = {"doctor": "clinician password", "citizen": "citizen password",
+                  "epi": "epidemiologist password", "reviewer": "reviewer password"}[name]
+            token = client.post("/auth/token", data={"username": name, "password": pw})
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        yield {"client": client, "login": login, "family": family, "stranger": stranger}
+
+
+def test_clinician_reads_persons_of_their_province_only(api) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("doctor")
+    ok = client.get(f"/persons/{api['family']['parent']}", headers=headers)
+    assert ok.status_code == 200
+    body = ok.json()
+    assert set(body) >= {"administrative", "history", "immunizations", "visits", "records", "provenance"}
+    refused = client.get(f"/persons/{api['stranger']}", headers=headers)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+
+
+def test_citizen_sees_self_and_children_not_others(api) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("citizen")
+    assert client.get(f"/persons/{api['family']['parent']}", headers=headers).status_code == 200
+    assert client.get(f"/persons/{api['family']['child']}", headers=headers).status_code == 200
+    assert client.get(f"/persons/{api['stranger']}", headers=headers).status_code == 403
+
+
+def test_bad_and_unknown_ids(api) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("doctor")
+    assert client.get("/persons/not-an-id", headers=headers).json()["code"] == "bad_request"
+    assert client.get("/persons/HS00000000000", headers=headers).status_code == 404
+
+
+def test_search_tolerates_missing_diacritics(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("doctor")
+    person = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p.name AS name, p.birth_date AS b",
+                                 {"id": api["family"]["parent"]}).records[0]
+    from linkage.standardize.text import fold
+
+    found = client.get("/persons", params={"name": fold(person["name"]), "birth_date": person["b"]},
+                       headers=headers).json()
+    assert api["family"]["parent"] in [p["person_id"] for p in found["data"]] and found["count"] >= 1
+    assert client.get("/persons", headers=headers).status_code == 400
+    assert client.get("/persons", params={"personal_id": "12"}, headers=headers).status_code == 422
+
+
+def test_match_returns_candidates_with_weights(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("doctor")
+    person = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p", {"id": api["family"]["parent"]}
+                                 ).records[0]["p"]
+    body = {"name": person["name"], "birth_date": person["birth_date"], "sex": person["sex"]}
+    result = client.post("/match", json=body, headers=headers).json()
+    assert result["data"][0]["person_id"] == api["family"]["parent"]
+    assert result["data"][0]["weights"]["given_name"] > 0
+    assert client.post("/match", json=body, headers=api["login"]("epi")).status_code == 403
+    assert client.post("/match", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+                       ).status_code == 422
+
+
+def test_reads_are_audited_without_ids_in_clear(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client = api["client"]
+    client.get(f"/persons/{api['stranger']}", headers=api["login"]("citizen"))
+    rows = graph.execute_query("MATCH (a:AuditEntry) RETURN a ORDER BY a.at").records
+    entries = [dict(r["a"]) for r in rows]
+    assert any(e["status"] == 403 and e["username"] == "citizen" for e in entries)
+    assert all(e["endpoint"] in ("/persons/{person_id}", "/persons", "/match", "/persons/{person_id}/history")
+               for e in entries)
+    text = repr(entries)
+    assert api["stranger"] not in text and api["family"]["parent"] not in text
