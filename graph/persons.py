@@ -9,6 +9,7 @@ from neo4j import Driver
 
 from graph.identity import chunks
 from graph.queries import default_registry
+from graph.values import plain
 from linkage.golden import FREQUENT_FIELDS, NEWEST_FIELDS, REGISTRY_FIELDS, golden_record
 
 GOLDEN_KEYS = sorted(
@@ -61,13 +62,10 @@ def person_profile(driver: Driver, person_id: str, database: str = "neo4j") -> d
     profile with `merged_from` naming the id asked for."""
     surviving, retired = resolve_person(driver, person_id, database)
     row = default_registry().read(driver, "persons/profile", database=database, person_id=surviving)[0]
-    person = dict(row["person"])
+    person = plain(dict(row["person"]))
     administrative = {k: v for k, v in person.items() if not k.endswith("_source") and k not in (
-        "golden_dirty", "golden_updated_at", "created_at")}
+        "golden_dirty", "lock_token")}
     provenance = {k.removesuffix("_source"): v for k, v in person.items() if k.endswith("_source")}
-    for key in ("golden_updated_at", "created_at"):
-        if person.get(key) is not None:
-            administrative[key] = str(person[key])
     return {
         "person_id": surviving,
         "merged_from": person_id if retired else None,

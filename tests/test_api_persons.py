@@ -111,3 +111,30 @@ def test_reads_are_audited_without_ids_in_clear(api, graph: Driver) -> None:  # 
                for e in entries)
     text = repr(entries)
     assert api["stranger"] not in text and api["family"]["parent"] not in text
+
+
+def test_review_queue_item_decision_and_stale_version(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("reviewer")
+    graph.execute_query(
+        "MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(:Person {person_id: $a}) "
+        "MATCH (b:Person {person_id: $b}) WITH r, b LIMIT 1 "
+        "MERGE (r)-[l:LINKED_TO]->(b) SET l.state = 'POSSIBLE_MATCH', l.origin = 'AUTO', l.probability = 0.51, "
+        "l.weights = '{\"given_name\": 1.5, \"birth\": -2.0}', l.updated_at = datetime()",
+        {"a": api["stranger"], "b": api["family"]["parent"]})
+    queue = client.get("/review/queue", params={"limit": 200}, headers=headers).json()
+    assert queue["count"] >= 1
+    uncertainty = [abs((i["probability"] or 0.5) - 0.5) for i in queue["data"]]
+    assert uncertainty == sorted(uncertainty)  # the most uncertain first
+    first = next(i for i in queue["data"] if i["probability"] == 0.51)
+    assert first["kind"] == "possible_match"
+    item = client.get(f"/review/items/{first['id']}", headers=headers).json()
+    by_field = {f["comparison"]: f for f in item["fields"]}
+    assert by_field["given_name"]["weight"] == 1.5 and by_field["birth"]["weight"] == -2.0
+    decision = {"decision": "NO_MATCH", "note": "different mother", "version": item["version"]}
+    done = client.post(f"/review/items/{first['id']}/decision", json=decision, headers=headers)
+    assert done.status_code == 200 and done.json()["action"] == "link:NO_MATCH"
+    stale = client.post(f"/review/items/{first['id']}/decision", json={**decision, "decision": "MATCH"},
+                        headers=headers)
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+    assert client.get("/review/queue", headers=api["login"]("doctor")).status_code == 403
+    assert client.get("/review/items/zz~!!", headers=headers).status_code == 400
