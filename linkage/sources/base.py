@@ -144,5 +144,14 @@ def row_problem(row: dict[str, str]) -> str | None:
     return None
 
 
+def reject_row(row: dict[str, str], required: tuple[str, ...], position: str) -> Rejected | None:
+    """A rejection for a row that is unusable or lacks a required column, else None."""
+    problem = row_problem(row)
+    missing = [c for c in required if not row.get(c)]
+    if problem or missing:
+        return Rejected(position, problem or f"missing required field: {missing[0]}", str(row)[:200])
+    return None
+
+
 def none_if_blank(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None

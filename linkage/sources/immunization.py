@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, row_problem
+from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, reject_row
 from linkage.standardize.dates import parse_birth_date
 from linkage.vocab import CodeList, IdKind, SourceKind
 
@@ -69,10 +69,9 @@ def read(path: Path, **_: Any) -> Iterator[ReadItem]:
     seen: dict[str, int] = {}
     for line, row in open_csv(path):
         position = f"{path.name}:{line}"
-        problem = row_problem(row)
-        missing = [c for c in REQUIRED if not row.get(c)]
-        if problem or missing:
-            yield Rejected(position, problem or f"missing required field: {missing[0]}", str(row)[:200])
+        rejected = reject_row(row, REQUIRED, position)
+        if rejected is not None:
+            yield rejected
             continue
         if current is None or row["ma_tre"] != current_raw.get("ma_tre"):
             if current is not None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, row_problem
+from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, reject_row
 from linkage.standardize.dates import parse_birth_date
 from linkage.vocab import CodeList, IdKind, SourceKind
 
@@ -34,10 +34,9 @@ def read(path: Path, **_: Any) -> Iterator[ReadItem]:
     """Stream the registry's rows as records (or rejections with their line and reason)."""
     for line, row in open_csv(path):
         position = f"{path.name}:{line}"
-        problem = row_problem(row)
-        missing = [c for c in REQUIRED if not row.get(c)]
-        if problem or missing:
-            yield Rejected(position, problem or f"missing required field: {missing[0]}", str(row)[:200])
+        rejected = reject_row(row, REQUIRED, position)
+        if rejected is not None:
+            yield rejected
             continue
         try:
             birth, precision = parse_birth_date(row["ngay_sinh"])
