@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.routes import auth, health, persons, review
+from api.routes import admin, auth, health, persons, review
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(persons.router)
     app.include_router(review.router)
+    app.include_router(admin.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -42,10 +42,12 @@ def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Setti
     add_user(graph, "citizen", "citizen password", Role.CITIZEN, person_id=family["parent"])
     add_user(graph, "epi", "epidemiologist password", Role.EPIDEMIOLOGIST, province=family["province"])
     add_user(graph, "reviewer", "reviewer password", Role.REVIEWER, province=family["province"])
+    add_user(graph, "admin", "admin password", Role.ADMIN)
     with TestClient(create_app(local)) as client:
         def login(name: str) -> dict[str, str]:
             pw = {"doctor": "clinician password", "citizen": "citizen password",
-                  "epi": "epidemiologist password", "reviewer": "reviewer password"}[name]
+                  "epi": "epidemiologist password", "reviewer": "reviewer password",
+                  "admin": "admin password"}[name]
             token = client.post("/auth/token", data={"username": name, "password": pw})
             return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -107,7 +109,8 @@ def test_reads_are_audited_without_ids_in_clear(api, graph: Driver) -> None:  # 
     rows = graph.execute_query("MATCH (a:AuditEntry) RETURN a ORDER BY a.at").records
     entries = [dict(r["a"]) for r in rows]
     assert any(e["status"] == 403 and e["username"] == "citizen" for e in entries)
-    assert all(e["endpoint"] in ("/persons/{person_id}", "/persons", "/match", "/persons/{person_id}/history")
+    assert all(e["endpoint"] in ("/persons/{person_id}", "/persons", "/match", "/persons/{person_id}/history",
+                                 "/review/queue", "/review/items/{item}", "/review/items/{item}/decision", "/audit")
                for e in entries)
     text = repr(entries)
     assert api["stranger"] not in text and api["family"]["parent"] not in text
@@ -138,3 +141,15 @@ def test_review_queue_item_decision_and_stale_version(api, graph: Driver) -> Non
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
     assert client.get("/review/queue", headers=api["login"]("doctor")).status_code == 403
     assert client.get("/review/items/zz~!!", headers=headers).status_code == 400
+
+
+def test_admin_reads_the_audit_trail_by_person(api) -> None:  # type: ignore[no-untyped-def]
+    client = api["client"]
+    client.get(f"/persons/{api['family']['parent']}", headers=api["login"]("doctor"))
+    trail = client.get("/audit", params={"person_id": api["family"]["parent"]}, headers=api["login"]("admin"))
+    assert trail.status_code == 200
+    entries = trail.json()["data"]
+    assert entries and all(e["person_hash"] == entries[0]["person_hash"] for e in entries)
+    assert any(e["username"] == "doctor" and e["endpoint"] == "/persons/{person_id}" for e in entries)
+    assert client.get("/audit", headers=api["login"]("doctor")).status_code == 403
+    assert client.get(f"/persons/{api['family']['parent']}", headers=api["login"]("admin")).status_code == 403

@@ -1,0 +1,30 @@
+"""Administration: the audit trail, for admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+
+from api.audit import audit, person_hash
+from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.security import Role
+from graph.queries import default_registry
+
+router = APIRouter(prefix="/audit", tags=["admin"])
+
+
+@router.get("", operation_id="read_audit", responses={403: {}})
+def read_audit(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+               person_id: Annotated[str | None, Query(pattern=r"^HS[0-9A-Z]{11}$|^P\d+$")] = None,
+               username: Annotated[str | None, Query(max_length=100)] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """Audit entries, newest first; `person_id` is matched through its keyed hash."""
+    if user.role is not Role.ADMIN:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read the audit trail")
+    rows = default_registry().read(driver, "audit/query", database=settings.neo4j_database,
+                                   person_hash=person_hash(person_id, settings) if person_id else None,
+                                   username=username, limit=limit)
+    entries = [dict(r["entry"]) for r in rows]
+    return {"data": entries, "count": len(entries)}
