@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 
 from api.routes import admin, auth, health, persons, review
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         target = neo4j_target(settings)
-        driver = open_driver(target.uri, target.user, target.password)
+        driver = open_driver(target.uri, target.user, target.password, connection_timeout=3, retry_seconds=3)
         try:
             apply_migrations(driver, target.database)
             app.state.settings = settings
@@ -96,6 +97,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return problem(422, "invalid_input", f"{where}: {first.get('msg')}")
+
+    @app.exception_handler(ServiceUnavailable)
+    @app.exception_handler(SessionExpired)
+    async def neo4j_down(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("Neo4j unavailable: %s", type(exc).__name__)
+        response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(GraphError)
     async def graph_error(_: Request, exc: GraphError) -> JSONResponse:

@@ -20,12 +20,18 @@ class Neo4jTarget:
     database: str = "neo4j"
 
 
-def open_driver(uri: str, user: str, password: str, connection_timeout: float = 10.0) -> Driver:
-    """A driver for `uri`; the caller closes it (it is a context manager)."""
+def open_driver(uri: str, user: str, password: str, connection_timeout: float = 10.0,
+                retry_seconds: float = 30.0) -> Driver:
+    """A driver for `uri`; the caller closes it (it is a context manager).
+
+    `retry_seconds` bounds how long a transaction is retried on transient errors (deadlocks, a
+    server going away): long for batch work, short for a request someone waits on.
+    """
     return GraphDatabase.driver(
         uri,
         auth=(user, password),
         connection_timeout=connection_timeout,
+        max_transaction_retry_time=retry_seconds,
         max_connection_pool_size=64,
         notifications_min_severity="OFF",
     )

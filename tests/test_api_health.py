@@ -16,3 +16,23 @@ def test_health_and_ready(graph: Driver, settings: Settings) -> None:
         assert ready.status_code == 200
         assert ready.json() == {"status": "ready", "neo4j": True, "pending": []}
         assert client.get("/openapi.json").json()["paths"]["/ready"]["get"]["operationId"] == "ready"
+
+
+def test_neo4j_unreachable_answers_503_and_recovers(graph: Driver, settings: Settings) -> None:
+    from graph import open_driver
+    from graph.server import find_free_port
+
+    with TestClient(create_app(settings)) as client:
+        live = client.app.state.driver  # type: ignore[attr-defined]
+        dead = open_driver(f"bolt://127.0.0.1:{find_free_port()}", "neo4j", "x", connection_timeout=1,
+                           retry_seconds=1)
+        try:
+            client.app.state.driver = dead  # type: ignore[attr-defined]
+            assert client.get("/ready").status_code == 503
+            token = client.post("/auth/token", data={"username": "nobody", "password": "whatever pw"})
+            assert token.status_code == 503
+            assert token.json()["code"] == "graph_unavailable" and token.headers["Retry-After"] == "5"
+        finally:
+            client.app.state.driver = live  # type: ignore[attr-defined]
+            dead.close()
+        assert client.get("/ready").status_code == 200
