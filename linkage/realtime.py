@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from linkage.scoring import Scorer, term_frequencies
+from linkage.scoring import TF_COLUMNS, Scorer
 from linkage.standardize.table import LINKAGE_COLUMNS, standardise_one
 from linkage.training import TrainedModel
 
@@ -41,9 +41,7 @@ class RealtimeMatcher:
 
     def __init__(self, model: TrainedModel, candidates: CandidateSource) -> None:
         settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
-        self.scorer = Scorer(settings, model.settings.get("hoso_tf") or {c: {} for c in ("family_fold",
-                                                                                          "middle_fold",
-                                                                                          "given_fold")})
+        self.scorer = Scorer(settings, model.settings.get("hoso_tf") or {c: {} for c in TF_COLUMNS})
         self.candidates = candidates
         self.version = model.version
         self._local = threading.local()
@@ -87,4 +85,4 @@ class RealtimeMatcher:
         return sorted(best.values(), key=lambda c: -c.probability)[:limit]
 
 
-__all__ = ["Candidate", "CandidateSource", "RealtimeMatcher", "term_frequencies"]
+__all__ = ["Candidate", "CandidateSource", "RealtimeMatcher"]

@@ -35,16 +35,6 @@ def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
             for col in TF_COLUMNS}
 
 
-def with_tf(table: pd.DataFrame, tf: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """The table with a `tf_<column>` for each term-frequency column (unknown values: rarest seen)."""
-    out = table.copy()
-    for col in TF_COLUMNS:
-        freqs = tf.get(col, {})
-        floor = min(freqs.values()) if freqs else None
-        out[f"tf_{col}"] = out[col].map(lambda v, f=freqs, d=floor: None if v is None else f.get(v, d))
-    return out
-
-
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
     settings = copy.deepcopy(model)
     settings.pop("hoso", None)

@@ -24,6 +24,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from linkage.model import MODEL_NAME, deterministic_rules, settings, training_blocks
+from linkage.standardize.table import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +170,7 @@ def match_weights_chart(settings_dict: dict[str, Any], path: Path) -> Path:
     try:
         db_api = DuckDBAPI(connection=con)
         clean = {k: v for k, v in settings_dict.items() if k not in ("hoso", "hoso_tf")}
-        columns = _input_columns(clean)
-        empty = db_api.register(pd.DataFrame({c: pd.Series(dtype="object") for c in columns}),
+        empty = db_api.register(pd.DataFrame({c: pd.Series(dtype="object") for c in LINKAGE_COLUMNS}),
                                 table_name="hoso_chart_records")
         linker = Linker(empty, clean, log_level=logging.WARNING)
         chart = linker.visualisations.match_weights_chart()
@@ -179,8 +179,3 @@ def match_weights_chart(settings_dict: dict[str, Any], path: Path) -> Path:
         con.close()
     return path
 
-
-def _input_columns(settings_dict: dict[str, Any]) -> list[str]:
-    from linkage.standardize.table import LINKAGE_COLUMNS
-
-    return list(LINKAGE_COLUMNS)

@@ -139,3 +139,13 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
     assert hits >= 24
     nobody = matcher.match({"name_as_written": "Zzyzx Qwerty", "birth_date": date(1901, 1, 1)})
     assert all(c.probability < 0.5 for c in nobody)
+
+
+def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_path: Path) -> None:
+    from linkage.training import match_weights_chart
+
+    data = world["data"]
+    assert isinstance(data, Path)
+    chart = match_weights_chart(ModelStore(data).current().settings, tmp_path / "weights.html")
+    html = chart.read_text()
+    assert "vega" in html and "given_name" in html
