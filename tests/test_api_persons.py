@@ -153,3 +153,25 @@ def test_admin_reads_the_audit_trail_by_person(api) -> None:  # type: ignore[no-
     assert any(e["username"] == "doctor" and e["endpoint"] == "/persons/{person_id}" for e in entries)
     assert client.get("/audit", headers=api["login"]("doctor")).status_code == 403
     assert client.get(f"/persons/{api['family']['parent']}", headers=api["login"]("admin")).status_code == 403
+
+
+def test_fhir_patient_read_and_search(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.patient import Patient
+
+    client, headers = api["client"], api["login"]("doctor")
+    parent = api["family"]["parent"]
+    read = client.get(f"/fhir/Patient/{parent}", headers=headers)
+    assert read.status_code == 200 and read.headers["content-type"].startswith("application/fhir+json")
+    patient = Patient.model_validate(read.json())
+    assert patient.id == parent
+    assert any(i.system == "https://hoso.gov.vn/fhir/sid/person" and i.value == parent for i in patient.identifier)
+    assert patient.link and all(link.type == "seealso" for link in patient.link)
+    pid = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p.personal_id AS pid", {"id": parent}
+                              ).records[0]["pid"]
+    found = client.get("/fhir/Patient", params={"identifier": f"https://hoso.gov.vn/fhir/sid/cccd|{pid}"},
+                       headers=headers)
+    bundle = Bundle.model_validate(found.json())
+    assert bundle.total == 1 and bundle.entry[0].resource.id == parent
+    assert client.get("/fhir/Patient", params={"identifier": "nonsense"}, headers=headers).status_code == 400
+    assert client.get(f"/fhir/Patient/{api['stranger']}", headers=headers).status_code == 403

@@ -22,12 +22,12 @@ PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
 STAFF_READERS = (Role.CLINICIAN, Role.CITIZEN)
 
 
-def _check_id(person_id: str) -> None:
+def check_person_id(person_id: str) -> None:
     if not PERSON_ID.match(person_id):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
 
 
-def _authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
+def authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
     """Refuse (403, audited) a read beyond the user's role: clinicians see their province, citizens
     themselves, their children and the dependants of their household."""
     allowed = False
@@ -52,12 +52,12 @@ def read_person(person_id: str, request: Request, user: CurrentUser, driver: Dri
                 settings: SettingsDep) -> dict[str, Any]:
     """The merged profile (831 structure); a retired id answers with the surviving person and
     `merged_from`."""
-    _check_id(person_id)
+    check_person_id(person_id)
     try:
         surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
     except PersonNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
-    _authorise_person(request, driver, settings, user, surviving)
+    authorise_person(request, driver, settings, user, surviving)
     profile = person_profile(driver, person_id, settings.neo4j_database)
     audit(request, driver, settings, user, 200, surviving)
     return profile
@@ -158,9 +158,9 @@ def match_person(body: MatchRequest, request: Request, user: CurrentUser, driver
 def read_history(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> dict[str, Any]:
     """The link history of a person (reviewers, and clinicians of the person's province)."""
-    _check_id(person_id)
+    check_person_id(person_id)
     if user.role is not Role.REVIEWER:
-        _authorise_person(request, driver, settings, user, person_id)
+        authorise_person(request, driver, settings, user, person_id)
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
     audit(request, driver, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}

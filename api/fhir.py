@@ -1,0 +1,51 @@
+"""FHIR R4 views of HoSo's persons, built and validated with fhir.resources (R4B models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.patient import Patient
+
+from linkage.vocab import ID_SYSTEMS, IdKind
+
+GENDER = {"male": "male", "female": "female"}
+
+
+def patient_resource(profile: dict[str, Any], merged_ids: list[str]) -> dict[str, Any]:
+    """A Patient for a merged profile; Patient.link names the ids merged into it ('replaces') and the
+    source records it was assembled from ('seealso')."""
+    admin = profile["administrative"]
+    identifiers = [{"system": ID_SYSTEMS[kind], "value": admin[field]}
+                   for kind, field in ((IdKind.PERSONAL_ID, "personal_id"), (IdKind.BHXH, "bhxh"),
+                                       (IdKind.CMND, "cmnd")) if admin.get(field)]
+    identifiers.insert(0, {"system": "https://hoso.gov.vn/fhir/sid/person", "value": profile["person_id"]})
+    resource: dict[str, Any] = {"resourceType": "Patient", "id": profile["person_id"], "active": True,
+                                "identifier": identifiers}
+    if admin.get("name"):
+        parts = admin["name"].split()
+        resource["name"] = [{"use": "official", "text": admin["name"], "family": parts[0], "given": parts[1:]}]
+    if admin.get("sex") in GENDER:
+        resource["gender"] = GENDER[admin["sex"]]
+    if admin.get("birth_date"):
+        resource["birthDate"] = str(admin["birth_date"])
+    elif admin.get("birth_year"):
+        resource["birthDate"] = str(admin["birth_year"])
+    if admin.get("phone"):
+        resource["telecom"] = [{"system": "phone", "value": admin["phone"], "use": "mobile"}]
+    if admin.get("address_text"):
+        resource["address"] = [{"use": "home", "text": admin["address_text"]}]
+    links = [{"other": {"reference": f"Patient/{old}"}, "type": "replaces"} for old in merged_ids]
+    links += [{"other": {"identifier": {"system": f"https://hoso.gov.vn/fhir/sid/source/{r['source']}",
+                                        "value": r["record_id"]}}, "type": "seealso"}
+              for r in profile["records"] if r.get("record_id")]
+    if links:
+        resource["link"] = links
+    return Patient.model_validate(resource).model_dump(mode="json", exclude_none=True)
+
+
+def search_bundle(patients: list[dict[str, Any]], base: str) -> dict[str, Any]:
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(patients),
+              "entry": [{"fullUrl": f"{base}/fhir/Patient/{p['id']}", "resource": p, "search": {"mode": "match"}}
+                        for p in patients]}
+    return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
