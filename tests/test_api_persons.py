@@ -175,3 +175,23 @@ def test_fhir_patient_read_and_search(api, graph: Driver) -> None:  # type: igno
     assert bundle.total == 1 and bundle.entry[0].resource.id == parent
     assert client.get("/fhir/Patient", params={"identifier": "nonsense"}, headers=headers).status_code == 400
     assert client.get(f"/fhir/Patient/{api['stranger']}", headers=headers).status_code == 403
+
+
+def test_fhir_match_grades_candidates(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.bundle import Bundle
+
+    client, headers = api["client"], api["login"]("doctor")
+    person = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p", {"id": api["family"]["parent"]}
+                                 ).records[0]["p"]
+    parts = person["name"].split()
+    query = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": {
+        "resourceType": "Patient", "name": [{"family": parts[0], "given": parts[1:]}],
+        "birthDate": person["birth_date"], "gender": person["sex"]}}]}
+    answer = client.post("/fhir/Patient/$match", json=query, headers=headers)
+    assert answer.status_code == 200, answer.text
+    bundle = Bundle.model_validate(answer.json())
+    best = bundle.entry[0]
+    assert best.resource.id == api["family"]["parent"]
+    assert best.search.score > 0.9 and best.search.extension[0].valueCode == "certain"
+    bad = client.post("/fhir/Patient/$match", json={"resourceType": "Patient"}, headers=headers)
+    assert bad.status_code == 400

@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
+from fhir.resources.R4B.bundle import Bundle
 
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.fhir import patient_resource, search_bundle
 from api.routes.persons import authorise_person, check_person_id
+from api.security import Role
 from graph.persons import PersonNotFound, person_profile, resolve_person
 from graph.queries import default_registry
-from linkage.vocab import SYSTEM_KINDS
+from linkage.vocab import SYSTEM_KINDS, IdKind
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -60,3 +62,67 @@ def search_patient(request: Request, user: CurrentUser, driver: DriverDep, setti
             if exc.status_code != status.HTTP_403_FORBIDDEN:
                 raise
     return JSONResponse(search_bundle(patients, str(request.base_url).rstrip("/")), media_type=FHIR_JSON)
+
+
+MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
+
+
+def _grade(probability: float, upper: float, lower: float) -> str:
+    if probability >= upper:
+        return "certain"
+    if probability >= lower:
+        return "probable"
+    return "possible" if probability >= lower / 2 else "certainly-not"
+
+
+@router.post("/Patient/$match", operation_id="fhir_match_patient", responses={400: {}, 403: {}, 503: {}})
+async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+                        count: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
+    """FHIR $match: a Parameters resource holding a Patient in; a searchset Bundle of candidate Patients
+    with their search score and match-grade out."""
+    from fhir.resources.R4B.parameters import Parameters
+    from pydantic import ValidationError
+
+    if user.role not in (Role.CLINICIAN, Role.REVIEWER):
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
+    try:
+        body = await request.json()
+        params = Parameters.model_validate(body)
+    except (ValueError, ValidationError) as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "send a FHIR Parameters resource with a 'resource' "
+                                                         "parameter holding a Patient") from exc
+    patient: Any = next((p.resource for p in params.parameter or [] if p.name == "resource" and p.resource), None)
+    if patient is None or patient.get_resource_type() != "Patient":
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the 'resource' parameter must hold a Patient")
+    matcher = request.app.state.matcher()
+    if matcher is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
+    name = patient.name[0] if patient.name else None
+    full = (name.text or " ".join([name.family or "", *(name.given or [])]).strip()) if name else None
+    if not full:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the Patient needs a name")
+    ids = {SYSTEM_KINDS.get(i.system or ""): i.value for i in patient.identifier or []}
+    birth = str(patient.birthDate) if patient.birthDate else None
+    from linkage.standardize.dates import parse_birth_date
+
+    born, precision = parse_birth_date(birth) if birth else (None, None)
+    fields = {"name_as_written": full, "birth_date": born, "birth_precision": precision,
+              "sex": patient.gender if patient.gender in ("male", "female") else None,
+              "personal_id": ids.get(IdKind.PERSONAL_ID), "bhxh": ids.get(IdKind.BHXH), "cmnd": ids.get(IdKind.CMND),
+              "phones": [t.value for t in patient.telecom or [] if t.system == "phone" and t.value]}
+    candidates = matcher.match(fields, limit=count)
+    entries = []
+    base = str(request.base_url).rstrip("/")
+    for candidate in candidates:
+        profile = person_profile(driver, candidate.person_id, settings.neo4j_database)
+        resource = patient_resource(profile, [])
+        entries.append({"fullUrl": f"{base}/fhir/Patient/{candidate.person_id}", "resource": resource,
+                        "search": {"mode": "match", "score": round(candidate.probability, 6), "extension": [
+                            {"url": MATCH_GRADE, "valueCode": _grade(candidate.probability,
+                                                                     settings.match_threshold_upper,
+                                                                     settings.match_threshold_lower)}]}})
+    audit(request, driver, settings, user, 200)
+    bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
+                                    "entry": entries})
+    return JSONResponse(bundle.model_dump(mode="json", exclude_none=True), media_type=FHIR_JSON)
