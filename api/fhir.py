@@ -49,3 +49,44 @@ def search_bundle(patients: list[dict[str, Any]], base: str) -> dict[str, Any]:
               "entry": [{"fullUrl": f"{base}/fhir/Patient/{p['id']}", "resource": p, "search": {"mode": "match"}}
                         for p in patients]}
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
+
+
+def person_bundle(profile: dict[str, Any], merged_ids: list[str]) -> dict[str, Any]:
+    """The merged record as a FHIR collection Bundle: the Patient, its encounters with their diagnoses,
+    immunizations, conditions and observations."""
+    pid = profile["person_id"]
+    subject = {"reference": f"Patient/{pid}"}
+    entries: list[dict[str, Any]] = [{"fullUrl": f"Patient/{pid}", "resource": patient_resource(profile, merged_ids)}]
+    for n, visit in enumerate(profile["visits"], start=1):
+        eid = f"{pid}-enc{n}"
+        encounter: dict[str, Any] = {"resourceType": "Encounter", "id": eid, "status": "finished",
+                                     "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                               "code": "AMB"}, "subject": subject}
+        if visit.get("admitted_at"):
+            encounter["period"] = {"start": visit["admitted_at"], **({"end": visit["discharged_at"]}
+                                                                      if visit.get("discharged_at") else {})}
+        if visit.get("facility"):
+            encounter["serviceProvider"] = {"identifier": {"value": visit["facility"]}}
+        entries.append({"fullUrl": f"Encounter/{eid}", "resource": encounter})
+        for m, dx in enumerate(visit.get("diagnoses") or [], start=1):
+            entries.append({"fullUrl": f"Condition/{eid}-dx{m}", "resource": {
+                "resourceType": "Condition", "id": f"{eid}-dx{m}", "subject": subject,
+                "encounter": {"reference": f"Encounter/{eid}"},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": dx["icd10"],
+                                     "display": dx.get("name")}]}}})
+    for n, dose in enumerate(profile["immunizations"], start=1):
+        entries.append({"fullUrl": f"Immunization/{pid}-imm{n}", "resource": {
+            "resourceType": "Immunization", "id": f"{pid}-imm{n}", "status": "completed", "patient": subject,
+            "vaccineCode": {"coding": [{"system": "https://hoso.gov.vn/fhir/CodeSystem/vaccine",
+                                        "code": dose["vaccine"]}], "text": dose.get("vaccine_name")},
+            "occurrenceDateTime": dose["date"],
+            **({"protocolApplied": [{"doseNumberPositiveInt": dose["dose"]}]} if dose.get("dose") else {})}})
+    for n, item in enumerate(profile["history"], start=1):
+        if item.get("category") != "chronic":
+            continue
+        coding = [{"system": "http://hl7.org/fhir/sid/icd-10", "code": item["icd10"]}] if item.get("icd10") else []
+        entries.append({"fullUrl": f"Condition/{pid}-hx{n}", "resource": {
+            "resourceType": "Condition", "id": f"{pid}-hx{n}", "subject": subject,
+            "code": {"coding": coding, "text": item.get("disease") or item.get("code")}}})
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)

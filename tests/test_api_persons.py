@@ -195,3 +195,27 @@ def test_fhir_match_grades_candidates(api, graph: Driver) -> None:  # type: igno
     assert best.search.score > 0.9 and best.search.extension[0].valueCode == "certain"
     bad = client.post("/fhir/Patient/$match", json={"resourceType": "Patient"}, headers=headers)
     assert bad.status_code == 400
+
+
+def test_export_as_fhir_bundle_and_as_831_that_our_reader_reads(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fhir.resources.R4B.bundle import Bundle
+
+    from linkage.records import SourceRecord
+    from linkage.sources import READERS
+
+    client, headers = api["client"], api["login"]("doctor")
+    parent = api["family"]["parent"]
+    fhir = client.get(f"/persons/{parent}/export", params={"format": "fhir"}, headers=headers)
+    bundle = Bundle.model_validate(fhir.json())
+    kinds = {e.resource.get_resource_type() for e in bundle.entry}
+    assert "Patient" in kinds and bundle.type == "collection"
+    xml = client.get(f"/persons/{parent}/export", params={"format": "831"}, headers=headers)
+    assert xml.headers["content-type"].startswith("application/xml")
+    path = tmp_path / "export.xml"
+    header = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    path.write_bytes(header + b"<DANHSACHHOSO>" + xml.content.removeprefix(header) + b"</DANHSACHHOSO>")
+    items = list(READERS[SourceKind.COMMUNE831](path))
+    assert len(items) == 1 and isinstance(items[0], SourceRecord), items
+    profile = client.get(f"/persons/{parent}", headers=headers).json()["administrative"]
+    assert items[0].name_as_written == profile["name"]
+    assert client.get(f"/persons/{parent}/export", params={"format": "pdf"}, headers=headers).status_code == 422

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.audit import audit
@@ -164,3 +165,25 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
     audit(request, driver, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}
+
+
+@router.get("/persons/{person_id}/export", operation_id="export_person", responses={400: {}, 403: {}, 404: {}})
+def export_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+                  format: Annotated[Literal["831", "fhir"], Query()] = "fhir") -> Response:
+    """The merged record as an 831 XML document or a FHIR Bundle."""
+    from api.export831 import record_831
+    from api.fhir import person_bundle
+
+    check_person_id(person_id)
+    try:
+        surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
+    except PersonNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
+    authorise_person(request, driver, settings, user, surviving)
+    profile = person_profile(driver, surviving, settings.neo4j_database)
+    audit(request, driver, settings, user, 200, surviving)
+    if format == "831":
+        return Response(record_831(profile), media_type="application/xml")
+    merged = default_registry().read(driver, "persons/merged_from", database=settings.neo4j_database,
+                                     person_id=surviving)[0]["ids"]
+    return JSONResponse(person_bundle(profile, sorted(merged)), media_type="application/fhir+json")
