@@ -12,7 +12,7 @@ from linkage.vocab import ID_SYSTEMS, IdKind
 GENDER = {"male": "male", "female": "female"}
 
 
-def patient_resource(profile: dict[str, Any], merged_ids: list[str]) -> dict[str, Any]:
+def patient_resource(profile: dict[str, Any]) -> dict[str, Any]:
     """A Patient for a merged profile; Patient.link names the ids merged into it ('replaces') and the
     source records it was assembled from ('seealso')."""
     admin = profile["administrative"]
@@ -35,7 +35,7 @@ def patient_resource(profile: dict[str, Any], merged_ids: list[str]) -> dict[str
         resource["telecom"] = [{"system": "phone", "value": admin["phone"], "use": "mobile"}]
     if admin.get("address_text"):
         resource["address"] = [{"use": "home", "text": admin["address_text"]}]
-    links = [{"other": {"reference": f"Patient/{old}"}, "type": "replaces"} for old in merged_ids]
+    links = [{"other": {"reference": f"Patient/{old}"}, "type": "replaces"} for old in profile["merged_ids"]]
     links += [{"other": {"identifier": {"system": f"https://hoso.gov.vn/fhir/sid/source/{r['source']}",
                                         "value": r["record_id"]}}, "type": "seealso"}
               for r in profile["records"] if r.get("record_id")]
@@ -51,12 +51,12 @@ def search_bundle(patients: list[dict[str, Any]], base: str) -> dict[str, Any]:
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
 
 
-def person_bundle(profile: dict[str, Any], merged_ids: list[str]) -> dict[str, Any]:
+def person_bundle(profile: dict[str, Any]) -> dict[str, Any]:
     """The merged record as a FHIR collection Bundle: the Patient, its encounters with their diagnoses,
     immunizations, conditions and observations."""
     pid = profile["person_id"]
     subject = {"reference": f"Patient/{pid}"}
-    entries: list[dict[str, Any]] = [{"fullUrl": f"Patient/{pid}", "resource": patient_resource(profile, merged_ids)}]
+    entries: list[dict[str, Any]] = [{"fullUrl": f"Patient/{pid}", "resource": patient_resource(profile)}]
     for n, visit in enumerate(profile["visits"], start=1):
         eid = f"{pid}-enc{n}"
         encounter: dict[str, Any] = {"resourceType": "Encounter", "id": eid, "status": "finished",

@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,12 @@ def signing_key(settings: Settings) -> str:
         return settings.jwt_secret.get_secret_value()
     if settings.environment == "production":
         raise AuthError("HOSO_JWT_SECRET must be set in production")
-    path = settings.data_path / "jwt-secret"
+    return _stored_key(settings.data_path / "jwt-secret")
+
+
+@lru_cache
+def _stored_key(path: Path) -> str:
+    """The generated key kept at `path`, created (mode 600) the first time."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

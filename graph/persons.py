@@ -69,6 +69,7 @@ def person_profile(driver: Driver, person_id: str, database: str = "neo4j") -> d
     return {
         "person_id": surviving,
         "merged_from": person_id if retired else None,
+        "merged_ids": sorted(row["merged_ids"]),
         "administrative": administrative,
         "provenance": provenance,
         "household": {"code": row["household"], "relation": row["relation"],

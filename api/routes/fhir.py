@@ -11,9 +11,9 @@ from fhir.resources.R4B.bundle import Bundle
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.fhir import patient_resource, search_bundle
-from api.routes.persons import authorise_person, check_person_id
+from api.routes.persons import readable_profile
 from api.security import Role
-from graph.persons import PersonNotFound, person_profile, resolve_person
+from graph.persons import person_profile
 from graph.queries import default_registry
 from linkage.vocab import SYSTEM_KINDS, IdKind
 
@@ -22,23 +22,13 @@ FHIR_JSON = "application/fhir+json"
 
 
 def _patient(request: Request, driver: Any, settings: Any, user: Any, person_id: str) -> dict[str, Any]:
-    try:
-        surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
-    except PersonNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no Patient {person_id}") from exc
-    authorise_person(request, driver, settings, user, surviving)
-    profile = person_profile(driver, surviving, settings.neo4j_database)
-    merged = default_registry().read(driver, "persons/merged_from", database=settings.neo4j_database,
-                                     person_id=surviving)[0]["ids"]
-    audit(request, driver, settings, user, 200, surviving)
-    return patient_resource(profile, sorted(merged))
+    return patient_resource(readable_profile(request, driver, settings, user, person_id))
 
 
 @router.get("/Patient/{person_id}", operation_id="fhir_read_patient", responses={400: {}, 403: {}, 404: {}})
 def read_patient(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> JSONResponse:
     """The merged person as a FHIR Patient (a retired id answers with the surviving Patient)."""
-    check_person_id(person_id)
     return JSONResponse(_patient(request, driver, settings, user, person_id), media_type=FHIR_JSON)
 
 
@@ -116,7 +106,7 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
     base = str(request.base_url).rstrip("/")
     for candidate in candidates:
         profile = person_profile(driver, candidate.person_id, settings.neo4j_database)
-        resource = patient_resource(profile, [])
+        resource = patient_resource(profile)
         entries.append({"fullUrl": f"{base}/fhir/Patient/{candidate.person_id}", "resource": resource,
                         "search": {"mode": "match", "score": round(candidate.probability, 6), "extension": [
                             {"url": MATCH_GRADE, "valueCode": _grade(candidate.probability,

@@ -47,12 +47,9 @@ def authorise_person(request: Request, driver: Any, settings: Any, user: User, p
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
 
 
-@router.get("/persons/{person_id}", operation_id="read_person",
-            responses={400: {}, 403: {}, 404: {}})
-def read_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
-                settings: SettingsDep) -> dict[str, Any]:
-    """The merged profile (831 structure); a retired id answers with the surviving person and
-    `merged_from`."""
+def readable_profile(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> dict[str, Any]:
+    """The profile of `person_id` (or its survivor) if the user may read it: 400 for a malformed id,
+    404 for an unknown one, 403 (audited) beyond the role; the read itself is audited."""
     check_person_id(person_id)
     try:
         surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
@@ -62,6 +59,15 @@ def read_person(person_id: str, request: Request, user: CurrentUser, driver: Dri
     profile = person_profile(driver, person_id, settings.neo4j_database)
     audit(request, driver, settings, user, 200, surviving)
     return profile
+
+
+@router.get("/persons/{person_id}", operation_id="read_person",
+            responses={400: {}, 403: {}, 404: {}})
+def read_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
+                settings: SettingsDep) -> dict[str, Any]:
+    """The merged profile (831 structure); a retired id answers with the surviving person and
+    `merged_from`."""
+    return readable_profile(request, driver, settings, user, person_id)
 
 
 class PersonSummary(BaseModel):
@@ -174,16 +180,7 @@ def export_person(person_id: str, request: Request, user: CurrentUser, driver: D
     from api.export831 import record_831
     from api.fhir import person_bundle
 
-    check_person_id(person_id)
-    try:
-        surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
-    except PersonNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
-    authorise_person(request, driver, settings, user, surviving)
-    profile = person_profile(driver, surviving, settings.neo4j_database)
-    audit(request, driver, settings, user, 200, surviving)
+    profile = readable_profile(request, driver, settings, user, person_id)
     if format == "831":
         return Response(record_831(profile), media_type="application/xml")
-    merged = default_registry().read(driver, "persons/merged_from", database=settings.neo4j_database,
-                                     person_id=surviving)[0]["ids"]
-    return JSONResponse(person_bundle(profile, sorted(merged)), media_type="application/fhir+json")
+    return JSONResponse(person_bundle(profile), media_type="application/fhir+json")

@@ -50,5 +50,9 @@ CALL (p) {
   OPTIONAL MATCH (parent:Person)-[:PARENT_OF]->(p)
   RETURN collect(DISTINCT parent.person_id) AS parents
 }
+CALL (p) {
+  OPTIONAL MATCH (old:Person)-[:MERGED_INTO]->(p)
+  RETURN collect(old.person_id) AS merged_ids
+}
 RETURN p {.*} AS person, records, history, immunizations, visits, observations, household, relation,
-       household_members, children, parents
+       household_members, children, parents, merged_ids
