@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 
-from api.routes import admin, auth, fhir, health, persons, review
+from api.jobs import JobWorker
+from api.routes import admin, auth, fhir, health, jobs, persons, review
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
@@ -72,8 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.driver = driver
             app.state.matcher = _matcher_factory(settings, driver, target.database)
+            app.state.jobs = None
+            if settings.jobs_worker:
+                app.state.jobs = JobWorker(settings, driver, target.database, settings.jobs_poll_seconds)
+                app.state.jobs.start()
             yield
         finally:
+            if getattr(app.state, "jobs", None) is not None:
+                app.state.jobs.stop()
             driver.close()
 
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
@@ -83,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review.router)
     app.include_router(admin.router)
     app.include_router(fhir.router)
+    app.include_router(jobs.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

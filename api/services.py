@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from neo4j import Driver
@@ -15,12 +19,35 @@ from graph.persons import dirty_person_ids, refresh_persons
 from linkage import pipeline
 
 
+@contextmanager
+def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
+    """An exclusive advisory lock on `path`; yields False at once when `wait` is off and it is held."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
                 spark: Any = None) -> dict[str, Any]:
     """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons.
 
-    Each step can be repeated: a run cut short is completed by the next one.
+    Each step can be repeated: a run cut short is completed by the next one. Runs are serialised
+    across processes (the command line and the API's job worker) by a lock in the data directory.
     """
+    with exclusive(settings.data_path / "linking.lock"):
+        return _run_linking(settings, driver, database, kind, spark)
+
+
+def _run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"],
+                 spark: Any) -> dict[str, Any]:
     apply_migrations(driver, database)
     loader = GraphLoader(driver, database)
     loader.load_reference()

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     match_threshold_upper: float = Field(default=0.95, gt=0, lt=1)
     match_threshold_lower: float = Field(default=0.50, gt=0, lt=1)
 
+    upload_max_mb: int = Field(default=512, gt=0)
+    jobs_worker: bool = True
+    jobs_poll_seconds: float = Field(default=2.0, gt=0)
+
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=60, gt=0)
     api_keys: list[SecretStr] = Field(default_factory=list)

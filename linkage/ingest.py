@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from linkage.vocab import IdKind, SourceKind
 log = logging.getLogger(__name__)
 
 CHUNK = 5_000
+PROGRESS_EVERY = 2_000
 BATCHES = "batches"
 
 RECORD_SCHEMA = pa.schema([
@@ -150,8 +151,15 @@ def read_manifest(batch_dir: Path) -> dict[str, Any]:
     return json.loads((batch_dir / "manifest.json").read_text())
 
 
-def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | None = None) -> BatchSummary:
-    """Read, validate and store `paths` as one batch; see the module docstring."""
+Progress = Callable[[int, int, int], None]
+
+
+def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | None = None,
+           progress: Progress | None = None) -> BatchSummary:
+    """Read, validate and store `paths` as one batch; see the module docstring.
+
+    `progress(read, accepted, quarantined)` is called every few thousand records and at the end.
+    """
     if not paths:
         raise IngestError("no input files given")
     files: list[dict[str, Any]] = []
@@ -178,7 +186,7 @@ def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | 
     except OSError as exc:
         raise IngestError(f"data directory {root} is not writable: {exc.strerror}") from exc
     try:
-        summary = _write_batch(kind, paths, mapping, batch_id, files, tmp)
+        summary = _write_batch(kind, paths, mapping, batch_id, files, tmp, progress)
         with open(tmp / "manifest.json", "w") as fh:
             json.dump({"batch_id": batch_id, "kind": kind.value, "summary": summary.as_json(),
                        "mapping_sha256": mapping_sha}, fh, indent=2)
@@ -199,7 +207,8 @@ def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | 
 
 
 def _write_batch(
-    kind: SourceKind, paths: list[Path], mapping: Path | None, batch_id: str, files: list[dict[str, Any]], tmp: Path
+    kind: SourceKind, paths: list[Path], mapping: Path | None, batch_id: str, files: list[dict[str, Any]], tmp: Path,
+    progress: Progress | None = None,
 ) -> BatchSummary:
     reader = READERS[kind]
     read = accepted = quarantined = 0
@@ -214,6 +223,8 @@ def _write_batch(
                 shutil.copy2(mapping, tmp / "inputs" / f"mapping-{mapping.name}")
             for read_item in _items(reader, path, mapping):
                 read += 1
+                if progress is not None and read % PROGRESS_EVERY == 0:
+                    progress(read, accepted, quarantined)
                 item = read_item
                 if isinstance(item, SourceRecord) and item.record_id in seen:
                     item = Rejected(item.raw_ref, f"duplicate record id {item.record_id!r} in this batch", "")
@@ -234,6 +245,8 @@ def _write_batch(
                     rows.clear()
         if rows:
             writer.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA))
+    if progress is not None:
+        progress(read, accepted, quarantined)
     return BatchSummary(batch_id=batch_id, kind=kind.value, files=files, read=read, accepted=accepted,
                         quarantined=quarantined, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                         reasons=reasons)

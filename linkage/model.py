@@ -143,12 +143,16 @@ def prediction_blocking_rules() -> list[Any]:
     return [block_on(*keys) for keys in BLOCKING_KEYS]
 
 
+# EM blocks (columns that must agree); each trains the comparisons whose columns it does not fix.
+TRAINING_BLOCKS: list[tuple[str, ...]] = [
+    ("personal_id",),  # trains everything but the personal id
+    ("family_key", "given_fold", "birth_date"),  # trains the ids, middle name, sex, phone, address
+]
+
+
 def training_blocks() -> list[Any]:
-    """EM blocks; each trains the comparisons whose columns it does not fix."""
-    return [
-        block_on("personal_id"),  # trains everything but the personal id
-        block_on("family_key", "given_fold", "birth_date"),  # trains the ids, middle name, sex, phone, address
-    ]
+    """The EM blocks as Splink blocking rules."""
+    return [block_on(*columns) for columns in TRAINING_BLOCKS]
 
 
 def deterministic_rules() -> list[Any]:

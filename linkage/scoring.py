@@ -36,8 +36,7 @@ def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
-    settings = copy.deepcopy(model)
-    settings.pop("hoso", None)
+    settings = copy.deepcopy({k: v for k, v in model.items() if not k.startswith("hoso")})  # HoSo's metadata
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = False
     return settings

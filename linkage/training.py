@@ -5,6 +5,11 @@ leaving out the columns it trains. The trained m and u values are checked before
 an agreement level that is not more likely among matches than among non-matches means EM learnt
 nonsense, and the training is refused with the comparison named.
 
+A parameter the local data cannot estimate (a first batch from one source has no duplicates to run
+EM on, and no pairs for the prior) is taken from the baseline model shipped with HoSo
+(`linkage/data/baseline_model.json`, trained on the realistic synthetic population by
+`python -m linkage.training --baseline`), level by level, and the model records which ones were.
+
 Models live in `DATA/models/model-vNNN.json`; `current` names the one linking uses.
 """
 
@@ -21,12 +26,14 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from splink import DuckDBAPI, Linker
+from splink import DuckDBAPI, Linker, block_on
 
-from linkage.model import MODEL_NAME, deterministic_rules, settings, training_blocks
+from linkage.model import MODEL_NAME, TRAINING_BLOCKS, deterministic_rules, settings
 from linkage.standardize.table import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
+BASELINE = Path(__file__).parent / "data" / "baseline_model.json"
+MIN_EM_PAIRS = 50
 
 # The least evidence (bits) the best agreement level of each core comparison must carry. The family
 # name is low: Nguyễn alone is 38% of people, so agreeing on a family name says little on average.
@@ -84,8 +91,13 @@ def with_floors(settings_dict: dict[str, Any]) -> dict[str, Any]:
     return settings_dict
 
 
-def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6) -> dict[str, Any]:
-    """Train the model on a linkage table; returns the Splink settings dictionary."""
+def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
+          baseline: dict[str, Any] | None = None, use_baseline: bool = True) -> dict[str, Any]:
+    """Train the model on a linkage table; returns the Splink settings dictionary.
+
+    What the table cannot support is filled from `baseline` (the shipped baseline model when not
+    given); the filled parameters are listed under `hoso_from_baseline`.
+    """
     con = duckdb.connect()
     try:
         db_api = DuckDBAPI(connection=con)
@@ -93,17 +105,81 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6) -> dict[s
         linker = Linker(records, settings(), log_level=logging.WARNING)
         linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=0.8)
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-        for block in training_blocks():
+        before = _m_values(linker.misc.save_model_to_json())
+        for columns in TRAINING_BLOCKS:
+            pairs = block_pairs(con, "hoso_training_records", columns)
+            if pairs < MIN_EM_PAIRS:  # Splink's EM fails (and leaves its settings altered) on an empty block
+                log.warning("EM block on %s skipped: %d pairs, %d needed", "+".join(columns), pairs, MIN_EM_PAIRS)
+                continue
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block, estimate_without_term_frequencies=True)
+                block_on(*columns), estimate_without_term_frequencies=True)
         trained: dict[str, Any] = linker.misc.save_model_to_json()
     finally:
         con.close()
+    after = _m_values(trained)
+    for comparison in trained["comparisons"]:  # m values no EM block moved are Splink's starting guesses
+        name = comparison["output_column_name"]
+        if after[name] == before.get(name):
+            for level in comparison["comparison_levels"]:
+                level.pop("m_probability", None)
+    reference = (baseline if baseline is not None else load_baseline()) if use_baseline else None
+    filled = fill_from_baseline(trained, reference)
+    if filled:
+        log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
+        trained["hoso_from_baseline"] = filled
     trained = with_floors(trained)
     problems = model_problems(trained)
     if problems:
         raise ModelError("training learnt implausible weights: " + "; ".join(problems))
     return trained
+
+
+def block_pairs(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> int:
+    """How many record pairs agree on all `columns` (none null): the size of an EM block."""
+    keys = ", ".join(f'"{c}"' for c in columns)
+    present = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
+    rows = con.execute(f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "  # noqa: S608 - names from the model
+                       f"(SELECT count(*) AS n FROM {table} WHERE {present} GROUP BY {keys})").fetchall()
+    return int(rows[0][0])
+
+
+def _m_values(settings_dict: dict[str, Any]) -> dict[str, list[float | None]]:
+    return {c["output_column_name"]: [lv.get("m_probability") for lv in c["comparison_levels"]]
+            for c in settings_dict["comparisons"]}
+
+
+def load_baseline() -> dict[str, Any] | None:
+    try:
+        baseline: dict[str, Any] = json.loads(BASELINE.read_text())
+    except (OSError, ValueError):
+        return None
+    return baseline
+
+
+def fill_from_baseline(trained: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    """Put the baseline's value wherever training left a parameter unestimated; name what was filled."""
+    if baseline is None:
+        return []
+    filled: list[str] = []
+    lam = trained.get("probability_two_random_records_match")
+    if not lam or lam <= 0:
+        trained["probability_two_random_records_match"] = baseline["probability_two_random_records_match"]
+        filled.append("prior")
+    old = {c["output_column_name"]: c for c in baseline["comparisons"]}
+    for comparison in trained["comparisons"]:
+        name = comparison["output_column_name"]
+        reference = old.get(name)
+        if reference is None or len(reference["comparison_levels"]) != len(comparison["comparison_levels"]):
+            continue
+        for index, (level, ref) in enumerate(zip(comparison["comparison_levels"], reference["comparison_levels"],
+                                                 strict=True)):
+            if level.get("is_null_level"):
+                continue
+            for key in ("m_probability", "u_probability"):
+                if level.get(key) is None and ref.get(key) is not None:
+                    level[key] = ref[key]
+                    filled.append(f"{name}[{index}].{key[0]}")
+    return filled
 
 
 def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
@@ -169,7 +245,7 @@ def match_weights_chart(settings_dict: dict[str, Any], path: Path) -> Path:
     con = duckdb.connect()
     try:
         db_api = DuckDBAPI(connection=con)
-        clean = {k: v for k, v in settings_dict.items() if k not in ("hoso", "hoso_tf")}
+        clean = {k: v for k, v in settings_dict.items() if not k.startswith("hoso")}
         empty = db_api.register(pd.DataFrame({c: pd.Series(dtype="object") for c in LINKAGE_COLUMNS}),
                                 table_name="hoso_chart_records")
         linker = Linker(empty, clean, log_level=logging.WARNING)
@@ -179,3 +255,37 @@ def match_weights_chart(settings_dict: dict[str, Any], path: Path) -> Path:
         con.close()
     return path
 
+
+
+def write_baseline(persons: int = 20_000, seed: int = 11) -> Path:
+    """Train on a synthetic realistic population of every source and ship it as the baseline model."""
+    import tempfile
+
+    from linkage.ingest import ingest
+    from linkage.pipeline import load_tables
+    from linkage.synth import SynthConfig, generate
+    from linkage.vocab import SourceKind
+
+    patterns = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+                SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
+                SourceKind.FHIR: "fhir/*"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(SynthConfig(persons=persons, seed=seed, profile="realistic"), root / "synth")
+        batches = [ingest(kind, sorted((root / "synth").glob(pattern)), root / "data").batch_id
+                   for kind, pattern in patterns.items() if any((root / "synth").glob(pattern))]
+        trained = train(load_tables(root / "data", batches), seed=seed, use_baseline=False)
+    trained["hoso_baseline"] = {"persons": persons, "seed": seed, "profile": "realistic",
+                                "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    BASELINE.parent.mkdir(parents=True, exist_ok=True)
+    BASELINE.write_text(json.dumps(trained, indent=1, ensure_ascii=False) + "\n")
+    return BASELINE
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--baseline"]:
+        sys.exit("usage: python -m linkage.training --baseline")
+    logging.basicConfig(level=logging.INFO)
+    print(f"baseline written to {write_baseline()}")

@@ -54,3 +54,44 @@ def graph(driver: Driver, neo4j_target_: Neo4jTarget) -> Driver:
     wipe_graph(driver, neo4j_target_.database)
     apply_migrations(driver, neo4j_target_.database)
     return driver
+
+
+class LiveServer:
+    """The API served by uvicorn over real HTTP on a free local port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        import socket
+
+        import uvicorn
+
+        from api.app import create_app
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+
+    def __enter__(self) -> LiveServer:
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the API did not start within 30 s")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> type[LiveServer]:
+    """`with live_server(settings) as server:` serves the API at `server.url`."""
+    return LiveServer

@@ -1,0 +1,300 @@
+"""Ingestion jobs: an uploaded file is kept on disk, then ingested and linked by a background worker.
+
+A job is a directory `DATA/jobs/<job_id>/` holding the uploaded input and `job.json`, which is
+replaced atomically (write, fsync, rename) at every step, so a crash leaves either the old state or
+the new one. Jobs whose state is not final when a worker starts (the API was stopped mid-job) are
+taken up again from the start: ingestion is content-addressed and linking skips linked batches, so
+repeating a step changes nothing.
+
+Only one worker works at a time across processes sharing the data directory (an exclusive `flock`
+on `DATA/jobs/worker.lock`); linking itself is serialised with the command line by
+`api.services.linking_lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from api.services import exclusive, run_linking
+from graph.queries import default_registry
+from linkage.ingest import IngestError, batches_dir, ingest
+from linkage.vocab import SourceKind
+
+log = logging.getLogger(__name__)
+JOBS = "jobs"
+JOB_ID = re.compile(r"^job-\d{14}-[0-9a-f]{8}$")
+QUARANTINE_SAMPLE = 50
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    INGESTING = "ingesting"
+    LINKING = "linking"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED)
+
+
+@dataclass
+class Job:
+    """One upload and what became of it."""
+
+    job_id: str
+    kind: str
+    filename: str
+    size: int
+    submitted_by: str
+    submitted_at: str
+    state: JobState = JobState.QUEUED
+    updated_at: str = ""
+    attempts: int = 0
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    linked: int = 0
+    review: int = 0
+    batch_id: str | None = None
+    already_ingested: bool = False
+    reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    mapping: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"state": self.state.value}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_job_id() -> str:
+    """Sortable by submission time: `job-YYYYmmddHHMMSS-<8 hex>`."""
+    return f"job-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+
+
+class JobStore:
+    """Jobs as directories under `DATA/jobs`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / JOBS
+
+    def path(self, job_id: str) -> Path:
+        if not JOB_ID.match(job_id):
+            raise KeyError(job_id)
+        return self.root / job_id
+
+    def create(self, kind: SourceKind, filename: str, chunks: Iterator[bytes], submitted_by: str,
+               max_bytes: int, mapping: bytes | None = None) -> Job:
+        """Store an upload and queue it; raises ValueError for an empty or oversized file.
+
+        The upload is written under a temporary name and the job directory appears only once
+        complete, so a worker never sees half an upload.
+        """
+        job_id = new_job_id()
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name)[:100] or "upload"
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{job_id}"
+        (tmp / "input").mkdir(parents=True)
+        size = 0
+        try:
+            with open(tmp / "input" / safe, "wb") as fh:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ValueError(f"the file is larger than the {max_bytes // (1 << 20)} MB limit")
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if size == 0:
+                raise ValueError("the file is empty")
+            if mapping is not None:
+                (tmp / "mapping.toml").write_bytes(mapping)
+            job = Job(job_id=job_id, kind=kind.value, filename=safe, size=size, submitted_by=submitted_by,
+                      submitted_at=_now(), updated_at=_now(), mapping="mapping.toml" if mapping else None)
+            _write_json(tmp / "job.json", job.as_json())
+            tmp.rename(self.root / job_id)
+        except BaseException:
+            _remove_tree(tmp)
+            raise
+        return job
+
+    def get(self, job_id: str) -> Job:
+        try:
+            data = json.loads((self.path(job_id) / "job.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise KeyError(job_id) from exc
+        return Job(**{**data, "state": JobState(data["state"])})
+
+    def save(self, job: Job) -> None:
+        job.updated_at = _now()
+        _write_json(self.path(job.job_id) / "job.json", job.as_json())
+
+    def recent(self, limit: int = 100) -> list[Job]:
+        """The newest jobs first."""
+        if not self.root.exists():
+            return []
+        ids = sorted((p.name for p in self.root.iterdir() if JOB_ID.match(p.name)), reverse=True)
+        jobs = []
+        for job_id in ids[:limit]:
+            try:
+                jobs.append(self.get(job_id))
+            except KeyError:
+                continue
+        return jobs
+
+    def unfinished(self) -> list[Job]:
+        """Jobs still to do, oldest first (interrupted ones included)."""
+        return sorted((j for j in self.recent(limit=10_000) if not j.state.final), key=lambda j: j.job_id)
+
+    def quarantine(self, job: Job, limit: int = QUARANTINE_SAMPLE, offset: int = 0) -> list[dict[str, Any]]:
+        """Entries of the job's quarantine report (the batch's `quarantine.jsonl`)."""
+        if job.batch_id is None:
+            return []
+        path = batches_dir(self.root.parent) / job.batch_id / "quarantine.jsonl"
+        entries: list[dict[str, Any]] = []
+        if not path.exists():
+            return entries
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh):
+                if number < offset:
+                    continue
+                if len(entries) >= limit:
+                    break
+                entries.append(json.loads(line))
+        return entries
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def _remove_tree(path: Path) -> None:
+    if not path.exists():
+        return
+    for child in sorted(path.rglob("*"), reverse=True):
+        child.rmdir() if child.is_dir() else child.unlink()
+    path.rmdir()
+
+
+class JobWorker:
+    """Runs queued jobs one at a time in a daemon thread: ingest the file, then link the new batch."""
+
+    def __init__(self, settings: Any, driver: Driver, database: str, poll_seconds: float = 2.0) -> None:
+        self.settings = settings
+        self.driver = driver
+        self.database = database
+        self.store = JobStore(settings.data_path)
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="hoso-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def notify(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # the worker outlives any one failure; the job records it
+                log.exception("job worker")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def run_pending(self) -> int:
+        """Run every unfinished job (if no other process's worker is at it); return how many ran."""
+        ran = 0
+        with exclusive(self.store.root / "worker.lock", wait=False) as mine:
+            if not mine:
+                return 0
+            for job in self.store.unfinished():
+                if self._stop.is_set():
+                    break
+                self.run(job)
+                ran += 1
+        return ran
+
+    def run(self, job: Job) -> Job:
+        job.attempts += 1
+        job.error = None
+        job.state = JobState.INGESTING
+        self.store.save(job)
+        folder = self.store.path(job.job_id)
+        last_save = [0.0]
+
+        def progress(read: int, accepted: int, quarantined: int) -> None:
+            job.read, job.accepted, job.quarantined = read, accepted, quarantined
+            if time.monotonic() - last_save[0] > 0.5:
+                last_save[0] = time.monotonic()
+                self.store.save(job)
+
+        try:
+            mapping = folder / job.mapping if job.mapping else None
+            summary = ingest(SourceKind(job.kind), [folder / "input" / job.filename], self.settings.data_path,
+                             mapping=mapping, progress=progress)
+        except IngestError as exc:
+            return self._fail(job, str(exc))
+        job.batch_id = summary.batch_id
+        job.read, job.accepted, job.quarantined = summary.read, summary.accepted, summary.quarantined
+        job.reasons = summary.reasons
+        job.already_ingested = summary.already_ingested
+        job.state = JobState.LINKING
+        self.store.save(job)
+        try:
+            if summary.accepted:
+                run_linking(self.settings, self.driver, self.database, "link")
+            linked = batch_link_counts(self.driver, self.database, summary.batch_id)
+        except Exception as exc:  # the job keeps the reason; the next start of the worker retries it
+            log.exception("job %s: linking failed", job.job_id)
+            return self._fail(job, f"linking failed: {type(exc).__name__}: {exc}")
+        job.linked, job.review = linked["matched"], linked["review"]
+        job.state = JobState.DONE
+        self.store.save(job)
+        log.info("job %s done: batch %s, %d accepted, %d linked", job.job_id, job.batch_id, job.accepted, job.linked)
+        return job
+
+    def _fail(self, job: Job, reason: str) -> Job:
+        job.state = JobState.FAILED
+        job.error = reason
+        self.store.save(job)
+        log.warning("job %s failed: %s", job.job_id, reason)
+        return job
+
+
+def batch_link_counts(driver: Driver, database: str, batch_id: str) -> dict[str, int]:
+    """How many records of a batch have a MATCH link, and how many wait for review."""
+    rows = default_registry().read(driver, "identity/batch_link_counts", database=database, batch_id=batch_id)
+    return {"matched": rows[0]["matched"], "review": rows[0]["review"]} if rows else {"matched": 0, "review": 0}

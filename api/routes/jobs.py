@@ -1,0 +1,130 @@
+"""Ingestion jobs: upload a file of a source kind, follow its progress and read its quarantine report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
+
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.jobs import JOB_ID, Job, JobStore
+from api.security import Role, User
+from linkage.vocab import SourceKind
+
+router = APIRouter(tags=["jobs"])
+CHUNK = 1 << 20
+
+
+class UploadKind(StrEnum):
+    """The source kinds a file can be uploaded as."""
+
+    POPULATION = "population"
+    COMMUNE831 = "commune831"
+    HOSPITAL130 = "hospital130"
+    IMMUNIZATION = "immunization"
+    FHIR = "fhir"
+    CSV = "csv"
+
+
+# What each kind's file may declare itself as (browsers and clients also send octet-stream).
+CONTENT_TYPES: dict[UploadKind, set[str]] = {
+    UploadKind.POPULATION: {"text/csv", "application/csv", "text/plain"},
+    UploadKind.IMMUNIZATION: {"text/csv", "application/csv", "text/plain"},
+    UploadKind.CSV: {"text/csv", "application/csv", "text/plain"},
+    UploadKind.COMMUNE831: {"application/xml", "text/xml"},
+    UploadKind.HOSPITAL130: {"application/xml", "text/xml"},
+    UploadKind.FHIR: {"application/json", "application/fhir+json", "application/x-ndjson", "application/ndjson",
+                      "application/fhir+ndjson"},
+}
+ANY_TYPE = "application/octet-stream"
+
+
+def _staff(request: Request, driver: Any, settings: Any, user: User) -> None:
+    if user.role is not Role.ADMIN:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use ingestion jobs")
+
+
+def _chunks(upload: UploadFile) -> Iterator[bytes]:
+    while chunk := upload.file.read(CHUNK):
+        yield chunk
+
+
+def _job_view(job: Job) -> dict[str, Any]:
+    return job.as_json() | {"links": {"self": f"/jobs/{job.job_id}", "quarantine": f"/jobs/{job.job_id}/quarantine"}}
+
+
+@router.post("/ingest/{kind}", operation_id="submit_ingest_job", status_code=status.HTTP_202_ACCEPTED,
+             responses={400: {}, 403: {}, 413: {}, 415: {}})
+def submit(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, kind: UploadKind,
+           file: Annotated[UploadFile, File(description="The source file.")],
+           mapping: Annotated[UploadFile | None, File(description="Column mapping (TOML), for kind csv.")] = None,
+           ) -> dict[str, Any]:
+    """Store the file and queue it; a background worker ingests it and links the new batch.
+
+    Answers at once with the job; follow it at `GET /jobs/{job_id}`.
+    """
+    _staff(request, driver, settings, user)
+    declared = (file.content_type or ANY_TYPE).split(";")[0].strip().lower()
+    if declared != ANY_TYPE and declared not in CONTENT_TYPES[kind]:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"a {kind.value} file cannot be {declared}: send "
+                            f"{' or '.join(sorted(CONTENT_TYPES[kind]))}")
+    if kind is UploadKind.CSV and mapping is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "kind csv needs its column mapping: add a `mapping` part")
+    limit = settings.upload_max_mb << 20
+    mapping_bytes = mapping.file.read(1 << 20) if mapping is not None else None
+    try:
+        job = JobStore(settings.data_path).create(SourceKind(kind.value), file.filename or "upload", _chunks(file),
+                                                  user.username, limit, mapping_bytes)
+    except ValueError as exc:
+        code = status.HTTP_413_CONTENT_TOO_LARGE if "limit" in str(exc) else status.HTTP_400_BAD_REQUEST
+        raise HTTPException(code, str(exc)) from exc
+    worker = getattr(request.app.state, "jobs", None)
+    if worker is not None:
+        worker.notify()
+    audit(request, driver, settings, user, 202)
+    return _job_view(job)
+
+
+@router.get("/jobs", operation_id="list_jobs", responses={403: {}})
+def list_jobs(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """The newest ingestion jobs first."""
+    _staff(request, driver, settings, user)
+    jobs = [_job_view(j) for j in JobStore(settings.data_path).recent(limit)]
+    return {"data": jobs, "count": len(jobs)}
+
+
+JobId = Annotated[str, Path(pattern=JOB_ID.pattern, description="A job id as returned by POST /ingest/{kind}.")]
+
+
+def _get(settings: Any, job_id: str) -> Job:
+    try:
+        return JobStore(settings.data_path).get(job_id)
+    except KeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
+
+
+@router.get("/jobs/{job_id}", operation_id="get_job", responses={403: {}, 404: {}})
+def get_job(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+            job_id: JobId) -> dict[str, Any]:
+    """A job's state and counts (read, accepted, quarantined, linked, waiting for review), with the
+    quarantine reasons and the first quarantined records."""
+    _staff(request, driver, settings, user)
+    job = _get(settings, job_id)
+    return _job_view(job) | {"quarantine_sample": JobStore(settings.data_path).quarantine(job)}
+
+
+@router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", responses={403: {}, 404: {}})
+def get_quarantine(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, job_id: JobId,
+                   offset: Annotated[int, Query(ge=0)] = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The job's quarantine report, paged: file, position, reason and excerpt of each rejected record."""
+    _staff(request, driver, settings, user)
+    job = _get(settings, job_id)
+    entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
+    return {"data": entries, "count": job.quarantined, "offset": offset}

@@ -1,0 +1,138 @@
+"""Ingestion jobs through the API: upload, background ingest and link, progress, quarantine, restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.jobs import JobState, JobStore
+from api.security import Role, add_user
+from api.settings import Settings
+from graph import Neo4jTarget
+from linkage.synth import SynthConfig, generate
+
+BAD_ROW = '999,,not a date,Nam,"x",01,00001,"x",01,00001,H1,Chủ hộ\n'
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("jobs-synth")
+    generate(SynthConfig(persons=300, seed=7), root)
+    population = sorted((root / "population").glob("*.csv"))[0]
+    with open(population, "a", encoding="utf-8") as fh:
+        fh.write(BAD_ROW)
+    return root
+
+
+def local_settings(settings: Settings, target: Neo4jTarget, data: Path, **extra: Any) -> Settings:
+    return settings.model_copy(update={"data_dir": data, "neo4j_uri": target.uri, "jobs_poll_seconds": 0.2,
+                                       "neo4j_password": SecretStr(target.password), **extra})
+
+
+def login(client: TestClient, name: str, password: str) -> dict[str, str]:
+    token = client.post("/auth/token", data={"username": name, "password": password}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_done(client: TestClient, headers: dict[str, str], job_id: str, seconds: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/jobs/{job_id}", headers=headers).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def users(graph: Driver) -> None:
+    add_user(graph, "jobs-admin", "admin password", Role.ADMIN)
+    add_user(graph, "jobs-reviewer", "reviewer password", Role.REVIEWER)
+
+
+def test_upload_is_ingested_and_linked_in_the_background(  # type: ignore[no-untyped-def]
+        synth: Path, graph: Driver, users, settings: Settings, neo4j_target_: Neo4jTarget, tmp_path: Path) -> None:
+    population = sorted((synth / "population").glob("*.csv"))[0]
+    xml = sorted((synth / "commune831").glob("*.xml"))[0]
+    with TestClient(create_app(local_settings(settings, neo4j_target_, tmp_path))) as client:
+        headers = login(client, "jobs-admin", "admin password")
+        answer = client.post("/ingest/population", headers=headers,
+                             files={"file": (population.name, population.read_bytes(), "text/csv")})
+        assert answer.status_code == 202, answer.text
+        job = wait_done(client, headers, answer.json()["job_id"])
+        assert job["state"] == "done", job
+        assert job["read"] == job["accepted"] + job["quarantined"] and job["quarantined"] == 1
+        assert job["linked"] == job["accepted"] > 0
+        assert job["quarantine_sample"][0]["reason"] and job["reasons"]
+        report = client.get(f"/jobs/{job['job_id']}/quarantine", headers=headers).json()
+        assert report["count"] == 1 and report["data"][0]["position"]
+
+        second = client.post("/ingest/commune831", headers=headers,
+                             files={"file": (xml.name, xml.read_bytes(), "application/xml")}).json()
+        done = wait_done(client, headers, second["job_id"])
+        assert done["state"] == "done" and done["accepted"] > 0
+        assert done["linked"] + done["review"] == done["accepted"]
+        listed = client.get("/jobs", headers=headers).json()
+        assert [j["job_id"] for j in listed["data"][:2]] == [second["job_id"], job["job_id"]]
+    persons = graph.execute_query(
+        "MATCH (r:SourceRecord {batch_id: $b})-[:LINKED_TO {state: 'MATCH'}]->(p:Person) RETURN count(p) AS n",
+        {"b": done["batch_id"]}).records[0]["n"]
+    assert persons == done["linked"]
+
+
+def test_a_job_survives_a_restart(  # type: ignore[no-untyped-def]
+        synth: Path, graph: Driver, users, settings: Settings, neo4j_target_: Neo4jTarget, tmp_path: Path) -> None:
+    immunization = sorted((synth / "immunization").glob("*.csv"))[0]
+    stopped = local_settings(settings, neo4j_target_, tmp_path, jobs_worker=False)
+    with TestClient(create_app(stopped)) as client:
+        headers = login(client, "jobs-admin", "admin password")
+        job_id = client.post("/ingest/immunization", headers=headers,
+                             files={"file": (immunization.name, immunization.read_bytes(), "text/csv")}
+                             ).json()["job_id"]
+        assert client.get(f"/jobs/{job_id}", headers=headers).json()["state"] == "queued"
+    # What a crash in the middle of ingestion leaves: a job marked as ingesting.
+    store = JobStore(stopped.data_path)
+    job = store.get(job_id)
+    job.state, job.attempts = JobState.INGESTING, 1
+    store.save(job)
+    with TestClient(create_app(local_settings(settings, neo4j_target_, tmp_path))) as client:
+        headers = login(client, "jobs-admin", "admin password")
+        done = wait_done(client, headers, job_id)
+    assert done["state"] == "done" and done["attempts"] == 2 and done["accepted"] > 0
+    assert json.loads((tmp_path / "jobs" / job_id / "job.json").read_text())["state"] == "done"
+
+
+def test_bad_uploads_are_refused_with_a_clear_reason(  # type: ignore[no-untyped-def]
+        graph: Driver, users, settings: Settings, neo4j_target_: Neo4jTarget, tmp_path: Path) -> None:
+    with TestClient(create_app(local_settings(settings, neo4j_target_, tmp_path, upload_max_mb=1,
+                                              jobs_worker=False))) as client:
+        headers = login(client, "jobs-admin", "admin password")
+
+        def post(kind: str, body: bytes, ctype: str = "text/csv") -> Any:
+            return client.post(f"/ingest/{kind}", headers=headers, files={"file": ("f", body, ctype)})
+
+        empty = post("population", b"")
+        assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+        big = post("population", b"x" * ((1 << 20) + 1))
+        assert big.status_code == 413 and big.json()["code"] == "too_large"
+        wrong = post("commune831", b"<a/>", "image/png")
+        assert wrong.status_code == 415 and "application/xml" in wrong.json()["detail"]
+        assert post("novel", b"a,b").status_code == 422
+        assert post("csv", b"a,b").status_code == 400
+        not_multipart = client.post("/ingest/population", headers=headers, json={"file": "x"})
+        assert not_multipart.status_code == 422
+        assert client.get("/jobs/job-20260101000000-00000000", headers=headers).status_code == 404
+        assert client.get("/jobs/../../etc", headers=headers).status_code in (404, 422)
+        reviewer = login(client, "jobs-reviewer", "reviewer password")
+        refused = client.post("/ingest/population", headers=reviewer, files={"file": ("f", b"a", "text/csv")})
+        assert refused.status_code == 403
+        assert client.get("/jobs", headers=reviewer).status_code == 403
+        assert not any((tmp_path / "jobs").glob("job-*")), "a refused upload leaves no job behind"
