@@ -14,7 +14,7 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 
 from api.jobs import JobWorker
-from api.routes import admin, auth, fhir, health, jobs, persons, review
+from api.routes import admin, analytics, auth, fhir, health, jobs, persons, review
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(fhir.router)
     app.include_router(jobs.router)
+    app.include_router(analytics.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

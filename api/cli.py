@@ -218,6 +218,56 @@ def relink_command(
     _run_link("relink", master if engine == "spark" else None)
 
 
+@app.command("report")
+def report_command(
+    name: Annotated[str, typer.Argument(help="`statistics` (the indicator report) or an analysis; "
+                                            "`hoso report list` names them.")],
+    level: Annotated[str, typer.Option(help="facility, commune, district, province or national.")] = "national",
+    unit: Annotated[str | None, typer.Option(help="Unit code (none for national).")] = None,
+    period: Annotated[str, typer.Option(help="2026-Q3, 2026-07, 2026-W14, 2026 or 2026-01-01..2026-04-01.")] = "",
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, html or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Output file (standard output when not given).")] = None,
+    identified: Annotated[bool, typer.Option("--no-suppression", help="Keep cells under 5 (staff use only; "
+                                                                     "never for publication).")] = False,
+) -> None:
+    """Write an analysis or the statistical report for a unit and period."""
+    from analytics.base import GraphReader
+    from analytics.reports import CATALOGUE, FORMATS, run_analysis, statistical_report, suppress_report, write
+    from analytics.scope import ScopeError, parse_period, resolve_scope
+
+    if name == "list":
+        typer.echo("statistics: the statistical report (indicators, commune to nation)")
+        for analysis in CATALOGUE.values():
+            typer.echo(f"{analysis.name}: {analysis.title}")
+        return
+    if name != "statistics" and name not in CATALOGUE:
+        raise CliError(f"no report {name!r}: run `hoso report list`")
+    if fmt not in FORMATS:
+        raise CliError(f"format {fmt!r} is unknown: use {', '.join(FORMATS)}")
+    if not period:
+        raise CliError("--period is required (for example 2026-Q3)")
+    settings = _settings()
+    with driver_for(settings) as (driver, database):
+        try:
+            scope, span = resolve_scope(driver, database, level, unit), parse_period(period)
+        except ScopeError as exc:
+            raise CliError(str(exc)) from exc
+        graph = GraphReader(driver, database)
+        if name == "statistics":
+            frame = statistical_report(graph, scope, span)
+            frame = frame if identified else suppress_report(frame)
+        else:
+            frame = run_analysis(graph, name, scope, span, aggregate_only=not identified)
+    data = write(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
+    if out is None:
+        if fmt == "xlsx":
+            raise CliError("xlsx is binary: give --out FILE")
+        typer.echo(data.decode("utf-8-sig"))
+    else:
+        out.write_bytes(data)
+        typer.echo(f"{len(frame)} row(s) written to {out}")
+
+
 @app.command("evaluate")
 def evaluate_command(
     truth: Annotated[Path | None, typer.Option(help="CSV with columns source,record_id,person_id.")] = None,

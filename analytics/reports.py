@@ -1,0 +1,238 @@
+"""The catalogue of analyses, the statistical report from commune to nation, and writing them out.
+
+The statistical report computes every indicator per commune (numerator and denominator), then sums the
+communes into their district, province and the nation, so the levels add up by construction; the value
+is computed from the summed parts. Denominators come from the population registry's records.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from analytics import disease, households, immunization, population
+from analytics.base import GraphReader
+from analytics.privacy import check_no_identifiers, suppress
+from analytics.scope import Level, Period, Scope
+
+FORMATS = ("csv", "xlsx", "html", "json")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One named analysis: how to compute it and which of its columns count persons."""
+
+    name: str
+    title: str
+    run: Callable[[GraphReader, Scope, Period], pd.DataFrame]
+    counts: tuple[str, ...]
+    margins: tuple[tuple[str, ...], ...] = ((),)
+
+
+def _on(period: Period) -> date:
+    return period.end - timedelta(days=1)
+
+
+CATALOGUE: dict[str, Analysis] = {a.name: a for a in [
+    Analysis("incidence", "Cases and incidence per 100,000 by ICD-10 chapter",
+             lambda g, s, p: disease.incidence(g, s, p, by="chapter"), ("cases",), (("bucket",),)),
+    Analysis("incidence_block", "Cases and incidence per 100,000 by ICD-10 block",
+             lambda g, s, p: disease.incidence(g, s, p, by="block"), ("cases",), (("bucket",),)),
+    Analysis("incidence_monthly", "Cases by ICD-10 chapter and month",
+             lambda g, s, p: disease.incidence(g, s, p, by="chapter", grain="month"), ("cases",), (("bucket",),)),
+    Analysis("age_sex_rates", "Age- and sex-specific rates per 100,000 (all diagnoses)",
+             disease.age_sex_rates, ("cases", "population"), (("sex",), ("age_band",))),
+    Analysis("age_standardised", "Crude and age-standardised rate per 100,000 (WHO standard)",
+             disease.age_standardised_rate, ("cases", "population"), ()),
+    Analysis("dengue_seasonality", "Dengue cases by month and year, with the seasonal index",
+             disease.seasonality, (), ()),
+    Analysis("tuberculosis_households", "Tuberculosis: households with two or more cases, secondary cases",
+             disease.household_clusters,
+             ("cases", "households_with_cases", "households_2plus", "secondary_cases"), ((),)),
+    Analysis("age_pyramid", "Persons by age band and sex",
+             lambda g, s, p: population.age_pyramid(g, s, _on(p)), ("male", "female"), ((),)),
+    Analysis("population_structure", "Persons, sex ratio and dependency ratio per commune",
+             lambda g, s, p: population.structure(g, s, _on(p)),
+             ("persons", "registry", "male", "female", "young", "old", "working"), (("province",),)),
+    Analysis("sex_ratio_at_birth", "Births by sex and sex ratio at birth per commune",
+             population.sex_ratio_at_birth, ("male", "female", "births"), (("province",),)),
+    Analysis("household_sizes", "Households by number of members per commune",
+             lambda g, s, p: population.household_sizes(g, s), ("households",), (("commune",),)),
+    Analysis("moves", "Moves between communes seen through address changes",
+             population.moves, ("moves",), ((),)),
+    Analysis("chronic_households", "Households with two or more members under chronic disease management",
+             lambda g, s, p: households.chronic_households(g, s), ("households_with_chronic", "households_2plus"),
+             ((),)),
+    Analysis("under5_incomplete", "Children under 5 with incomplete immunization, and their households",
+             lambda g, s, p: households.under5_incomplete(g, s, _on(p)), ("children", "incomplete", "households"),
+             ((),)),
+    Analysis("smokers_respiratory", "Households with a smoker and a member with chronic respiratory disease",
+             lambda g, s, p: households.smokers_with_respiratory(g, s),
+             ("households_with_respiratory", "households_with_smoker"), ((),)),
+    Analysis("immunization_coverage", "Coverage per antigen and dose, fully immunized under 1, drop-out",
+             immunization.coverage, ("numerator", "denominator"), (("indicator",),)),
+    Analysis("ncd_management", "Hypertension and diabetes detected and under management",
+             lambda g, s, p: households.ncd_management(g, s), ("detected", "managed"), (("group",),)),
+]}
+
+
+def run_analysis(graph: GraphReader, name: str, scope: Scope, period: Period, aggregate_only: bool = True
+                 ) -> pd.DataFrame:
+    """Run a catalogued analysis; for aggregate-only readers, small cells are withheld (see privacy)."""
+    analysis = CATALOGUE[name]
+    frame = analysis.run(graph, scope, period)
+    if aggregate_only:
+        check_no_identifiers(frame)
+        if analysis.counts:
+            frame = suppress(frame, analysis.counts, analysis.margins)
+            if "rate_per_100k" in frame:
+                frame["rate_per_100k"] = frame["rate_per_100k"].mask(frame["cases"].isna())
+            if "percent" in frame:
+                frame["percent"] = frame["percent"].mask(frame["numerator"].isna() | frame["denominator"].isna())
+    return frame
+
+
+# --- the statistical report -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    multiplier: int
+
+
+INDICATORS = [
+    Indicator("POP", "Population (registry)", 1),
+    Indicator("BIRTHS", "Live births in the period", 1),
+    Indicator("CBR", "Crude birth rate per 1,000 population", 1_000),
+    Indicator("SRB", "Sex ratio at birth (boys per 100 girls)", 100),
+    Indicator("FIC", "Children under 1 fully immunized (%)", 100),
+    Indicator("DTP3", "5-in-1 (DPT-VGB-HIB) dose 3 by age 1 (%)", 100),
+    Indicator("MCV1", "Measles dose 1 by age 1 (%)", 100),
+    Indicator("HTN_DET", "Hypertension detected per 100,000", 100_000),
+    Indicator("HTN_MAN", "Hypertension under management (% of detected)", 100),
+    Indicator("DM_DET", "Diabetes detected per 100,000", 100_000),
+    Indicator("DM_MAN", "Diabetes under management (% of detected)", 100),
+    Indicator("DENGUE", "Dengue incidence per 100,000", 100_000),
+    Indicator("TB", "Tuberculosis incidence per 100,000", 100_000),
+]
+
+
+def commune_indicators(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
+    """Numerator and denominator of every indicator for every commune of the scope."""
+    on = _on(period)
+    pop = population.structure(graph, scope, on)[["province", "commune", "registry"]]
+    births = population.sex_ratio_at_birth(graph, scope, period)
+    cover = immunization.coverage(graph, scope, period)
+    ncd = households.ncd_management(graph, scope)
+    found = disease.cases(graph, scope, period, (*disease.DENGUE, *disease.TUBERCULOSIS))
+    rows: list[dict[str, Any]] = []
+
+    def add(code: str, frame: pd.DataFrame, numerator: str, denominator: str | pd.Series) -> None:
+        for _, row in frame.iterrows():
+            den = row[denominator] if isinstance(denominator, str) else denominator.get(row["commune"], 0)
+            rows.append({"indicator": code, "province": row["province"], "commune": row["commune"],
+                         "numerator": int(row[numerator]), "denominator": int(den)})
+
+    population_of = pop.set_index("commune")["registry"]
+    add("POP", pop, "registry", "registry")
+    add("BIRTHS", births, "births", population_of)
+    add("CBR", births, "births", population_of)
+    add("SRB", births, "male", "female")
+    for code, indicator in (("FIC", "fully immunized under 1"), ("DTP3", "DPT-VGB-HIB dose 3"),
+                            ("MCV1", "SOI dose 1")):
+        add(code, cover[cover["indicator"] == indicator], "numerator", "denominator")
+    for group, det, man in (("hypertension", "HTN_DET", "HTN_MAN"), ("diabetes", "DM_DET", "DM_MAN")):
+        part = ncd[ncd["group"] == group]
+        add(det, part, "detected", population_of)
+        add(man, part, "managed", "detected")
+    for code, prefixes in (("DENGUE", disease.DENGUE), ("TB", disease.TUBERCULOSIS)):
+        part = found[found["icd10"].str.startswith(prefixes)].drop_duplicates("person_id")
+        counted = part.groupby(["province", "commune"]).size().rename("cases").reset_index()
+        add(code, counted, "cases", population_of)
+    table = pd.DataFrame(rows, columns=["indicator", "province", "commune", "numerator", "denominator"])
+    return table.dropna(subset=["commune"])
+
+
+def statistical_report(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
+    """The indicators for the unit and the units directly below it, each with period, unit, numerator,
+    denominator and value; facilities report their activity instead."""
+    if scope.level is Level.FACILITY:
+        return facility_report(graph, scope, period)
+    per_commune = commune_indicators(graph, scope, period)
+    frames = []
+    if scope.level is Level.NATIONAL:
+        frames.append(per_commune.assign(level="province", unit=per_commune["province"], parent="VN"))
+        frames.append(per_commune.assign(level="national", unit="VN", parent=None))
+    elif scope.level is Level.PROVINCE:
+        frames.append(per_commune.assign(level="commune", unit=per_commune["commune"], parent=scope.unit))
+        frames.append(per_commune.assign(level="province", unit=scope.unit, parent="VN"))
+    elif scope.level is Level.DISTRICT:
+        frames.append(per_commune.assign(level="commune", unit=per_commune["commune"], parent=scope.unit))
+        frames.append(per_commune.assign(level="district", unit=scope.unit, parent=None))
+    else:
+        frames.append(per_commune.assign(level="commune", unit=per_commune["commune"], parent=scope.province))
+    stacked = pd.concat(frames, ignore_index=True)
+    table = (stacked.groupby(["indicator", "level", "unit", "parent"], dropna=False)[["numerator", "denominator"]]
+             .sum().reset_index())
+    meta = {i.code: i for i in INDICATORS}
+    table["name"] = table["indicator"].map(lambda c: meta[c].name)
+    multiplier = table["indicator"].map(lambda c: meta[c].multiplier)
+    table["value"] = (table["numerator"] * multiplier / table["denominator"].where(table["denominator"] > 0)).round(1)
+    counts = table["indicator"].isin(["POP", "BIRTHS"])
+    table.loc[counts, "value"] = table.loc[counts, "numerator"]
+    table["period"] = period.label
+    order = {i.code: n for n, i in enumerate(INDICATORS)}
+    table["order"] = table["indicator"].map(order)
+    table["top"] = table["level"] != "commune"
+    table = table.sort_values(["order", "top", "unit"], ascending=[True, False, True])
+    return table[["period", "indicator", "name", "level", "unit", "parent", "numerator", "denominator", "value"]
+                 ].reset_index(drop=True)
+
+
+def facility_report(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
+    """Visits and doses given at a facility (or every facility of a province) in the period."""
+    start, end = period.iso()
+    frame = graph.frame("facility_activity", ["facility", "name", "ownership", "level", "unit", "province",
+                                              "encounters", "doses"],
+                        start=start, end=end, province=scope.province, facility=scope.facility)
+    frame["period"] = period.label
+    frame["ownership"] = frame["ownership"].fillna("public")
+    return frame
+
+
+def suppress_report(report: pd.DataFrame) -> pd.DataFrame:
+    """The report with small numerators and denominators withheld, so no total reveals a withheld cell."""
+    if "numerator" not in report:
+        return suppress(report, ["encounters", "doses"], [("ownership",)])
+    # A total and the units below it form one family: total = sum of the family's other rows.
+    parents = set(report["parent"].dropna())
+    report = report.assign(family=report["unit"].where(report["unit"].isin(parents), report["parent"]))
+    out = suppress(report, ["numerator", "denominator"], [("indicator", "family")])
+    out["value"] = out["value"].mask(out["numerator"].isna() | out["denominator"].isna())
+    return out
+
+
+def write(frame: pd.DataFrame, fmt: str, title: str = "HoSo report") -> bytes:
+    """The table as CSV, XLSX, HTML or JSON bytes."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "json":
+        return json.dumps({"title": title, "data": json.loads(frame.to_json(orient="records", force_ascii=False))},
+                          ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt == "html":
+        body = frame.to_html(index=False, na_rep="–", border=0, classes="report")
+        return (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{title}</title>"
+                f"<h1>{title}</h1>{body}</html>").encode()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="report")
+        return buffer.getvalue()
+    raise ValueError(f"format {fmt!r} is unknown: use {', '.join(FORMATS)}")

@@ -1,0 +1,122 @@
+"""Analytics: aggregates for the epidemiologist role (no identifiers, small cells withheld), statistical
+reports in four formats, and the health station's work lists for clinicians of the unit's province."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
+
+from analytics.base import GraphReader
+from analytics.households import not_seen
+from analytics.immunization import due_list
+from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report, write
+from analytics.scope import Level, Period, Scope, ScopeError, parse_period, resolve_scope
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.security import Role, User
+
+router = APIRouter(tags=["analytics"])
+Unit = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{2,10}$", description="Unit code (none for national).")]
+LevelQ = Annotated[Level, Query(description="facility, commune, district (pre-2025), province or national.")]
+PeriodQ = Annotated[str, Query(min_length=4, max_length=30, description="2026-Q3, 2026-07, 2026-W14 or 2026.")]
+MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8", "json": "application/json",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _epidemiologist(request: Request, driver: Any, settings: Any, user: User) -> None:
+    if user.role is not Role.EPIDEMIOLOGIST:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use the analytics")
+
+
+def _scope(driver: Any, settings: Any, level: Level, unit: str | None, period: str) -> tuple[Scope, Period]:
+    try:
+        return resolve_scope(driver, settings.neo4j_database, level.value, unit), parse_period(period)
+    except ScopeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dictionaries (missing and withheld values as null)."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows]
+
+
+@router.get("/analytics", operation_id="list_analyses")
+def list_analyses(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
+    """The analyses available, by name."""
+    _epidemiologist(request, driver, settings, user)
+    items = [{"name": a.name, "title": a.title} for a in CATALOGUE.values()]
+    return {"data": items, "count": len(items)}
+
+
+@router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}})
+def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, name: str,
+             period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
+    """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
+    _epidemiologist(request, driver, settings, user)
+    if name not in CATALOGUE:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
+    scope, span = _scope(driver, settings, level, unit, period)
+    frame = run_analysis(GraphReader(driver, settings.neo4j_database), name, scope, span)
+    audit(request, driver, settings, user, 200)
+    return {"name": name, "title": CATALOGUE[name].title, "period": span.label, "level": level.value,
+            "unit": unit, "unit_name": scope.name, "data": _records(frame), "count": len(frame)}
+
+
+@router.get("/reports/statistics", operation_id="statistical_report", responses={400: {}, 403: {}})
+def report(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, period: PeriodQ,
+           level: LevelQ = Level.NATIONAL, unit: Unit = None,
+           format: Annotated[Literal["csv", "xlsx", "html", "json"], Query()] = "json") -> Response:
+    """The statistical report (indicators with numerator, denominator and value) for the unit and the
+    units below it, with small cells withheld, as CSV, XLSX, HTML or JSON."""
+    _epidemiologist(request, driver, settings, user)
+    scope, span = _scope(driver, settings, level, unit, period)
+    frame = suppress_report(statistical_report(GraphReader(driver, settings.neo4j_database), scope, span))
+    audit(request, driver, settings, user, 200)
+    filename = f"hoso-{level.value}-{unit or 'VN'}-{span.label}.{format}"
+    return Response(write(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
+                    media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _station(request: Request, driver: Any, settings: Any, user: User, commune: str) -> Scope:
+    """Work lists name patients: clinicians of the commune's province only."""
+    if user.role is not Role.CLINICIAN:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read patient work lists")
+    try:
+        scope = resolve_scope(driver, settings.neo4j_database, "commune", commune)
+    except ScopeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    if scope.province != user.province:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this commune is outside your province")
+    return scope
+
+
+@router.get("/stations/{commune}/immunization-due", operation_id="immunization_due", responses={400: {}, 403: {}})
+def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+                     commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
+                     on: Annotated[date | None, Query(description="Day of the list (today by default).")] = None
+                     ) -> dict[str, Any]:
+    """Children of the commune with a dose due or overdue, for the health station."""
+    scope = _station(request, driver, settings, user, commune)
+    frame = due_list(GraphReader(driver, settings.neo4j_database), scope, on or date.today())
+    audit(request, driver, settings, user, 200)
+    return {"commune": commune, "data": _records(frame), "count": len(frame)}
+
+
+@router.get("/stations/{commune}/ncd-not-seen", operation_id="ncd_not_seen", responses={400: {}, 403: {}})
+def ncd_not_seen(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+                 commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
+                 days: Annotated[int, Query(ge=1, le=3650)] = 90,
+                 on: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+    """Hypertension and diabetes patients under management not seen for `days` days, for follow-up."""
+    scope = _station(request, driver, settings, user, commune)
+    frame = not_seen(GraphReader(driver, settings.neo4j_database), scope, on or date.today(), days)
+    audit(request, driver, settings, user, 200)
+    return {"commune": commune, "days": days, "data": _records(frame), "count": len(frame)}

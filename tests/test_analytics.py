@@ -1,0 +1,242 @@
+"""Analytics on a linked synthetic population: figures checked against direct counts, roll-ups that add
+up, small-cell suppression, no identifiers for the epidemiologist, the API, the CLI and the notebooks."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from analytics import disease, immunization, population
+from analytics.base import GraphReader
+from analytics.privacy import MIN_CELL, suppress
+from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report
+from analytics.scope import ScopeError, parse_period, resolve_scope
+from api.app import create_app
+from api.security import Role, add_user
+from api.services import run_linking
+from api.settings import Settings
+from graph import Neo4jTarget
+from linkage.ingest import ingest
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
+
+PERIOD = parse_period("2025")
+PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+            SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv"}
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,
+           neo4j_target_: Neo4jTarget) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("analytics")
+    generate(SynthConfig(persons=2500, seed=17), root / "synth")
+    for kind, pattern in PATTERNS.items():
+        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
+                                        "neo4j_password": SecretStr(neo4j_target_.password), "jobs_worker": False})
+    run_linking(local, graph, neo4j_target_.database)
+    province = graph.execute_query("MATCH (p:Person {status: 'active'}) RETURN p.province AS p, count(*) AS n "
+                                   "ORDER BY n DESC LIMIT 1").records[0]["p"]
+    commune = graph.execute_query("MATCH (p:Person {status: 'active', province: $p}) RETURN p.commune AS c, "
+                                  "count(*) AS n ORDER BY n DESC LIMIT 1", {"p": province}).records[0]["c"]
+    return {"settings": local, "reader": GraphReader(graph, neo4j_target_.database), "province": province,
+            "commune": commune, "database": neo4j_target_.database}
+
+
+def test_primary_and_secondary_suppression() -> None:
+    frame = pd.DataFrame({"province": ["01", "01", "01", "02", "02"], "commune": ["a", "b", "c", "d", "e"],
+                          "cases": [3, 40, 12, 7, 9]})
+    out = suppress(frame, ["cases"], [("province",)])
+    assert pd.isna(out.loc[0, "cases"]), "a count under 5 is withheld"
+    assert pd.isna(out.loc[2, "cases"]), "the smallest other cell of the province is withheld too"
+    assert out.loc[1, "cases"] == 40 and out.loc[3, "cases"] == 7 and out.loc[4, "cases"] == 9
+    assert out.loc[0, "suppressed"] == "cases" and out.loc[1, "suppressed"] == ""
+    # Zeros reveal nothing and are kept; with two cells withheld no subtraction recovers either.
+    zeros = suppress(pd.DataFrame({"g": ["x", "x", "x"], "n": [0, 2, 30]}), ["n"], [("g",)])
+    assert zeros["n"].tolist()[0] == 0 and pd.isna(zeros["n"].tolist()[1]) and pd.isna(zeros["n"].tolist()[2])
+
+
+def test_periods_and_scopes(linked: dict[str, Any]) -> None:
+    assert parse_period("2026-Q3").start == date(2026, 7, 1) and parse_period("2026-Q3").end == date(2026, 10, 1)
+    assert parse_period("2026-W01").start == date(2025, 12, 29)
+    assert parse_period("2026-02").end == date(2026, 3, 1)
+    with pytest.raises(ScopeError, match="not understood"):
+        parse_period("Q3-2026")
+    reader = linked["reader"]
+    with pytest.raises(ScopeError, match="no post-2025 province"):
+        resolve_scope(reader.driver, reader.database, "province", "99")
+    district = reader.driver.execute_query(
+        "MATCH (d:AdminUnit {code_list: 'pre2025', level: 'district'})<-[:PART_OF]-(:AdminUnit)"
+        "-[:SUCCEEDED_BY]->(:AdminUnit {code: $c}) RETURN d.code AS d LIMIT 1",
+        {"c": linked["commune"]}).records[0]["d"]
+    scope = resolve_scope(reader.driver, reader.database, "district", district)
+    assert scope.communes and linked["commune"] in scope.communes
+
+
+def test_incidence_matches_a_direct_count(linked: dict[str, Any], graph: Driver) -> None:
+    reader = linked["reader"]
+    scope = resolve_scope(reader.driver, reader.database, "national", None)
+    table = disease.incidence(reader, scope, PERIOD, by="code")
+    direct = graph.execute_query(
+        "MATCH (e:Encounter)-[:DIAGNOSED]->(d:Disease) WHERE e.admitted_at >= datetime('2025-01-01') "
+        "AND e.admitted_at < datetime('2026-01-01') MATCH (e)<-[:HAD_ENCOUNTER]-(:SourceRecord)"
+        "-[:LINKED_TO {state: 'MATCH'}]->(p:Person {status: 'active'}) "
+        "RETURN d.icd10 AS code, count(DISTINCT p) AS persons").records
+    expected = {r["code"]: r["persons"] for r in direct}
+    assert expected and dict(zip(table["group"], table["cases"], strict=True)) == expected
+    registry = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE 'population' IN p.sources "
+                                   "RETURN count(p) AS n").records[0]["n"]
+    assert set(table["population"]) == {registry}
+    rates = disease.age_standardised_rate(reader, scope, PERIOD)
+    overall = rates[rates["sex"] == "all"].iloc[0]
+    assert overall["cases"] > 0 and overall["standardised_per_100k"] > 0
+
+
+def test_population_figures_add_up(linked: dict[str, Any], graph: Driver) -> None:
+    reader = linked["reader"]
+    scope = resolve_scope(reader.driver, reader.database, "national", None)
+    active = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE p.sex IN ['male', 'female'] "
+                                 "AND p.birth_year IS NOT NULL RETURN count(p) AS n").records[0]["n"]
+    pyramid = population.age_pyramid(reader, scope, date(2025, 12, 31))
+    assert int(pyramid["male"].sum() + pyramid["female"].sum()) == active
+    sizes = population.household_sizes(reader, scope)
+    members = graph.execute_query("MATCH (:Household)<-[:MEMBER_OF]-(p:Person {status: 'active'}) "
+                                  "RETURN count(p) AS n").records[0]["n"]
+    assert int((sizes["size"] * sizes["households"]).sum()) == members
+
+
+def test_immunization_rules() -> None:
+    rules = immunization.load_rules()
+    assert rules.version.startswith("vn-epi-")
+    doses = [{"vaccine": "BCG", "dose": 1, "date": "2025-01-08"},
+             *({"vaccine": v, "dose": n, "date": f"2025-0{n + 2}-10"} for v in ("DPT-VGB-HIB", "OPV")
+               for n in (1, 2, 3)),
+             {"vaccine": "SOI", "dose": 1, "date": "2025-10-10"}]
+    had = immunization._doses_before(doses, date(2026, 1, 1))
+    assert all(had.get(r["vaccine"], 0) >= r["doses"] for r in rules.fully_immunized_under_1)
+    upcoming = immunization.next_doses("2025-01-01", doses, date(2025, 11, 1), rules)
+    assert {"vaccine": "VGB0", "dose": 1, "due_on": "2025-01-01", "status": "overdue"} in upcoming
+    assert all(step["vaccine"] != "BCG" for step in upcoming)
+
+
+def test_coverage_counts_the_cohort(linked: dict[str, Any], graph: Driver) -> None:
+    reader = linked["reader"]
+    scope = resolve_scope(reader.driver, reader.database, "national", None)
+    table = immunization.coverage(reader, scope, PERIOD)
+    cohort = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE p.birth_date >= '2024-01-01' "
+                                 "AND p.birth_date < '2025-01-01' RETURN count(p) AS n").records[0]["n"]
+    fic = table[table["indicator"] == "fully immunized under 1"]
+    assert cohort > 0 and int(fic["denominator"].sum()) == cohort
+    assert 0 < int(fic["numerator"].sum()) <= cohort
+    dtp1 = int(table[table["indicator"] == "DPT-VGB-HIB dose 1"]["numerator"].sum())
+    dtp3 = int(table[table["indicator"] == "DPT-VGB-HIB dose 3"]["numerator"].sum())
+    dropout = table[table["indicator"] == "drop-out 5-in-1 dose 1 to 3"]
+    assert int(dropout["numerator"].sum()) == dtp1 - dtp3 and int(dropout["denominator"].sum()) == dtp1
+
+
+def test_report_rolls_up_from_commune_to_nation(linked: dict[str, Any]) -> None:
+    reader = linked["reader"]
+    national = statistical_report(reader, resolve_scope(reader.driver, reader.database, "national", None), PERIOD)
+    province = statistical_report(reader, resolve_scope(reader.driver, reader.database, "province",
+                                                        linked["province"]), PERIOD)
+    for indicator, rows in national.groupby("indicator"):
+        top = rows[rows["level"] == "national"]
+        below = rows[rows["level"] == "province"]
+        assert int(top["numerator"].sum()) == int(below["numerator"].sum()), indicator
+        assert int(top["denominator"].sum()) == int(below["denominator"].sum()), indicator
+    for indicator, rows in province.groupby("indicator"):
+        top = rows[rows["level"] == "province"]
+        assert int(top["numerator"].sum()) == int(rows[rows["level"] == "commune"]["numerator"].sum()), indicator
+        same = national[(national["indicator"] == indicator) & (national["unit"] == linked["province"])]
+        assert int(same["numerator"].sum()) == int(top["numerator"].sum()), indicator
+    assert {"period", "unit", "numerator", "denominator", "value"} <= set(national.columns)
+    pop = national[(national["indicator"] == "POP") & (national["level"] == "national")].iloc[0]
+    assert pop["value"] == pop["numerator"] > 0
+
+
+def test_no_small_cells_and_no_identifiers_for_the_epidemiologist(linked: dict[str, Any]) -> None:
+    reader = linked["reader"]
+    scope = resolve_scope(reader.driver, reader.database, "province", linked["province"])
+    withheld = 0
+    for name, analysis in CATALOGUE.items():
+        frame = run_analysis(reader, name, scope, PERIOD)
+        assert not {"person_id", "name", "household", "phone", "birth_date"} & set(frame.columns), name
+        for column in analysis.counts:
+            values = frame[column].dropna()
+            assert ((values == 0) | (values >= MIN_CELL)).all(), (name, column)
+            withheld += int(frame[column].isna().sum())
+    report = suppress_report(statistical_report(reader, scope, PERIOD))
+    for column in ("numerator", "denominator"):
+        values = report[column].dropna()
+        assert ((values == 0) | (values >= MIN_CELL)).all()
+    for (_, _), rows in report.groupby(["indicator", "family"], dropna=False):
+        assert int(rows["numerator"].isna().sum()) != 1, "a lone withheld cell is given away by its total"
+    assert withheld > 0, "a small population has small cells: some must have been withheld"
+
+
+def test_analytics_api_by_role(linked: dict[str, Any], graph: Driver) -> None:
+    add_user(graph, "epi-a", "epi password", Role.EPIDEMIOLOGIST)
+    add_user(graph, "doc-a", "doctor password", Role.CLINICIAN, facility="01001", province=linked["province"])
+    with TestClient(create_app(linked["settings"])) as client:
+        def login(name: str, password: str) -> dict[str, str]:
+            token = client.post("/auth/token", data={"username": name, "password": password}).json()["access_token"]
+            return {"Authorization": f"Bearer {token}"}
+
+        epi, doctor = login("epi-a", "epi password"), login("doc-a", "doctor password")
+        listed = client.get("/analytics", headers=epi).json()
+        assert {a["name"] for a in listed["data"]} == set(CATALOGUE)
+        answer = client.get("/analytics/incidence", headers=epi,
+                            params={"period": "2025", "level": "province", "unit": linked["province"]})
+        assert answer.status_code == 200 and answer.json()["data"]
+        assert client.get("/analytics/incidence", headers=doctor, params={"period": "2025"}).status_code == 403
+        bad = client.get("/analytics/incidence", headers=epi, params={"period": "summer"})
+        assert bad.status_code == 400 and "2026-Q3" in bad.json()["detail"]
+        assert client.get("/analytics/nothing", headers=epi, params={"period": "2025"}).status_code == 404
+        xlsx = client.get("/reports/statistics", headers=epi, params={"period": "2025", "format": "xlsx"})
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet is not None and [c.value for c in sheet[1]][:4] == ["period", "indicator", "name", "level"]
+        csv = client.get("/reports/statistics", headers=epi, params={"period": "2025", "format": "csv"})
+        assert csv.headers["content-type"].startswith("text/csv") and "POP" in csv.text
+        due = client.get(f"/stations/{linked['commune']}/immunization-due", headers=doctor,
+                         params={"on": "2025-12-31"})
+        assert due.status_code == 200 and all(row["name"] for row in due.json()["data"])
+        assert client.get(f"/stations/{linked['commune']}/immunization-due", headers=epi).status_code == 403
+        late = client.get(f"/stations/{linked['commune']}/ncd-not-seen", headers=doctor,
+                          params={"on": "2026-06-30", "days": 90})
+        assert late.status_code == 200 and late.json()["count"] >= 0
+
+
+def test_report_command_writes_html(linked: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import cli
+
+    monkeypatch.setattr(cli, "_settings", lambda: linked["settings"])
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli.app, ["report", "statistics", "--level", "province", "--unit",
+                                          linked["province"], "--period", "2025", "--format", "html", "--out",
+                                          str(out)])
+    assert result.exit_code == 0, result.output
+    assert "<table" in out.read_text() and "Population (registry)" in out.read_text()
+    refused = CliRunner().invoke(cli.app, ["report", "nothing", "--period", "2025"])
+    assert refused.exit_code != 0 and "hoso report list" in str(refused.exception)
+
+
+@pytest.mark.parametrize("name", ["disease_patterns", "population_structure", "household_health"])
+def test_notebooks_run(name: str, linked: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOSO_NOTEBOOK_PERIOD", "2025")
+    book = nbformat.read(Path(__file__).parent.parent / "notebooks" / f"{name}.ipynb", as_version=4)
+    nbclient.NotebookClient(book, timeout=300, kernel_name="python3").execute()
+    outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs)
