@@ -54,6 +54,18 @@ def list_analyses(request: Request, user: CurrentUser, driver: DriverDep, settin
     return {"data": items, "count": len(items)}
 
 
+@router.get("/analytics/units", operation_id="list_units", responses={403: {}})
+def units(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+          level: Annotated[Literal["province", "commune"], Query()] = "province",
+          province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> dict[str, Any]:
+    """Post-2025 provinces or communes with their coordinates, for maps."""
+    _epidemiologist(request, driver, settings, user)
+    frame = GraphReader(driver, settings.neo4j_database).frame("units_located", ["code", "name", "province", "lat",
+                                                                                  "lon"], level=level,
+                                                               province=province)
+    return {"data": _records(frame), "count": len(frame)}
+
+
 @router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}})
 def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, name: str,
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:

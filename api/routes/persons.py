@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from analytics.immunization import next_doses
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
@@ -66,8 +67,14 @@ def readable_profile(request: Request, driver: Any, settings: Any, user: User, p
 def read_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """The merged profile (831 structure); a retired id answers with the surviving person and
-    `merged_from`."""
-    return readable_profile(request, driver, settings, user, person_id)
+    `merged_from`. A child under 6 also gets the doses of the national schedule still to come."""
+    profile = readable_profile(request, driver, settings, user, person_id)
+    birth = profile["administrative"].get("birth_date")
+    if birth and (date.today() - date.fromisoformat(str(birth)[:10])).days < 6 * 366:
+        doses = [{"vaccine": i.get("vaccine"), "dose": i.get("dose"), "date": i.get("date")}
+                 for i in profile["immunizations"]]
+        profile["next_doses"] = next_doses(str(birth), doses, date.today())
+    return profile
 
 
 class PersonSummary(BaseModel):

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from linkage.sources import commune831, fhir, hospital130, immunization, mapped_csv, population
+from linkage.sources import citizen, commune831, fhir, hospital130, immunization, mapped_csv, population
 from linkage.sources.base import Reader, ReadItem, Rejected, SourceError
 from linkage.vocab import SourceKind
 
@@ -17,6 +17,7 @@ READERS: dict[SourceKind, Reader] = {
     SourceKind.IMMUNIZATION: immunization.read,
     SourceKind.FHIR: fhir.read,
     SourceKind.CSV: mapped_csv.read,
+    SourceKind.CITIZEN: citizen.read,
 }
 
 __all__ = ["READERS", "ReadItem", "Reader", "Rejected", "SourceError"]

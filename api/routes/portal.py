@@ -1,0 +1,133 @@
+"""What citizens do beyond reading: ask for a correction (a task for staff) and report their own health
+information (a record of the citizen source, ingested and linked like any other); and the staff side."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.jobs import JobStore
+from api.routes.persons import authorise_person, check_person_id
+from api.security import Role, User
+from graph.persons import PersonNotFound, person_profile
+from graph.queries import default_registry
+from linkage.vocab import SourceKind
+
+router = APIRouter(tags=["portal"])
+
+
+class CorrectionIn(BaseModel):
+    field: Literal["phone", "address"]
+    value: str = Field(min_length=3, max_length=300)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class BloodPressure(BaseModel):
+    systolic: int = Field(ge=50, le=300)
+    diastolic: int = Field(ge=30, le=200)
+    measured_at: datetime | None = None
+
+
+class SelfReportIn(BaseModel):
+    smoking: bool | None = None
+    allergies: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(default_factory=list, max_length=20)
+    blood_pressure: BloodPressure | None = None
+
+
+def _citizen(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
+    check_person_id(person_id)
+    if user.role is not Role.CITIZEN:
+        audit(request, driver, settings, user, 403, person_id)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the citizen (or their parent) can ask this")
+    authorise_person(request, driver, settings, user, person_id)
+
+
+@router.post("/persons/{person_id}/corrections", operation_id="request_correction", status_code=201,
+             responses={400: {}, 403: {}, 404: {}})
+def request_correction(person_id: str, body: CorrectionIn, request: Request, user: CurrentUser, driver: DriverDep,
+                       settings: SettingsDep) -> dict[str, Any]:
+    """Ask staff to correct the phone or address of one's own record (or one's child's)."""
+    _citizen(request, driver, settings, user, person_id)
+    task_id = f"corr-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    rows = default_registry().write(driver, "tasks/create_correction", database=settings.neo4j_database,
+                                    task_id=task_id, person_id=person_id, field=body.field, value=body.value,
+                                    note=body.note, requested_by=user.username)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+    audit(request, driver, settings, user, 201, person_id)
+    return {"task_id": task_id, "status": "open"}
+
+
+@router.post("/persons/{person_id}/self-reports", operation_id="self_report", status_code=202,
+             responses={400: {}, 403: {}, 404: {}})
+def self_report(person_id: str, body: SelfReportIn, request: Request, user: CurrentUser, driver: DriverDep,
+                settings: SettingsDep) -> dict[str, Any]:
+    """Report smoking, allergies or a blood pressure reading; it becomes a record of the citizen source,
+    marked as reported by the citizen, ingested and linked by the job worker."""
+    _citizen(request, driver, settings, user, person_id)
+    if body.smoking is None and not body.allergies and body.blood_pressure is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "nothing to report: give smoking, allergies or a reading")
+    try:
+        profile = person_profile(driver, person_id, settings.neo4j_database)
+    except PersonNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
+    admin = profile["administrative"]
+    now = datetime.now(UTC)
+    conditions: list[dict[str, Any]] = [{"category": "allergy", "code": "other", "text": a,
+                                         "recorded_on": date.today().isoformat()} for a in body.allergies]
+    if body.smoking:
+        conditions.append({"category": "risk_factor", "code": "smoking", "text": "self-reported",
+                           "recorded_on": date.today().isoformat()})
+    observations = []
+    if body.blood_pressure is not None:
+        when = (body.blood_pressure.measured_at or now).isoformat()
+        observations = [{"code": "8480-6", "value": body.blood_pressure.systolic, "unit": "mm[Hg]",
+                         "observed_at": when, "device": "self-reported"},
+                        {"code": "8462-4", "value": body.blood_pressure.diastolic, "unit": "mm[Hg]",
+                         "observed_at": when, "device": "self-reported"}]
+    identifiers = [{"kind": "personal_id", "value": admin["personal_id"]}] if admin.get("personal_id") else []
+    record = {"record_id": f"{person_id}-{now:%Y%m%d%H%M%S%f}", "source_system": "hoso-portal",
+              "name_as_written": admin.get("name"), "birth_date": admin.get("birth_date"),
+              "birth_precision": "day" if admin.get("birth_date") else None, "sex": admin.get("sex"),
+              "identifiers": identifiers, "recorded_at": now.isoformat(), "conditions": conditions,
+              "observations": observations}
+    line = json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False).encode("utf-8")
+    job = JobStore(settings.data_path).create(SourceKind.CITIZEN, "self-report.jsonl", iter([line + b"\n"]),
+                                              user.username, settings.upload_max_mb << 20)
+    worker = getattr(request.app.state, "jobs", None)
+    if worker is not None:
+        worker.notify()
+    audit(request, driver, settings, user, 202, person_id)
+    return {"job_id": job.job_id, "state": job.state.value}
+
+
+def _admin(request: Request, driver: Any, settings: Any, user: User) -> None:
+    if user.role is not Role.ADMIN:
+        audit(request, driver, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not manage HoSo")
+
+
+@router.get("/tasks/corrections", operation_id="open_corrections", responses={403: {}})
+def open_corrections(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """Open correction requests from citizens, oldest first."""
+    _admin(request, driver, settings, user)
+    rows = [r.data() for r in default_registry().read(driver, "tasks/open_corrections",
+                                                      database=settings.neo4j_database, limit=limit)]
+    audit(request, driver, settings, user, 200)
+    return {"data": rows, "count": len(rows)}
+
+
+@router.get("/users", operation_id="list_users", responses={403: {}})
+def list_users(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
+    """The accounts (never their password hashes)."""
+    _admin(request, driver, settings, user)
+    rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]
+    return {"data": rows, "count": len(rows)}

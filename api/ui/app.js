@@ -1,0 +1,189 @@
+// HoSo's pages share this file: translations (Vietnamese first, English as an option), the signed-in
+// session, calls to the API, and the small SVG charts the pages draw. Nothing is loaded from elsewhere.
+"use strict";
+
+const TEXT = {
+  vi: {
+    app: "HoSo – Hồ sơ sức khỏe", signin: "Đăng nhập", username: "Tên đăng nhập", password: "Mật khẩu",
+    signout: "Đăng xuất", language: "English", wrong_login: "Sai tên đăng nhập hoặc mật khẩu",
+    queue: "Hàng chờ rà soát", backlog: "Tồn đọng", province: "Tỉnh", source: "Nguồn", filter: "Lọc",
+    match: "Cùng một người", no_match: "Không phải", skip: "Bỏ qua", merge: "Gộp hai người",
+    not_duplicate: "Không trùng", field: "Trường", left: "Bản ghi", right: "Người", weight: "Trọng số",
+    probability: "Xác suất", empty_queue: "Không còn mục nào cần rà soát", note: "Ghi chú",
+    weights_chart: "Đóng góp của từng trường (bit)", decided: "Đã quyết định", stale: "Mục đã thay đổi, tải lại",
+    my_record: "Hồ sơ sức khỏe", administrative: "Thông tin hành chính", history: "Tiền sử và yếu tố nguy cơ",
+    immunizations: "Tiêm chủng", next_doses: "Mũi tiêm sắp tới", visits: "Khám chữa bệnh", children: "Con",
+    household: "Hộ gia đình", correction: "Đề nghị sửa thông tin", phone: "Điện thoại", address: "Địa chỉ",
+    send: "Gửi", sent: "Đã gửi", self_report: "Tự khai báo sức khỏe", smoking: "Hút thuốc lá",
+    allergies: "Dị ứng (phân cách bằng dấu phẩy)", systolic: "Huyết áp tâm thu", diastolic: "Huyết áp tâm trương",
+    refused: "Bạn không có quyền xem hồ sơ này", search: "Tìm", name: "Họ tên", birth_date: "Ngày sinh",
+    sex: "Giới tính", personal_id: "Số định danh", vaccine: "Vắc xin", dose: "Mũi", date: "Ngày",
+    facility: "Cơ sở", diagnosis: "Chẩn đoán", dashboard: "Bảng điều khiển dịch tễ", period: "Kỳ",
+    level: "Cấp", unit: "Đơn vị", show: "Xem", pyramid: "Tháp dân số", incidence: "Số ca theo tháng",
+    coverage: "Tiêm chủng đầy đủ dưới 1 tuổi theo xã (%)", map: "Bản đồ đơn vị", download: "Tải CSV",
+    admin: "Quản trị", users: "Tài khoản", audit: "Nhật ký truy cập", jobs: "Lượt nhập dữ liệu",
+    corrections: "Đề nghị sửa thông tin", quarantine: "Bản ghi bị cách ly", role: "Vai trò", state: "Trạng thái",
+    due: "đến hạn", overdue: "quá hạn", upcoming: "sắp tới", source_record: "Nguồn",
+  },
+  en: {
+    app: "HoSo – Health record", signin: "Sign in", username: "Username", password: "Password",
+    signout: "Sign out", language: "Tiếng Việt", wrong_login: "Wrong username or password",
+    queue: "Review queue", backlog: "Backlog", province: "Province", source: "Source", filter: "Filter",
+    match: "Same person", no_match: "Not a match", skip: "Skip", merge: "Merge the persons",
+    not_duplicate: "Not duplicates", field: "Field", left: "Record", right: "Person", weight: "Weight",
+    probability: "Probability", empty_queue: "Nothing left to review", note: "Note",
+    weights_chart: "What each field contributes (bits)", decided: "Decided", stale: "The item changed: reload",
+    my_record: "Health record", administrative: "Administrative information", history: "History and risk factors",
+    immunizations: "Immunizations", next_doses: "Doses to come", visits: "Visits", children: "Children",
+    household: "Household", correction: "Ask for a correction", phone: "Phone", address: "Address",
+    send: "Send", sent: "Sent", self_report: "Report my health", smoking: "I smoke",
+    allergies: "Allergies (comma separated)", systolic: "Systolic pressure", diastolic: "Diastolic pressure",
+    refused: "You may not see this record", search: "Search", name: "Name", birth_date: "Birth date",
+    sex: "Sex", personal_id: "Personal id", vaccine: "Vaccine", dose: "Dose", date: "Date",
+    facility: "Facility", diagnosis: "Diagnosis", dashboard: "Epidemiology dashboard", period: "Period",
+    level: "Level", unit: "Unit", show: "Show", pyramid: "Age pyramid", incidence: "Cases by month",
+    coverage: "Fully immunized under 1 by commune (%)", map: "Units on the map", download: "Download CSV",
+    admin: "Administration", users: "Accounts", audit: "Audit log", jobs: "Ingestion jobs",
+    corrections: "Correction requests", quarantine: "Quarantined records", role: "Role", state: "State",
+    due: "due", overdue: "overdue", upcoming: "upcoming", source_record: "Source",
+  },
+};
+
+const HoSo = {
+  lang: localStorage.getItem("hoso.lang") || "vi",
+  t(key) { return (TEXT[this.lang] && TEXT[this.lang][key]) || TEXT.en[key] || key; },
+  token() { return sessionStorage.getItem("hoso.token"); },
+  me() { return JSON.parse(sessionStorage.getItem("hoso.me") || "null"); },
+
+  translate(root = document) {
+    document.documentElement.lang = this.lang;
+    root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = this.t(el.dataset.i18n); });
+    root.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = this.t(el.dataset.i18nPlaceholder); });
+  },
+
+  header(titleKey) {
+    const bar = document.createElement("header");
+    bar.innerHTML = `<h1 data-i18n="${titleKey}"></h1><span class="who"></span>
+      <button type="button" id="lang" data-i18n="language"></button>
+      <button type="button" id="signout" data-i18n="signout"></button>`;
+    document.body.prepend(bar);
+    const me = this.me();
+    if (me) bar.querySelector(".who").textContent = `${me.username} · ${me.role}`;
+    bar.querySelector("#lang").onclick = () => {
+      localStorage.setItem("hoso.lang", this.lang === "vi" ? "en" : "vi");
+      location.reload();
+    };
+    bar.querySelector("#signout").onclick = () => { sessionStorage.clear(); location.href = "/ui/"; };
+    this.translate();
+  },
+
+  require(...roles) {
+    const me = this.me();
+    if (!this.token() || !me) { location.href = "/ui/"; throw new Error("not signed in"); }
+    if (roles.length && !roles.includes(me.role)) { location.href = "/ui/"; throw new Error("wrong role"); }
+    return me;
+  },
+
+  async api(path, options = {}) {
+    const headers = Object.assign({ Authorization: `Bearer ${this.token()}` }, options.headers || {});
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(options.json);
+    }
+    const answer = await fetch(path, Object.assign({}, options, { headers }));
+    if (answer.status === 401) { sessionStorage.clear(); location.href = "/ui/"; throw new Error("signed out"); }
+    const type = answer.headers.get("content-type") || "";
+    const body = type.includes("json") ? await answer.json() : await answer.text();
+    if (!answer.ok) { const error = new Error(body.detail || answer.statusText); error.status = answer.status; throw error; }
+    return body;
+  },
+
+  esc(value) {
+    return String(value ?? "–").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  },
+
+  table(rows, columns) {
+    if (!rows || !rows.length) return `<p class="muted">–</p>`;
+    const head = columns.map(([key, label]) => `<th>${this.esc(this.t(label || key))}</th>`).join("");
+    const body = rows.map((row) => `<tr>${columns.map(([key]) => `<td>${this.esc(row[key])}</td>`).join("")}</tr>`).join("");
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  },
+
+  svg(width, height, inner) {
+    return `<svg viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" role="img">${inner}</svg>`;
+  },
+
+  // Bars from the left (negative weights to the left of zero), cumulative like a waterfall.
+  waterfall(items) {
+    const width = 560, rowH = 22, height = rowH * (items.length + 1) + 10;
+    let total = 0, lo = 0, hi = 0;
+    const steps = items.map((item) => { const start = total; total += item.value; lo = Math.min(lo, start, total); hi = Math.max(hi, start, total); return { ...item, start, end: total }; });
+    const span = (hi - lo) || 1, left = 150, plot = width - left - 60;
+    const x = (v) => left + ((v - lo) / span) * plot;
+    let out = `<line x1="${x(0)}" y1="0" x2="${x(0)}" y2="${height}" stroke="#999"/>`;
+    steps.forEach((s, i) => {
+      const y = 5 + i * rowH, a = x(Math.min(s.start, s.end)), b = x(Math.max(s.start, s.end));
+      out += `<text x="0" y="${y + 14}">${this.esc(s.label)}</text>
+        <rect x="${a}" y="${y + 3}" width="${Math.max(1, b - a)}" height="${rowH - 8}" fill="${s.value >= 0 ? "#0b6e4f" : "#b3261e"}"/>
+        <text x="${b + 4}" y="${y + 14}">${s.value.toFixed(1)}</text>`;
+    });
+    out += `<text x="0" y="${height - 4}" font-weight="600">Σ ${total.toFixed(1)}</text>`;
+    return this.svg(width, height, out);
+  },
+
+  pyramid(rows) {
+    const width = 520, rowH = 16, height = rowH * rows.length + 20, mid = width / 2;
+    const max = Math.max(1, ...rows.map((r) => Math.max(r.male || 0, r.female || 0)));
+    let out = "";
+    rows.slice().reverse().forEach((r, i) => {
+      const y = i * rowH, m = ((r.male || 0) / max) * (mid - 40), f = ((r.female || 0) / max) * (mid - 40);
+      out += `<rect x="${mid - 20 - m}" y="${y}" width="${m}" height="${rowH - 3}" fill="#4a7ab5"/>
+        <rect x="${mid + 20}" y="${y}" width="${f}" height="${rowH - 3}" fill="#d9776b"/>
+        <text x="${mid}" y="${y + 11}" text-anchor="middle">${this.esc(r.age_band)}</text>`;
+    });
+    return this.svg(width, height, out);
+  },
+
+  lines(series) {
+    const width = 620, height = 240, pad = 30;
+    const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort();
+    const max = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1])));
+    const x = (v) => pad + (xs.indexOf(v) / Math.max(1, xs.length - 1)) * (width - 2 * pad);
+    const y = (v) => height - pad - (v / max) * (height - 2 * pad);
+    const colours = ["#0b6e4f", "#4a7ab5", "#d9776b", "#b58a00", "#7a4ab5"];
+    let out = `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#999"/>`;
+    series.forEach((s, i) => {
+      const path = s.points.map((p, j) => `${j ? "L" : "M"}${x(p[0])},${y(p[1])}`).join(" ");
+      out += `<path d="${path}" fill="none" stroke="${colours[i % colours.length]}" stroke-width="2"/>
+        <text x="${width - pad + 2}" y="${14 + i * 14}" fill="${colours[i % colours.length]}">${this.esc(s.name)}</text>`;
+    });
+    xs.forEach((v, j) => { if (j % Math.ceil(xs.length / 6) === 0) out += `<text x="${x(v)}" y="${height - 8}" text-anchor="middle">${this.esc(String(v).slice(0, 7))}</text>`; });
+    return this.svg(width + 120, height, out);
+  },
+
+  bars(rows, key, valueKey, max = 100) {
+    const width = 560, rowH = 18, height = rowH * rows.length + 6;
+    let out = "";
+    rows.forEach((r, i) => {
+      const v = r[valueKey];
+      out += `<text x="0" y="${i * rowH + 13}">${this.esc(r[key])}</text>`;
+      if (v !== null && v !== undefined) out += `<rect x="120" y="${i * rowH + 3}" width="${(v / max) * (width - 180)}" height="${rowH - 6}" fill="#0b6e4f"/><text x="${124 + (v / max) * (width - 180)}" y="${i * rowH + 13}">${v}</text>`;
+      else out += `<text x="124" y="${i * rowH + 13}" class="muted">&lt;5</text>`;
+    });
+    return this.svg(width, height, out);
+  },
+
+  map(units) {
+    const width = 320, height = 520, pts = units.filter((u) => u.lat && u.lon);
+    if (!pts.length) return "";
+    const lat = pts.map((u) => u.lat), lon = pts.map((u) => u.lon);
+    const [a, b, c, d] = [Math.min(...lat), Math.max(...lat), Math.min(...lon), Math.max(...lon)];
+    let out = "";
+    pts.forEach((u) => {
+      const x = 10 + ((u.lon - c) / ((d - c) || 1)) * (width - 20), y = 10 + ((b - u.lat) / ((b - a) || 1)) * (height - 20);
+      out += `<circle cx="${x}" cy="${y}" r="${u.value ? 3 + Math.min(9, u.value / 10) : 2}" fill="${u.value ? "#0b6e4f" : "#9aa5b1"}" opacity=".75"><title>${this.esc(u.name)} ${this.esc(u.value ?? "")}</title></circle>`;
+    });
+    return this.svg(width, height, out);
+  },
+};
+window.HoSo = HoSo;
