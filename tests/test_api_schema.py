@@ -29,10 +29,11 @@ from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
 ROLE_BY_PREFIX = [("/review", "reviewer"), ("/audit", "admin"), ("/jobs", "admin"), ("/ingest", "admin"),
-                  ("/analytics", "epi"), ("/reports", "epi")]
+                  ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi")]
+CITIZEN_SUFFIXES = ("/corrections", "/self-reports")
 EXAMPLES = 15
 PASSWORDS = {"reviewer": "reviewer password", "admin": "admin password", "doctor": "doctor password",
-             "epi": "epi password"}
+             "epi": "epi password", "citizen": "citizen password"}
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +49,14 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
                                         "jobs_worker": False, "upload_max_mb": 1})
     run_linking(local, graph, neo4j_target_.database)
     person = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL "
-                                 "RETURN p.person_id AS id, p.province AS province LIMIT 1").records[0]
+                                 "RETURN p.person_id AS id, p.province AS province, p.commune AS commune "
+                                 "LIMIT 1").records[0]
     province = person["province"]
     add_user(graph, "reviewer", PASSWORDS["reviewer"], Role.REVIEWER, province=province)
     add_user(graph, "admin", PASSWORDS["admin"], Role.ADMIN)
     add_user(graph, "doctor", PASSWORDS["doctor"], Role.CLINICIAN, facility="01001", province=province)
     add_user(graph, "epi", PASSWORDS["epi"], Role.EPIDEMIOLOGIST, province=province)
+    add_user(graph, "citizen", PASSWORDS["citizen"], Role.CITIZEN, person_id=person["id"])
     with live_server(local) as server:
         tokens = {}
         for name, password in PASSWORDS.items():
@@ -66,7 +69,8 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
         job = requests.post(f"{server.url}/ingest/population", timeout=10,
                             headers={"Authorization": f"Bearer {tokens['admin']}"},
                             files={"file": (population.name, population.read_bytes(), "text/csv")}).json()
-        known = {"person_id": person["id"], "job_id": job["job_id"]}
+        known = {"person_id": person["id"], "job_id": job["job_id"], "commune": person["commune"],
+                 "name": "age_pyramid"}
         if queue["data"]:
             known["item"] = queue["data"][0]["id"]
         yield {"url": server.url, "tokens": tokens, "known": known}
@@ -76,11 +80,15 @@ def run_operation(operation: Any, mode: Any, live: dict[str, Any], statuses: Cou
                   existing: bool = False) -> list[str]:
     """Generate cases for one operation and call each; return the failures found."""
     role = next((r for prefix, r in ROLE_BY_PREFIX if operation.path.startswith(prefix)), "doctor")
+    if operation.path.endswith(CITIZEN_SUFFIXES):
+        role = "citizen"
     headers = {} if operation.path == "/auth/token" else {"Authorization": f"Bearer {live['tokens'][role]}"}
     failures: list[str] = []
     names = {p.name for p in operation.iter_parameters() if p.location == "path"}
     known = {name: value for name, value in live["known"].items() if name in names}
-    strategy = operation.as_strategy(generation_mode=mode, path_parameters=known or None) if existing \
+    queries = {p.name for p in operation.iter_parameters() if p.location == "query"}
+    query = {"period": "2025"} if existing and "period" in queries else None
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=known or None, query=query) if existing \
         else operation.as_strategy(generation_mode=mode)
 
     @given(case=strategy)
@@ -112,7 +120,8 @@ def test_no_server_error_and_no_schema_violation(live: dict[str, Any]) -> None:
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             failures += run_operation(operation, mode, live, statuses)
-        if "{" in operation.path:  # and again with ids that exist, to reach past the lookups
+        if "{" in operation.path or "period" in str(operation.path) or operation.path.startswith("/reports"):
+            # and again with ids and a period that exist, to reach past the lookups
             failures += run_operation(operation, GenerationMode.POSITIVE, live, statuses, existing=True)
     assert not failures, "\n".join(sorted(set(failures)))
     answered = {key.rsplit(" ", 1)[0] for key in statuses if key.endswith((" 200", " 202"))}
