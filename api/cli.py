@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import ValidationError
 
+from api.backup import BackupError
 from api.runtime import driver_for, managed_server
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, default_registry, wipe_graph
@@ -38,7 +39,7 @@ class CliError(Exception):
     """A command could not do what was asked; the message says why and what to do."""
 
 
-HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, IngestError, ModelError)
+HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, IngestError, ModelError, BackupError)
 INGEST_KINDS = [k.value for k in SourceKind if k is not SourceKind.CITIZEN]
 
 
@@ -216,6 +217,31 @@ def relink_command(
 ) -> None:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
     _run_link("relink", master if engine == "spark" else None)
+
+
+@app.command("backup")
+def backup_command(dest: Annotated[Path, typer.Argument(help="A new (or empty) directory.")]) -> None:
+    """Back up the graph (neo4j-admin dump; the server is stopped meanwhile), batches, models, jobs and
+    the reviewers' decisions, with a manifest of checksums."""
+    from api.backup import backup
+
+    manifest = backup(_settings(), dest)
+    typer.echo(f"backup written to {dest}: {len(manifest['files'])} file(s), "
+               f"{sum(v for k, v in manifest['fingerprint'].items() if k.startswith('label:'))} node label(s), "
+               f"{manifest['decisions']['events']} decision event(s)")
+
+
+@app.command("restore")
+def restore_command(source: Annotated[Path, typer.Argument(help="A directory written by `hoso backup`.")],
+                    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the graph is replaced.")] = False,
+                    ) -> None:
+    """Replace the graph, batches, models and jobs with a backup (checked against its manifest)."""
+    from api.backup import restore
+
+    if not yes:
+        raise CliError("restore replaces the whole graph and the data folders: run `hoso restore DIR --yes`")
+    manifest = restore(_settings(), source)
+    typer.echo(f"restored the backup of {manifest['created_at']}; the graph matches its fingerprint")
 
 
 @app.command("report")
@@ -421,3 +447,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+if __name__ == "__main__":
+    main()

@@ -93,8 +93,11 @@ def find_free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when `port` can be bound on `host`."""
+    """True when `port` can be bound on `host` the way Neo4j binds it (SO_REUSEADDR: a port whose old
+    connections linger in TIME_WAIT after a stop is free again, so a restarted server keeps its port
+    and clients holding the old address reconnect)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -368,6 +371,32 @@ class ManagedNeo4j:
         with contextlib.suppress(ProcessLookupError):
             os.kill(state.pid, signal.SIGKILL)
         return True
+
+    def admin(self, *args: str, timeout: float = 3600) -> str:
+        """Run `neo4j-admin` (the AdminTool of the fetched distribution) on this server's home."""
+        lib = self.ensure_distribution()
+        if not (self.conf_dir / "neo4j.conf").exists():
+            self._write_conf(self._choose_port(None))
+        proc = subprocess.run(["java", "-cp", f"{lib}/*", ADMIN_TOOL, *args], env=self._java_env(),
+                              capture_output=True, text=True, check=False, timeout=timeout)
+        if proc.returncode != 0:
+            raise Neo4jServerError(f"neo4j-admin {' '.join(args[:2])} failed: "
+                                   f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+        return proc.stdout
+
+    def dump(self, database: str, to_dir: Path) -> Path:
+        """`neo4j-admin database dump` of a stopped server into `to_dir/<database>.dump`."""
+        if self.status().process_alive:
+            raise Neo4jServerError("stop the server before dumping (Community cannot dump a running database)")
+        to_dir.mkdir(parents=True, exist_ok=True)
+        self.admin("database", "dump", database, f"--to-path={to_dir}", "--overwrite-destination=true")
+        return to_dir / f"{database}.dump"
+
+    def load(self, database: str, from_dir: Path) -> None:
+        """`neo4j-admin database load` of `from_dir/<database>.dump` into a stopped server, replacing it."""
+        if self.status().process_alive:
+            raise Neo4jServerError("stop the server before loading a dump")
+        self.admin("database", "load", database, f"--from-path={from_dir}", "--overwrite-destination=true")
 
     def status(self) -> ServerStatus:
         """Whether the server's process lives and whether it answers a query."""

@@ -179,6 +179,7 @@ def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | 
         return BatchSummary(**{**manifest["summary"], "already_ingested": True})
     try:
         root.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(root)
         tmp = root / f".tmp-{batch_id}-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -204,6 +205,14 @@ def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | 
         raise
     log.info("batch %s: %d accepted, %d quarantined", batch_id, summary.accepted, summary.quarantined)
     return summary
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Delete the temporary folders of ingestions whose process died (killed, or the machine stopped)."""
+    for tmp in root.glob(".tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_batch(
