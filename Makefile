@@ -37,7 +37,7 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data-test .mypy_cache .ruff_cache .pytest_cache

@@ -244,6 +244,17 @@ def restore_command(source: Annotated[Path, typer.Argument(help="A directory wri
     typer.echo(f"restored the backup of {manifest['created_at']}; the graph matches its fingerprint")
 
 
+@app.command("bench", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench_command(ctx: typer.Context) -> None:
+    """Run every benchmark on one synthetic population and print one table (`--persons N`, default 100,000;
+    `--no-reference` skips bare Splink). Same as `make bench`."""
+    import subprocess
+
+    code = subprocess.call([sys.executable, "-m", "bench", *ctx.args])
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("report")
 def report_command(
     name: Annotated[str, typer.Argument(help="`statistics` (the indicator report) or an analysis; "

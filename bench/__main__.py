@@ -1,12 +1,121 @@
-"""Run HoSo's benchmarks: `python -m bench` (or `make bench`). Each prints its figures with units."""
+"""`hoso bench` / `make bench`: every benchmark on one synthetic population, printed as one table.
+
+    python -m bench [--persons 100000] [--no-reference] [--dir DIR]
+
+Synthesises the population, ingests every source, links and loads it (`hoso link`) into a Neo4j of its
+own under DIR (default `$HOSO_DATA_DIR/bench-<persons>`), then measures the API under 50 clients and
+every analysis on that graph. The linking reference (bare Splink with the same settings on the same
+prepared table) runs on its own copy of the population unless `--no-reference`. Prints: figure,
+value, unit, target and, where a reference was measured in the same run, the ratio to it.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from api.settings import get_settings
+
+KINDS = [("population", "population/*.csv"), ("commune831", "commune831/*.xml"),
+         ("hospital130", "hospital130/*.xml"), ("immunization", "immunization/*.csv"), ("fhir", "fhir/*.ndjson"),
+         ("csv", "csv/*.csv")]
+
+
+def run(args: list[str], env: dict[str, str], want_json: bool = True) -> tuple[Any, float]:
+    began = time.perf_counter()
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args[:4])} failed:\n{done.stderr[-3000:]}")
+    if not want_json:
+        return done.stdout, seconds
+    last = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
+    return json.loads(last), seconds
 
 
 def main() -> int:
-    print("benchmarks: none registered yet", file=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--no-reference", action="store_true", help="Skip bare Splink (halves the time).")
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--seconds", type=float, default=20, help="Load-test duration per endpoint.")
+    args = parser.parse_args()
+    work = (args.dir or get_settings().data_path / f"bench-{args.persons}").resolve()
+    big = args.persons >= 500_000
+    env = {**os.environ, "HOSO_DATA_DIR": str(work / "data"), "HOSO_LOG_LEVEL": "ERROR",
+           "HOSO_NEO4J_HEAP": "3g" if big else "1g", "HOSO_NEO4J_PAGECACHE": "4g" if big else "1g"}
+    env.pop("NEO4J_URI", None)
+    hoso = [sys.executable, "-m", "api.cli"]
+    table: list[tuple[str, float, str, str, str]] = []
+    synth = work / "synth"
+    if not (synth / "truth.csv").exists():
+        _, seconds = run([*hoso, "synth", "--persons", str(args.persons), "--out", str(synth)], env, False)
+        table.append(("synthesis", seconds, "s", "", ""))
+    records = 0
+    began = time.perf_counter()
+    for kind, pattern in KINDS:
+        files = sorted(str(p) for p in synth.glob(pattern))
+        extra = ["--mapping", str(synth / "csv" / "clinic.mapping.toml")] if kind == "csv" else []
+        summary, _ = run([*hoso, "ingest", kind, *files, *extra, "--json"], env)
+        records += summary["accepted"]
+    ingest_seconds = time.perf_counter() - began
+    table.append(("ingest, all sources", ingest_seconds, "s", "", ""))
+    table.append(("ingest rate", records / ingest_seconds, "records/s", "", ""))
+    run([*hoso, "neo4j", "start"], env, False)
+    linked, _ = run([*hoso, "link"], env)
+    seconds = linked["seconds"]
+    linking = sum(seconds.get(k, 0) for k in ("standardise", "train", "score", "cluster"))
+    table.append(("linking (standardise+train+score+cluster)", linking, "s", "< 300 s for 1M records", ""))
+    load = seconds.get("store", 0) + seconds.get("load_facts", 0) + seconds.get("golden", 0)
+    counts, _ = run([sys.executable, "-c", "import json; from api.settings import get_settings; "
+                     "from api.runtime import driver_for\nwith driver_for(get_settings()) as (d, db):\n"
+                     " n = d.execute_query('MATCH (n) RETURN count(n) AS n').records[0]['n']\n"
+                     " r = d.execute_query('MATCH ()-[r]->() RETURN count(r) AS n').records[0]['n']\n"
+                     " print(json.dumps({'nodes': n, 'rels': r}))"], env)
+    table.append(("graph: nodes + relationships", counts["nodes"] + counts["rels"], "", "", ""))
+    table.append(("graph load through Bolt (store+facts+golden)", load, "s", "", ""))
+    table.append(("graph load rate through Bolt", (counts["nodes"] + counts["rels"]) / load, "per s", "≥ 20,000",
+                  "neo4j-admin import not measured"))
+    quality, _ = run([*hoso, "evaluate", "--truth", str(synth / "truth.csv"), "--json"], env)
+    table += [("F1", quality["f1"], "", "≥ 0.99", ""),
+              ("blocking recall", quality["blocking_recall"], "", "≥ 0.998", ""),
+              ("review items / records", quality["review_items"] / max(records, 1), "", "< 0.02", ""),
+              ("persons", quality["persons"], "", "", "")]
+    if not args.no_reference:
+        ref, _ = run([sys.executable, "-m", "bench.linkage", "--persons", str(args.persons), "--json"], env)
+        table.append(("linking, reference run", ref["hoso linking total"], "s", "", ""))
+        table.append(("bare Splink, same table and settings", ref["bare splink (train+predict+cluster)"], "s", "", ""))
+        table.append(("linking / bare Splink", ref["ratio hoso/bare (same table)"], "x", "≤ 1.3", "bare Splink"))
+    api, _ = run([sys.executable, "-m", "bench.api", "--seconds", str(args.seconds), "--json"], env)
+    rows = {r["figure"]: r for r in api["rows"]}
+    cypher = rows["profile: Cypher alone (1 client)"]
+    profile = rows["GET /persons/{id} (50 clients)"]
+    match = rows["POST /match (50 clients)"]
+    table += [("profile read, Cypher alone p99", cypher["p99_ms"], "ms", "< 20 ms", ""),
+              ("GET /persons/{id}, 50 clients, p99", profile["p99_ms"], "ms", "< 30 ms",
+               f"{profile['p99_ms'] / max(cypher['p99_ms'], 0.001):.1f}× Cypher alone"),
+              ("POST /match, 50 clients, p90", match["p90_ms"], "ms", "< 80 ms", ""),
+              ("POST /match, 1 client, p90", rows["POST /match (1 client)"]["p90_ms"], "ms", "< 50 ms", "")]
+    analytics, _ = run([sys.executable, "-m", "bench.analytics", "--json", "--repeat", "2"], env)
+    slowest = max(analytics["rows"], key=lambda r: r["seconds"])
+    table.append(("slowest analysis", slowest["seconds"], "s", "< 2 s",
+                  f"{slowest['analysis']} ({slowest['level']})"))
+    table.append(("analyses under 2 s", sum(r["seconds"] < 2 for r in analytics["rows"]), "",
+                  f"all {len(analytics['rows'])}", ""))
+    run([*hoso, "neo4j", "stop"], env, False)
+    print(f"HoSo benchmark: {args.persons:,} persons, {records:,} records, {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d')}")
+    print(f"| {'figure':45} | {'value':>12} | {'unit':9} | {'target':22} | reference |")
+    print(f"|{'-' * 47}|{'-' * 14}|{'-' * 11}|{'-' * 24}|-----------|")
+    for name, value, unit, target, ref in table:
+        text = f"{value:,.4f}" if isinstance(value, float) and value < 10 else f"{value:,.1f}"
+        print(f"| {name:45} | {text:>12} | {unit:9} | {target:22} | {ref} |")
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -37,8 +38,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+RESULTS: list[dict[str, Any]] = []
+
+
 def row(name: str, latencies: list[float], seconds: float, errors: int = 0) -> str:
     ms = [v * 1000 for v in latencies]
+    RESULTS.append({"figure": name, "requests": len(ms), "per_second": round(len(ms) / seconds, 1),
+                    "p50_ms": round(percentile(ms, .5), 1), "p90_ms": round(percentile(ms, .9), 1),
+                    "p99_ms": round(percentile(ms, .99), 1), "errors": errors})
     return (f"{name:38} {len(ms):8d} {len(ms) / seconds:9.1f} {percentile(ms, .5):8.1f} {percentile(ms, .9):8.1f} "
             f"{percentile(ms, .99):8.1f} {errors:7d}")
 
@@ -99,6 +106,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="Print one JSON object at the end.")
     args = parser.parse_args()
     province, ids, demographics = fixtures()
     settings = get_settings()
@@ -142,6 +150,8 @@ def main() -> int:
                                            lambda rng: ("POST", "/match", rng.choice(demographics))))
         print(row("POST /match (1 client)", single, min(args.seconds, 10), errors))
         print(f"(median profile Cypher alone {statistics.median(direct) * 1000:.1f} ms)")
+        if args.json:
+            print(json.dumps({"persons": persons, "clients": args.clients, "rows": RESULTS}))
     finally:
         server.terminate()
         server.wait(30)
