@@ -6,6 +6,11 @@ is skipped: the chain is cut at its weakest link instead of being followed. A si
 the chaining of same-name strangers.
 
     clusters = constrained_clusters(ids, edges, keys)
+
+Most components need no constraint at all: connected components are computed first (scipy), and
+only a component that holds two different keys of one kind, a reviewer's constraint, or more records
+than the cap is clustered edge by edge; every other component is its own cluster, which is exactly
+what the greedy pass would have made of it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
@@ -92,6 +102,43 @@ def constrained_clusters(
     first, whatever their keys (a reviewer said so); `cannot_link` pairs never end in one cluster.
     """
     keys = dict(keys or {})
+    ids = list(ids)
+    edges = list(edges)
+    must_link, cannot_link = list(must_link), list(cannot_link)
+    if not edges and not must_link:
+        return ClusterResult(cluster_of={i: i for i in ids})
+    index = pd.Index(ids)
+    left = index.get_indexer(pd.Index([a for a, _, _ in edges]))
+    right = index.get_indexer(pd.Index([b for _, b, _ in edges]))
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(ids), len(ids)))
+    _, component = connected_components(graph, directed=False)
+    frame = pd.DataFrame({"id": ids, "component": component})
+    size = frame.groupby("component")["id"].transform("size")
+    hard = size > max_size
+    for values in keys.values():
+        carried = frame["id"].map(values)
+        carried = carried.where(carried.map(lambda v: isinstance(v, str) and bool(v)))
+        hard |= carried.groupby(frame["component"]).transform("nunique") > 1
+    constrained = {x for pair in (*must_link, *cannot_link) for x in pair}
+    if constrained:
+        touched = frame.loc[frame["id"].isin(constrained), "component"].unique()
+        hard |= frame["component"].isin(touched)
+    easy = frame[~hard]
+    first = easy.groupby("component")["id"].transform("first")
+    result = ClusterResult(cluster_of=dict(zip(easy["id"], first, strict=True)))
+    hard_ids = set(frame.loc[hard, "id"])
+    if hard_ids:
+        hard_edges = [e for e in edges if e[0] in hard_ids]
+        hard_keys = {kind: {r: v for r, v in values.items() if r in hard_ids} for kind, values in keys.items()}
+        rest = _greedy([i for i in ids if i in hard_ids], hard_edges, hard_keys, must_link, cannot_link, max_size)
+        result.cluster_of.update(rest.cluster_of)
+        result.refused_conflict, result.refused_size = rest.refused_conflict, rest.refused_size
+    return result
+
+
+def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[str, Mapping[str, str]],
+            must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int) -> ClusterResult:
+    """Kruskal-ordered union with the conflict, constraint and size checks."""
     forest = _Forest(ids, keys)
     for a, b in must_link:
         ra, rb = forest.find(a), forest.find(b)

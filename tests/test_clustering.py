@@ -42,3 +42,25 @@ def test_size_cap_stops_chaining() -> None:
     result = constrained_clusters(ids, edges, max_size=4)
     assert max(len(m) for m in result.members().values()) == 4
     assert result.refused_size
+
+
+def test_the_component_fast_path_forms_the_same_clusters_as_the_greedy_pass() -> None:
+    import random
+
+    from linkage.clustering import _greedy
+
+    rng = random.Random(5)
+    ids = [f"r{i}" for i in range(3000)]
+    edges = [(rng.choice(ids), rng.choice(ids), rng.uniform(1, 20)) for _ in range(2500)]
+    edges = [e for e in edges if e[0] != e[1]]
+    keys = {"personal_id": {i: f"pid{rng.randrange(2500)}" for i in ids if rng.random() < 0.5}}
+    cannot = [("r1", "r2")]
+
+    def partition(result: object) -> set[frozenset[str]]:
+        return {frozenset(m) for m in result.members().values()}  # type: ignore[attr-defined]
+
+    fast = constrained_clusters(ids, edges, keys, cannot_link=cannot, max_size=8)
+    slow = _greedy(ids, edges, keys, [], cannot, 8)
+    assert partition(fast) == partition(slow)
+    assert len(fast.refused_conflict) == len(slow.refused_conflict) > 0
+    assert len(fast.refused_size) == len(slow.refused_size) > 0
