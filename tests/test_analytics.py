@@ -240,3 +240,17 @@ def test_notebooks_run(name: str, linked: dict[str, Any], monkeypatch: pytest.Mo
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_moves_follow_the_addresses_of_a_persons_records(linked: dict[str, Any], graph: Driver) -> None:
+    reader = linked["reader"]
+    person = graph.execute_query("MATCH (p:Person {status: 'active'}) RETURN p.person_id AS id LIMIT 1"
+                                 ).records[0]["id"]
+    graph.execute_query(
+        "MATCH (p:Person {person_id: $id}) "
+        "UNWIND [['mv|1', '00001', '01', '2025-02-01T00:00:00'], ['mv|2', '00004', '01', '2025-05-01T00:00:00']] AS r "
+        "CREATE (s:SourceRecord {uid: r[0], source: 'test', commune: r[1], province: r[2], recorded_at: r[3]}) "
+        "CREATE (s)-[:LINKED_TO {state: 'MATCH', origin: 'AUTO'}]->(p)", {"id": person})
+    moves = population.moves(reader, resolve_scope(reader.driver, reader.database, "national", None), PERIOD)
+    row = moves[(moves["from_commune"] == "00001") & (moves["to_commune"] == "00004")]
+    assert len(row) == 1 and int(row["moves"].iloc[0]) >= 1
