@@ -29,7 +29,8 @@ CASE_COLUMNS = ["person_id", "province", "commune", "sex", "birth_year", "househ
 def cases(graph: GraphReader, scope: Scope, period: Period, prefixes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per person and code diagnosed in the period, with chapter and block (internal: has ids)."""
     start, end = period.iso()
-    frame = graph.frame("diagnoses", CASE_COLUMNS, start=start, end=end, prefixes=list(prefixes) if prefixes else None,
+    query = "diagnoses" if scope.province is None and scope.communes is None else "diagnoses_in_unit"
+    frame = graph.frame(query, CASE_COLUMNS, start=start, end=end, prefixes=list(prefixes) if prefixes else None,
                         **scope.params())
     frame["first"] = pd.to_datetime(frame["first_ms"], unit="ms", utc=True).dt.tz_localize(None)
     return frame

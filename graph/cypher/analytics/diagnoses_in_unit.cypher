@@ -1,0 +1,15 @@
+// As `diagnoses`, for a province, district or commune: starts from the unit's persons (by index) and
+// follows their records to the visits of the period, rather than scanning the nation's visits.
+// params: $start, $end, $province, $communes, $prefixes
+MATCH (p:Person {status: 'active'})
+WHERE ($province IS NULL OR p.province = $province) AND ($communes IS NULL OR p.commune IN $communes)
+MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
+WHERE e.admitted_at >= datetime($start) AND e.admitted_at < datetime($end)
+MATCH (e)-[:DIAGNOSED]->(d:Disease)
+WHERE $prefixes IS NULL OR any(prefix IN $prefixes WHERE d.icd10 STARTS WITH prefix)
+WITH p, d, min(e.admitted_at) AS first
+OPTIONAL MATCH (d)-[:IN_GROUP]->(block:DiseaseGroup)-[:IN_GROUP]->(chapter:DiseaseGroup)
+RETURN p.person_id AS person_id, p.province AS province, p.commune AS commune, p.sex AS sex,
+       p.birth_year AS birth_year, p.household_code AS household, d.icd10 AS icd10, d.name AS name,
+       block.code AS block, block.name AS block_name, chapter.code AS chapter, chapter.name AS chapter_name,
+       first.epochMillis AS first_ms
