@@ -29,16 +29,25 @@ CASE_COLUMNS = ["person_id", "province", "commune", "sex", "birth_year", "househ
 def cases(graph: GraphReader, scope: Scope, period: Period, prefixes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per person and code diagnosed in the period, with chapter and block (internal: has ids)."""
     start, end = period.iso()
-    query = "diagnoses" if scope.province is None and scope.communes is None else "diagnoses_in_unit"
-    frame = graph.frame(query, CASE_COLUMNS, start=start, end=end, prefixes=list(prefixes) if prefixes else None,
-                        **scope.params())
+    codes = list(prefixes) if prefixes else None
+    # The planner cannot use an index behind `$x IS NULL OR ...`: each scope has its own query.
+    if scope.communes is not None:
+        frame = graph.frame("diagnoses_in_communes", CASE_COLUMNS, start=start, end=end, prefixes=codes,
+                            communes=list(scope.communes))
+    elif scope.province is not None:
+        frame = graph.frame("diagnoses_in_province", CASE_COLUMNS, start=start, end=end, prefixes=codes,
+                            province=scope.province)
+    else:
+        frame = graph.frame("diagnoses", CASE_COLUMNS, start=start, end=end, prefixes=codes, province=None,
+                            communes=None)
     frame["first"] = pd.to_datetime(frame["first_ms"], unit="ms", utc=True).dt.tz_localize(None)
     return frame
 
 
 def population(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
     """Registry persons of the unit by commune, sex and age band at `on`."""
-    frame = graph.frame("population", ["province", "commune", "sex", "birth_year", "persons", "registry"],
+    frame = graph.frame("population_in_province" if scope.province else "population",
+                        ["province", "commune", "sex", "birth_year", "persons", "registry"],
                         **scope.params())
     frame["age_band"] = age_band(ages_at(frame["birth_year"], on))
     return frame

@@ -11,7 +11,8 @@ from analytics.scope import Period, Scope
 
 
 def persons(graph: GraphReader, scope: Scope) -> pd.DataFrame:
-    return graph.frame("population", ["province", "commune", "sex", "birth_year", "persons", "registry"],
+    return graph.frame("population_in_province" if scope.province else "population",
+                        ["province", "commune", "sex", "birth_year", "persons", "registry"],
                        **scope.params())
 
 
@@ -67,8 +68,9 @@ def household_sizes(graph: GraphReader, scope: Scope) -> pd.DataFrame:
 def moves(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
     """Changes of commune between a person's consecutive records, the later one in the period."""
     start, end = period.iso()
-    frame = graph.frame("moves", ["from_province", "from_commune", "to_province", "to_commune", "moves"],
-                        start=start, end=end, province=scope.province)
+    columns = ["from_province", "from_commune", "to_province", "to_commune", "moves"]
+    frame = (graph.frame("moves_in_province", columns, start=start, end=end, province=scope.province)
+             if scope.province is not None else graph.frame("moves", columns, start=start, end=end))
     if scope.communes is not None:
         keep = set(scope.communes)
         frame = frame[frame["from_commune"].isin(keep) | frame["to_commune"].isin(keep)]

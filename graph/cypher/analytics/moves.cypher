@@ -1,9 +1,7 @@
 // Moves between communes seen through the addresses of a person's records over time: each change of
 // commune between consecutive records (by recording time) whose later record falls in the period.
-// Starts from the persons of the province (by index) when one is given.
-// params: $start, $end, $province
+// params: $start, $end
 MATCH (p:Person {status: 'active'})
-WHERE $province IS NULL OR p.province = $province
 MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(p)
 WHERE r.commune IS NOT NULL AND r.recorded_at IS NOT NULL
 WITH p, r ORDER BY r.recorded_at

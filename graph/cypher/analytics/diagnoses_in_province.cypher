@@ -1,8 +1,9 @@
-// As `diagnoses`, for a province, district or commune: starts from the unit's persons (by index) and
-// follows their records to the visits of the period, rather than scanning the nation's visits.
-// params: $start, $end, $province, $communes, $prefixes
-MATCH (p:Person {status: 'active'})
-WHERE ($province IS NULL OR p.province = $province) AND ($communes IS NULL OR p.commune IN $communes)
+// As `diagnoses`, for a province: starts from the province's persons (by index) and follows their
+// records to the visits of the period, rather than scanning the nation's visits.
+// params: $start, $end, $province, $prefixes
+MATCH (p:Person {province: $province})
+USING INDEX p:Person(province)
+WHERE p.status = 'active'
 MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
 WHERE e.admitted_at >= datetime($start) AND e.admitted_at < datetime($end)
 MATCH (e)-[:DIAGNOSED]->(d:Disease)
