@@ -18,6 +18,7 @@ from neo4j import Driver
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pydantic import SecretStr
 
+from api.routes.review import parse_item_id
 from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
@@ -62,7 +63,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
     for name, role, extra in [("ui-reviewer", Role.REVIEWER, {"province": family["province"]}),
                               ("ui-citizen", Role.CITIZEN, {"person_id": family["parent"]}),
                               ("ui-epi", Role.EPIDEMIOLOGIST, {"province": family["province"]}),
-                              ("ui-admin", Role.ADMIN, {})]:
+                              ("ui-admin", Role.ADMIN, {}),
+                              ("ui-clinician", Role.CLINICIAN, {"province": family["province"], "facility": "01001"})]:
         add_user(graph, name, PASSWORD, role, **extra)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with live_server(local) as server, sync_playwright() as playwright:
@@ -106,6 +108,15 @@ def test_reviewer_decides_and_the_graph_changes(site: dict[str, Any], graph: Dri
     decided = graph.execute_query("MATCH (e:LinkEvent) WHERE e.actor = 'reviewer:ui-reviewer' RETURN count(e) AS n"
                                   ).records[0]["n"]
     assert decided == 1
+    kind, left, right = parse_item_id(item_id)
+    if kind == "possible_match":  # the record's link to that person is now a reviewer's NO_MATCH
+        state = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(:Person {person_id: $p}) "
+                                    "RETURN l.state AS state, l.origin AS origin", {"uid": left, "p": right}).records
+        assert [(r["state"], r["origin"]) for r in state] == [("NO_MATCH", "MANUAL")]
+    else:  # the two persons are marked as not duplicates
+        marked = graph.execute_query("MATCH (:Person {person_id: $a})-[n:NOT_DUPLICATE]-(:Person {person_id: $b}) "
+                                     "RETURN count(n) AS n", {"a": left, "b": right}).records[0]["n"]
+        assert marked >= 1
     only_local(page, site["url"])
     page.close()
 
@@ -141,6 +152,22 @@ def test_citizen_sees_own_and_childs_record_not_a_strangers(site: dict[str, Any]
             {"id": site["family"]["parent"]}).records
         time.sleep(0.5)
     assert reported and reported[0]["flag"] is True, "the self-report became a linked citizen record"
+    page.close()
+
+
+def test_clinician_searches_and_opens_a_person(site: dict[str, Any], graph: Driver) -> None:
+    person = graph.execute_query("MATCH (p:Person {status: 'active', province: $p}) WHERE p.name IS NOT NULL "
+                                 "RETURN p.person_id AS id, p.name AS name LIMIT 1",
+                                 {"p": site["family"]["province"]}).records[0]
+    page = sign_in(site["browser"], site["url"], "ui-clinician")
+    expect(page).to_have_url(f"{site['url']}/ui/record.html")
+    page.fill("#search input[name=name]", person["name"])
+    page.click("#search button[type=submit]")
+    page.locator(f"#found a[href='?id={person['id']}']").click()
+    expect(page.locator("#person-id")).to_have_text(person["id"])
+    page.screenshot(path=str(SHOTS / "clinician-record.png"), full_page=True)
+    page.goto(f"{site['url']}/ui/review.html")
+    expect(page).to_have_url(f"{site['url']}/ui/")
     page.close()
 
 
