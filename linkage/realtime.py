@@ -10,8 +10,11 @@ open, and each person is represented by its best-scoring record.
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,19 +42,31 @@ class Candidate:
 class RealtimeMatcher:
     """Scores one record against indexed candidates; safe to share between threads."""
 
-    def __init__(self, model: TrainedModel, candidates: CandidateSource) -> None:
+    def __init__(self, model: TrainedModel, candidates: CandidateSource, connections: int | None = None) -> None:
         settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
         self.scorer = Scorer(settings, model.settings.get("hoso_tf") or {c: {} for c in TF_COLUMNS})
         self.candidates = candidates
         self.version = model.version
-        self._local = threading.local()
+        # A few single-threaded DuckDB connections shared by all request threads: one per core does
+        # the work; a connection per thread (a server runs dozens) would each start its own DuckDB
+        # with its own thread pool and prepare the scoring SQL again, and starve the machine.
+        self._pool: queue.LifoQueue[duckdb.DuckDBPyConnection] = queue.LifoQueue()
+        self._size = connections or max(1, min(4, os.cpu_count() or 1))
+        self._created = 0
+        self._lock = threading.Lock()
 
-    def _con(self) -> duckdb.DuckDBPyConnection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = duckdb.connect()
-            self._local.con = con
-        return con
+    @contextmanager
+    def _con(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            if self._pool.empty() and self._created < self._size:
+                con = duckdb.connect(config={"threads": 1})
+                self._created += 1
+                self._pool.put(con)
+        con = self._pool.get()
+        try:
+            yield con
+        finally:
+            self._pool.put(con)
 
     def standardise(self, fields: dict[str, Any]) -> dict[str, Any]:
         """The query's linkage row (the same functions as the batch path)."""
@@ -72,7 +87,8 @@ class RealtimeMatcher:
             row["unique_id"] = record["uid"]
             rows.append(row)
             person_of[record["uid"]] = person_id
-        pairs = self.scorer.compare(query, rows, self._con())
+        with self._con() as con:
+            pairs = self.scorer.compare(query, rows, con)
         best: dict[str, Candidate] = {}
         for left, right, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability",
                                                  "match_weight", "weights"]].itertuples(index=False):

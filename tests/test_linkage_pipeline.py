@@ -137,6 +137,15 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
         assert best.weights["given_name"] > 0 and best.weights["birth"] > 0
         hits += best.person_id == row["person_id"]
     assert hits >= 24
+    # Many request threads share the matcher's few connections and get the same answers.
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [{"name_as_written": row["r"]["name"], "birth_date": date.fromisoformat(row["r"]["birth_date"]),
+                "sex": row["r"]["sex"]} for row in rows]
+    alone = [[c.person_id for c in matcher.match(q)] for q in queries]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        together = list(pool.map(lambda q: [c.person_id for c in matcher.match(q)], queries * 2))
+    assert together == alone * 2 and matcher._created <= matcher._size
     nobody = matcher.match({"name_as_written": "Zzyzx Qwerty", "birth_date": date(1901, 1, 1)})
     assert all(c.probability < 0.5 for c in nobody)
 
