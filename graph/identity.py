@@ -66,8 +66,11 @@ class GraphLinkStore:
     def linked_batches(self) -> set[str]:
         return {r["batch_id"] for r in self._read("identity/linked_batches")}
 
-    def assignments(self) -> dict[str, str]:
-        return {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")}
+    def assignments(self, exclude_run: str | None = None) -> dict[str, str]:
+        """Each record's MATCH person; `exclude_run` leaves out the automatic links a run of that id wrote
+        (an attempt cut short: its re-run must plan from the state before it, as if it never started)."""
+        return {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
+                if exclude_run is None or r["origin"] == "MANUAL" or r["run_id"] != exclude_run}
 
     def reviewed(self) -> Reviewed:
         manual = {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")

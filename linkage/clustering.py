@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -152,7 +151,8 @@ def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[s
         forest.forbidden.setdefault(forest.find(a), set()).add(token_b)
         forest.forbidden.setdefault(forest.find(b), set()).add(token_a)
     result = ClusterResult(cluster_of={})
-    for a, b, weight in sorted(edges, key=itemgetter(2), reverse=True):
+    # Strongest first; equal weights in a fixed order, so the same edges always give the same clusters.
+    for a, b, weight in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
         ra, rb = forest.find(a), forest.find(b)
         if ra == rb:
             continue

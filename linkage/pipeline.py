@@ -32,7 +32,7 @@ class LinkStore(Protocol):
 
     def linked_batches(self) -> set[str]: ...
 
-    def assignments(self) -> dict[str, str]: ...
+    def assignments(self, exclude_run: str | None = None) -> dict[str, str]: ...
 
     def reviewed(self) -> Reviewed: ...
 
@@ -144,7 +144,7 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
-    assignment = store.assignments()
+    assignment = store.assignments(exclude_run=run_id)  # a crashed attempt at this very run does not count
     plan = plan_incremental(new, existing, pairs_new, pairs_between, assignment, upper, lower,
                             store.reviewed(), make_id=seeded_person_ids(run_id))
     timings["cluster"] = time.perf_counter() - t

@@ -55,7 +55,8 @@ def _pairs(predictions: pd.DataFrame) -> pd.DataFrame:
     weights = renamed.to_dict("records")
     out = predictions[["unique_id_l", "unique_id_r", "match_probability", "match_weight"]].copy()
     out["weights"] = pd.Series(weights, index=out.index, dtype="object")
-    return out.reset_index(drop=True)
+    # A parallel engine returns pairs in any order; decisions that break ties by order must not vary.
+    return out.sort_values(["unique_id_l", "unique_id_r"], kind="stable").reset_index(drop=True)
 
 
 class Scorer:

@@ -29,6 +29,7 @@ from api.settings import Settings
 from graph import Neo4jTarget, apply_migrations, wipe_graph
 from graph.operations import PersonOperations
 from linkage.ingest import IngestError, ingest
+from linkage.pipeline import train_model
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
@@ -96,28 +97,37 @@ def signature(driver: Driver) -> tuple[Any, ...]:
 
 def test_kill_during_linking_then_rerun_matches_an_uninterrupted_run(
         synth: Path, tmp_path: Path, graph: Driver, neo4j_target_: Neo4jTarget, settings: Settings) -> None:
-    killed, clean = tmp_path / "killed", tmp_path / "clean"
-    for data in (killed, clean):
-        for kind, pattern in PATTERNS.items():
-            ingest(kind, sorted(synth.glob(pattern)), data)
-    proc = subprocess.Popen([*HOSO, "link"], env=env_for(killed, neo4j_target_), stdout=subprocess.DEVNULL)
+    data = tmp_path / "data"
+    for kind, pattern in PATTERNS.items():
+        ingest(kind, sorted(synth.glob(pattern)), data)
+    train_model(data)  # the model (and the standardised tables) both runs below start from
+    proc = subprocess.Popen([*HOSO, "link"], env=env_for(data, neo4j_target_), stdout=subprocess.DEVNULL)
+    # Killed once some links are written: the re-run must not build on its own half-written links.
     kill_when(proc, lambda: graph.execute_query(
-        "MATCH (r:SourceRecord) RETURN count(r) > 0 AS started").records[0]["started"])
+        "MATCH ()-[l:LINKED_TO]->() RETURN count(l) > 0 AS started").records[0]["started"])
     half = graph.execute_query("MATCH (b:Batch) WHERE b.linked_at IS NOT NULL RETURN count(b) AS n").records[0]["n"]
     assert half == 0, "no batch is marked linked by a run that was killed"
-    rerun = subprocess.run([*HOSO, "link"], env=env_for(killed, neo4j_target_), capture_output=True, timeout=600,
+    rerun = subprocess.run([*HOSO, "link"], env=env_for(data, neo4j_target_), capture_output=True, timeout=600,
                            check=False)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
-    after_kill = signature(graph)
+    after_kill, links_after_kill = signature(graph), links(graph)
+    # The uninterrupted run: the same inputs on an empty graph.
     wipe_graph(graph, neo4j_target_.database)
     apply_migrations(graph, neo4j_target_.database)
-    local = settings.model_copy(update={"data_dir": clean, "neo4j_uri": neo4j_target_.uri,
+    local = settings.model_copy(update={"data_dir": data, "neo4j_uri": neo4j_target_.uri,
                                         "neo4j_password": SecretStr(neo4j_target_.password)})
     run_linking(local, graph, neo4j_target_.database)
     uninterrupted = signature(graph)
+    assert links_after_kill == links(graph), "the same links, to the same person ids"
     assert after_kill[0] == uninterrupted[0], "the same persons"
     assert after_kill[1] == uninterrupted[1], "the same nodes and relationships"
-    assert after_kill[2] == uninterrupted[2], "the same links"
+    assert after_kill[2] == uninterrupted[2], "the same link states"
+
+
+def links(driver: Driver) -> set[tuple[str, str, str]]:
+    return {(r["uid"], r["state"], r["person"]) for r in driver.execute_query(
+        "MATCH (r:SourceRecord)-[l:LINKED_TO]->(p:Person) RETURN r.uid AS uid, l.state AS state, "
+        "p.person_id AS person").records}
 
 
 def test_full_or_unwritable_data_directory(synth: Path, tmp_path: Path) -> None:
