@@ -24,6 +24,9 @@ const TEXT = {
     admin: "Quản trị", users: "Tài khoản", audit: "Nhật ký truy cập", jobs: "Lượt nhập dữ liệu",
     corrections: "Đề nghị sửa thông tin", quarantine: "Bản ghi bị cách ly", role: "Vai trò", state: "Trạng thái",
     due: "đến hạn", overdue: "quá hạn", upcoming: "sắp tới", source_record: "Nguồn",
+    value: "Giá trị", new_value: "Giá trị mới", male: "Nam", female: "Nữ", file: "Tệp", method: "Phương thức",
+    endpoint: "Đường dẫn", status: "Mã trả về", current: "Hiện tại", person: "Người", counts: "Đọc / nhận / cách ly / liên kết",
+    kind: "Loại", position: "Vị trí", reason: "Lý do",
   },
   en: {
     app: "HoSo – Health record", signin: "Sign in", username: "Username", password: "Password",
@@ -46,6 +49,9 @@ const TEXT = {
     admin: "Administration", users: "Accounts", audit: "Audit log", jobs: "Ingestion jobs",
     corrections: "Correction requests", quarantine: "Quarantined records", role: "Role", state: "State",
     due: "due", overdue: "overdue", upcoming: "upcoming", source_record: "Source",
+    value: "Value", new_value: "New value", male: "Male", female: "Female", file: "File", method: "Method",
+    endpoint: "Endpoint", status: "Status", current: "Current", person: "Person", counts: "Read / accepted / quarantined / linked",
+    kind: "Kind", position: "Position", reason: "Reason",
   },
 };
 
