@@ -15,6 +15,7 @@ from typing import Literal
 import networkx as nx
 import pandas as pd
 
+from analytics import population as structure
 from analytics.base import AGE_LABELS, WHO_STANDARD, GraphReader, age_band, ages_at, per_100k
 from analytics.scope import Period, Scope
 
@@ -46,9 +47,7 @@ def cases(graph: GraphReader, scope: Scope, period: Period, prefixes: tuple[str,
 
 def population(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
     """Registry persons of the unit by commune, sex and age band at `on`."""
-    frame = graph.frame("population_in_province" if scope.province else "population",
-                        ["province", "commune", "sex", "birth_year", "persons", "registry"],
-                        **scope.params())
+    frame = structure.persons(graph, scope)
     frame["age_band"] = age_band(ages_at(frame["birth_year"], on))
     return frame
 

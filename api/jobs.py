@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -131,7 +132,7 @@ class JobStore:
             _write_json(tmp / "job.json", job.as_json())
             tmp.rename(self.root / job_id)
         except BaseException:
-            _remove_tree(tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
         return job
 
@@ -188,14 +189,6 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
-
-
-def _remove_tree(path: Path) -> None:
-    if not path.exists():
-        return
-    for child in sorted(path.rglob("*"), reverse=True):
-        child.rmdir() if child.is_dir() else child.unlink()
-    path.rmdir()
 
 
 class JobWorker:
