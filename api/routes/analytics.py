@@ -23,6 +23,7 @@ router = APIRouter(tags=["analytics"])
 Unit = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{2,10}$", description="Unit code (none for national).")]
 LevelQ = Annotated[Level, Query(description="facility, commune, district (pre-2025), province or national.")]
 PeriodQ = Annotated[str, Query(min_length=4, max_length=30, description="2026-Q3, 2026-07, 2026-W14 or 2026.")]
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)  # days a work list can be asked for
 MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -113,7 +114,8 @@ def _station(request: Request, driver: Any, settings: Any, user: User, commune: 
 @router.get("/stations/{commune}/immunization-due", operation_id="immunization_due", responses={400: {}, 403: {}})
 def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                      commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
-                     on: Annotated[date | None, Query(description="Day of the list (today by default).")] = None
+                     on: Annotated[date | None, Query(ge=EARLIEST, le=LATEST,
+                                                      description="Day of the list (today by default).")] = None
                      ) -> dict[str, Any]:
     """Children of the commune with a dose due or overdue, for the health station."""
     scope = _station(request, driver, settings, user, commune)
@@ -126,7 +128,7 @@ def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, set
 def ncd_not_seen(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                  commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
                  days: Annotated[int, Query(ge=1, le=3650)] = 90,
-                 on: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+                 on: Annotated[date | None, Query(ge=EARLIEST, le=LATEST)] = None) -> dict[str, Any]:
     """Hypertension and diabetes patients under management not seen for `days` days, for follow-up."""
     scope = _station(request, driver, settings, user, commune)
     frame = not_seen(GraphReader(driver, settings.neo4j_database), scope, on or date.today(), days)
