@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 
+from api.audit import AuditLog
 from api.jobs import JobWorker
 from api.routes import admin, analytics, auth, fhir, health, jobs, persons, portal, review
 from api.runtime import neo4j_target
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.driver = driver
             app.state.matcher = _matcher_factory(settings, driver, target.database)
+            app.state.audit = AuditLog(settings, driver, target.database)
+            app.state.audit.start()
             app.state.jobs = None
             if settings.jobs_worker:
                 app.state.jobs = JobWorker(settings, driver, target.database, settings.jobs_poll_seconds)
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if getattr(app.state, "jobs", None) is not None:
                 app.state.jobs.stop()
+            if getattr(app.state, "audit", None) is not None:
+                app.state.audit.stop()
             driver.close()
 
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     upload_max_mb: int = Field(default=512, gt=0)
     jobs_worker: bool = True
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
+    audit_flush_seconds: float = Field(default=0.5, gt=0)
 
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=60, gt=0)

@@ -1,34 +1,40 @@
-"""The API under load: `GET /persons/{id}` and `POST /match` with concurrent clients over real HTTP,
-beside the Cypher query (and the matcher) alone.
+"""The API under load: `GET /persons/{id}` and `POST /match` with concurrent clients over real HTTP
+(driven by wrk), beside the Cypher query (and the matcher) alone.
 
     python -m bench.api [--clients 50] [--seconds 30] [--workers 2]
 
 Runs against the graph and data directory of the current settings (`HOSO_DATA_DIR`): it starts
 `hoso serve` as its own process, signs in a clinician of the province with the most persons (the
-account is created for the benchmark), and drives it with an asyncio HTTP client. Prints requests,
+account is created for the benchmark), and drives it with wrk. Prints requests,
 throughput and p50/p90/p99 latency of each endpoint, then the same reads done directly.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from api.routes.persons import MatchRequest
 from api.runtime import driver_for
 from api.security import Role, add_user
 from api.settings import get_settings
+from graph.identity import graph_candidates
 from graph.persons import person_profile
+from linkage.realtime import RealtimeMatcher
+from linkage.training import ModelStore
 
 SAMPLE = 2_000
 
@@ -77,28 +83,54 @@ def fixtures() -> tuple[str, list[str], list[dict[str, Any]]]:
     return province, ids[:SAMPLE], demographics
 
 
-async def drive(url: str, token: str, clients: int, seconds: float, make: Any) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=30) as client:
-        async def worker(n: int) -> None:
-            nonlocal errors
-            rng = random.Random(n)
-            while time.perf_counter() < deadline:
-                method, path, body = make(rng)
-                began = time.perf_counter()
-                answer = await client.request(method, path, json=body)
-                elapsed = time.perf_counter() - began
-                if answer.status_code == 200:
-                    latencies.append(elapsed)
-                else:
-                    errors += 1
+WRK_SCRIPT = r"""
+-- Requests drawn at random from a file (paths for GET, JSON bodies for POST), one per line.
+local lines = {}
+for line in io.lines(os.getenv("HOSO_WRK_REQUESTS")) do lines[#lines + 1] = line end
+local method = os.getenv("HOSO_WRK_METHOD")
+local headers = {["Authorization"] = "Bearer " .. os.getenv("HOSO_WRK_TOKEN"), ["Content-Type"] = "application/json"}
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("id", threads) end
+init = function(args) math.randomseed(os.time() * 1000 + (tonumber(wrk.thread:get("id")) or 0)) end
+request = function()
+  local line = lines[math.random(#lines)]
+  if method == "GET" then return wrk.format("GET", line, headers) end
+  return wrk.format("POST", os.getenv("HOSO_WRK_PATH"), headers, line)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('HOSO {"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p90_us": %d, ' ..
+                         '"p99_us": %d}\n', summary.requests, summary.duration,
+                         e.status + e.connect + e.read + e.write + e.timeout,
+                         latency:percentile(50), latency:percentile(90), latency:percentile(99)))
+end
+"""
 
-        await asyncio.gather(*(worker(n) for n in range(clients)))
-    return latencies, errors
+
+def load(url: str, token: str, clients: int, seconds: float, method: str, path: str, lines: list[str],
+         name: str) -> str:
+    """Drive the server with `wrk` (a C load generator: `clients` open connections, each sending its
+    next request as soon as the last is answered) and record the figures as one row."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.api needs wrk, the HTTP load generator (Debian package wrk; .ci/system-deps)")
+    with tempfile.TemporaryDirectory() as tmp:
+        script, requests = Path(tmp) / "hoso.lua", Path(tmp) / "requests.txt"
+        script.write_text(WRK_SCRIPT)
+        requests.write_text("\n".join(lines) + "\n")
+        env = {**os.environ, "HOSO_WRK_REQUESTS": str(requests), "HOSO_WRK_METHOD": method,
+               "HOSO_WRK_PATH": path, "HOSO_WRK_TOKEN": token}
+        out = subprocess.run(["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:.0f}s",
+                              "--timeout", "30s", "-s", str(script), url], env=env, capture_output=True, text=True,
+                             check=True).stdout
+    figures = json.loads(next(line for line in out.splitlines() if line.startswith("HOSO ")).removeprefix("HOSO "))
+    duration = figures["duration_us"] / 1e6
+    ok = figures["requests"] - figures["errors"]
+    RESULTS.append({"figure": name, "requests": ok, "per_second": round(ok / duration, 1),
+                    "p50_ms": round(figures["p50_us"] / 1000, 1), "p90_ms": round(figures["p90_us"] / 1000, 1),
+                    "p99_ms": round(figures["p99_us"] / 1000, 1), "errors": figures["errors"]})
+    r = RESULTS[-1]
+    return (f"{name:38} {ok:8d} {r['per_second']:9.1f} {r['p50_ms']:8.1f} {r['p90_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{r['errors']:7d}")
 
 
 def main() -> int:
@@ -118,6 +150,16 @@ def main() -> int:
             began = time.perf_counter()
             person_profile(driver, person_id, database)
             direct.append(time.perf_counter() - began)
+        matcher = RealtimeMatcher(ModelStore(settings.data_path).current(), graph_candidates(driver, database))
+        lookups, matches = [], []
+        for body in demographics[:300]:
+            fields = MatchRequest(**body).fields()
+            began = time.perf_counter()
+            matcher.candidates(matcher.standardise(fields))
+            lookups.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            matcher.match(fields)
+            matches.append(time.perf_counter() - began)
     port = free_port()
     env = {**os.environ, "HOSO_JOBS_WORKER": "false"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
@@ -137,18 +179,16 @@ def main() -> int:
               f"{args.seconds:.0f} s per endpoint")
         print(f"{'figure':38} {'requests':>8} {'per s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7}")
         print(row("profile: Cypher alone (1 client)", direct, sum(direct)))
-        profile, errors = asyncio.run(drive(url, token, args.clients, args.seconds,
-                                            lambda rng: ("GET", f"/persons/{rng.choice(ids)}", None)))
-        print(row(f"GET /persons/{{id}} ({args.clients} clients)", profile, args.seconds, errors))
-        single, errors = asyncio.run(drive(url, token, 1, min(args.seconds, 10),
-                                           lambda rng: ("GET", f"/persons/{rng.choice(ids)}", None)))
-        print(row("GET /persons/{id} (1 client)", single, min(args.seconds, 10), errors))
-        match, errors = asyncio.run(drive(url, token, args.clients, args.seconds,
-                                          lambda rng: ("POST", "/match", rng.choice(demographics))))
-        print(row(f"POST /match ({args.clients} clients)", match, args.seconds, errors))
-        single, errors = asyncio.run(drive(url, token, 1, min(args.seconds, 10),
-                                           lambda rng: ("POST", "/match", rng.choice(demographics))))
-        print(row("POST /match (1 client)", single, min(args.seconds, 10), errors))
+        paths = [f"/persons/{person_id}" for person_id in ids]
+        bodies = [json.dumps(d, ensure_ascii=False) for d in demographics]
+        print(load(url, token, args.clients, args.seconds, "GET", "", paths,
+                   f"GET /persons/{{id}} ({args.clients} clients)"))
+        print(load(url, token, 1, min(args.seconds, 10), "GET", "", paths, "GET /persons/{id} (1 client)"))
+        print(load(url, token, args.clients, args.seconds, "POST", "/match", bodies,
+                   f"POST /match ({args.clients} clients)"))
+        print(load(url, token, 1, min(args.seconds, 10), "POST", "/match", bodies, "POST /match (1 client)"))
+        print(row("match: candidate Cypher alone (1 client)", lookups, sum(lookups)))
+        print(row("match: matcher alone (1 client)", matches, sum(matches)))
         print(f"(median profile Cypher alone {statistics.median(direct) * 1000:.1f} ms)")
         if args.json:
             print(json.dumps({"persons": persons, "clients": args.clients, "rows": RESULTS}))

@@ -57,10 +57,14 @@ def resolve_person(driver: Driver, person_id: str, database: str = "neo4j") -> t
     return rows[0]["person_id"], rows[0]["person_id"] != person_id
 
 
-def person_profile(driver: Driver, person_id: str, database: str = "neo4j") -> dict[str, Any]:
+def person_profile(driver: Driver, person_id: str, database: str = "neo4j",
+                   surviving: str | None = None) -> dict[str, Any]:
     """The merged profile in the structure of the 831 record; a retired id gives the survivor's
-    profile with `merged_from` naming the id asked for."""
-    surviving, retired = resolve_person(driver, person_id, database)
+    profile with `merged_from` naming the id asked for. `surviving`, when the caller has resolved
+    the id already, saves a round trip."""
+    if surviving is None:
+        surviving, _ = resolve_person(driver, person_id, database)
+    retired = surviving != person_id
     row = default_registry().read(driver, "persons/profile", database=database, person_id=surviving)[0]
     person = plain(dict(row["person"]))
     administrative = {k: v for k, v in person.items() if not k.endswith("_source") and k not in (

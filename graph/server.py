@@ -26,7 +26,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from graph.errors import Neo4jServerError
+from neo4j.exceptions import DriverError, Neo4jError
+
+from graph.errors import Neo4jNotRunning, Neo4jServerError
 
 log = logging.getLogger(__name__)
 
@@ -417,8 +419,8 @@ def ping(uri: str, user: str, password: str, timeout: float = 5.0) -> bool:
     try:
         with open_driver(uri, user, password, connection_timeout=timeout) as driver:
             verify(driver)
-    except Exception:
-        return False
+    except (DriverError, Neo4jError, Neo4jNotRunning, OSError):
+        return False  # not (yet) answering; anything else is a bug and surfaces
     return True
 
 

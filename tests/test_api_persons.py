@@ -106,6 +106,7 @@ def test_match_returns_candidates_with_weights(api, graph: Driver) -> None:  # t
 def test_reads_are_audited_without_ids_in_clear(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
     client = api["client"]
     client.get(f"/persons/{api['stranger']}", headers=api["login"]("citizen"))
+    client.app.state.audit.flush()
     rows = graph.execute_query("MATCH (a:AuditEntry) RETURN a ORDER BY a.at").records
     entries = [dict(r["a"]) for r in rows]
     assert any(e["status"] == 403 and e["username"] == "citizen" for e in entries)

@@ -177,20 +177,63 @@ def own_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> 
 def test_api_answers_503_while_neo4j_is_down_and_recovers(own_server: Settings) -> None:
     with driver_for(own_server) as (driver, _):
         add_user(driver, "faults-admin", "admin password", Role.ADMIN)
+        add_user(driver, "faults-doctor", "doctor password", Role.CLINICIAN, facility="01001", province="01")
     with TestClient(create_app(own_server)) as client:
-        token = client.post("/auth/token", data={"username": "faults-admin", "password": "admin password"})
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        def login(name: str, password: str) -> dict[str, str]:
+            token = client.post("/auth/token", data={"username": name, "password": password})
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        headers, doctor = login("faults-admin", "admin password"), login("faults-doctor", "doctor password")
         assert client.get("/audit", headers=headers).status_code == 200
         managed_server(own_server).stop()
         down = client.get("/audit", headers=headers)
         assert down.status_code == 503 and down.headers["Retry-After"]
         assert down.json()["code"] == "graph_unavailable"
         assert client.get("/ready").status_code == 503
+        # refused while the graph is down: the refusal is still audited (it waits in the spool)
+        assert client.get("/audit", headers=doctor).status_code == 403
         managed_server(own_server).start()
         deadline = time.monotonic() + 60
-        while client.get("/audit", headers=headers).status_code != 200:
+        while (trail := client.get("/audit", params={"username": "faults-doctor"}, headers=headers)
+               ).status_code != 200:
             assert time.monotonic() < deadline, "the API did not recover by itself"
             time.sleep(0.5)
+        assert [e["status"] for e in trail.json()["data"]] == [403]
+
+
+SPOOL_AND_DIE = """
+import os, signal, sys
+from api.audit import AuditLog
+from api.settings import Settings
+log = AuditLog(Settings(data_dir=sys.argv[1]), None, "neo4j")
+for n in range(3):
+    log.record({"username": "killed-api", "role": "admin", "method": "GET", "endpoint": "/audit",
+                "status": 200, "person_hash": None, "client": str(n)})
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_audit_entries_of_a_killed_api_process_are_shipped_once(own_server: Settings) -> None:
+    from api.audit import AuditLog
+
+    killed = subprocess.run([sys.executable, "-c", SPOOL_AND_DIE, str(own_server.data_path)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    spool = own_server.data_path / "audit"
+    left = sorted(spool.glob("*.jsonl"))
+    assert left and sum(len(p.read_bytes().splitlines()) for p in left) >= 3
+    copies = {p.name: p.read_bytes() for p in left}
+    with driver_for(own_server) as (driver, database):
+        log = AuditLog(own_server, driver, database)
+        assert log.flush() == 3
+        # shipped again, as after a crash between the commit and the removal: nothing doubles
+        for name, text in copies.items():
+            (spool / f"{name}-again.shipping").write_bytes(text)
+        assert log.flush() == 3
+        log.stop()
+        count = driver.execute_query("MATCH (a:AuditEntry {username: 'killed-api'}) RETURN count(a) AS n",
+                                     database_=database).records[0]["n"]
+    assert count == 3
+    assert not list(spool.glob("*.shipping")) and not list(spool.glob("*.jsonl"))
 
 
 def test_backup_and_restore_round_trip(own_server: Settings, synth: Path, tmp_path: Path) -> None:

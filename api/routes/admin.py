@@ -23,6 +23,9 @@ def read_audit(request: Request, user: CurrentUser, driver: DriverDep, settings:
     if user.role is not Role.ADMIN:
         audit(request, driver, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read the audit trail")
+    spool = getattr(request.app.state, "audit", None)
+    if spool is not None:
+        spool.flush()  # this process's latest entries; other API processes ship theirs within seconds
     rows = default_registry().read(driver, "audit/query", database=settings.neo4j_database,
                                    person_hash=person_hash(person_id, settings) if person_id else None,
                                    username=username, limit=limit)

@@ -15,13 +15,12 @@ from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
 from graph.operations import PersonOperations
-from graph.persons import PersonNotFound, person_profile, resolve_person
+from graph.persons import person_profile
 from graph.queries import default_registry
 from linkage.standardize.text import fold
 
 router = APIRouter(tags=["persons"])
 PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
-STAFF_READERS = (Role.CLINICIAN, Role.CITIZEN)
 
 
 def check_person_id(person_id: str) -> None:
@@ -29,35 +28,34 @@ def check_person_id(person_id: str) -> None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
 
 
-def authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
-    """Refuse (403, audited) a read beyond the user's role: clinicians see their province, citizens
-    themselves, their children and the dependants of their household."""
+def authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> str:
+    """The surviving id of `person_id` if the user may read that person: 404 for an unknown id,
+    403 (audited) beyond the role. Clinicians see their province, citizens themselves, their
+    children and the dependants of their household."""
+    adult_year = datetime.now(UTC).year - 18
+    rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
+                                   viewer=user.person_id or "", person_id=person_id, adult_year=adult_year)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+    row = rows[0]
+    surviving: str = row["person_id"]
     allowed = False
-    if user.role in STAFF_READERS:
-        adult_year = datetime.now(UTC).year - 18
-        rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
-                                       viewer=user.person_id or "", person_id=person_id, adult_year=adult_year)
-        if rows:
-            row = rows[0]
-            if user.role is Role.CLINICIAN:
-                allowed = user.province is not None and row["province"] == user.province
-            else:
-                allowed = bool(row["self"] or row["parent"] or row["dependant"])
+    if user.role is Role.CLINICIAN:
+        allowed = user.province is not None and row["province"] == user.province
+    elif user.role is Role.CITIZEN:
+        allowed = bool(row["self"] or row["parent"] or row["dependant"])
     if not allowed:
-        audit(request, driver, settings, user, 403, person_id)
+        audit(request, driver, settings, user, 403, surviving)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+    return surviving
 
 
 def readable_profile(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> dict[str, Any]:
     """The profile of `person_id` (or its survivor) if the user may read it: 400 for a malformed id,
     404 for an unknown one, 403 (audited) beyond the role; the read itself is audited."""
     check_person_id(person_id)
-    try:
-        surviving, _ = resolve_person(driver, person_id, settings.neo4j_database)
-    except PersonNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
-    authorise_person(request, driver, settings, user, surviving)
-    profile = person_profile(driver, person_id, settings.neo4j_database)
+    surviving = authorise_person(request, driver, settings, user, person_id)
+    profile = person_profile(driver, person_id, settings.neo4j_database, surviving=surviving)
     audit(request, driver, settings, user, 200, surviving)
     return profile
 
@@ -132,6 +130,14 @@ class MatchRequest(BaseModel):
     phone: str | None = Field(default=None, max_length=20)
     commune: str | None = Field(default=None, pattern=r"^\d{5}$", description="Post-2025 commune code")
 
+    def fields(self) -> dict[str, Any]:
+        """The source-record fields the real-time matcher standardises."""
+        return {"name_as_written": self.name, "birth_date": self.birth_date, "birth_precision": self.birth_precision,
+                "sex": self.sex, "personal_id": self.personal_id, "bhxh": self.bhxh,
+                "insurance_cards": [self.insurance_card] if self.insurance_card else [],
+                "phones": [self.phone] if self.phone else [], "commune_code": self.commune,
+                "code_list": "post2025" if self.commune else None}
+
 
 class MatchCandidate(BaseModel):
     person_id: str
@@ -156,19 +162,15 @@ def match_person(body: MatchRequest, request: Request, user: CurrentUser, driver
     matcher = request.app.state.matcher()
     if matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
-    fields = {"name_as_written": body.name, "birth_date": body.birth_date, "birth_precision": body.birth_precision,
-              "sex": body.sex, "personal_id": body.personal_id, "bhxh": body.bhxh,
-              "insurance_cards": [body.insurance_card] if body.insurance_card else [],
-              "phones": [body.phone] if body.phone else [], "commune_code": body.commune,
-              "code_list": "post2025" if body.commune else None}
-    candidates = matcher.match(fields)
+    candidates = matcher.match(body.fields())
     audit(request, driver, settings, user, 200)
     data = [MatchCandidate(person_id=c.person_id, probability=c.probability, match_weight=c.match_weight,
                            weights=c.weights) for c in candidates]
     return MatchResponse(data=data, count=len(data), model_version=matcher.version)
 
 
-@router.get("/persons/{person_id}/history", operation_id="read_person_history", responses={400: {}, 403: {}})
+@router.get("/persons/{person_id}/history", operation_id="read_person_history",
+            responses={400: {}, 403: {}, 404: {}})
 def read_history(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> dict[str, Any]:
     """The link history of a person (reviewers, and clinicians of the person's province)."""
