@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -69,6 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Route handlers are synchronous and run in anyio's thread pool. A few threads keep the two
+        # cores busy; dozens (anyio's default is 40) only fight over the GIL and the driver's pool:
+        # measured at 50 clients, 4 threads answer 1.6x the requests of 40 at less CPU each.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         target = neo4j_target(settings)
         driver = open_driver(target.uri, target.user, target.password, connection_timeout=3, retry_seconds=3)
         try:

@@ -121,8 +121,11 @@ def load(url: str, token: str, clients: int, seconds: float, method: str, path: 
                "HOSO_WRK_PATH": path, "HOSO_WRK_TOKEN": token}
         out = subprocess.run(["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:.0f}s",
                               "--timeout", "30s", "-s", str(script), url], env=env, capture_output=True, text=True,
-                             check=True).stdout
-    figures = json.loads(next(line for line in out.splitlines() if line.startswith("HOSO ")).removeprefix("HOSO "))
+                             check=False)
+    if out.returncode != 0 or "HOSO " not in out.stdout:
+        raise SystemExit(f"wrk failed ({out.returncode}): {out.stdout[-400:]} {out.stderr[-400:]}")
+    marked = next(line for line in out.stdout.splitlines() if line.startswith("HOSO "))
+    figures = json.loads(marked.removeprefix("HOSO "))
     duration = figures["duration_us"] / 1e6
     ok = figures["requests"] - figures["errors"]
     RESULTS.append({"figure": name, "requests": ok, "per_second": round(ok / duration, 1),
