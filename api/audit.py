@@ -130,9 +130,8 @@ class AuditLog:
                 except FileNotFoundError:
                     continue
                 rows = [json.loads(line) for line in lines if line.strip()]
-                registry = default_registry()
                 for start in range(0, len(rows), SHIP_BATCH):
-                    registry.write(self.driver, "audit/record_many", database=self.database,
+                    default_registry().write(self.driver, "audit/record_many", database=self.database,
                                    rows=rows[start:start + SHIP_BATCH])
                 path.unlink(missing_ok=True)
                 shipped += len(rows)
@@ -166,15 +165,11 @@ class AuditLog:
                 self._path.unlink(missing_ok=True)
 
 
-def audit(request: Request, driver: Driver, settings: Settings, user: User, status: int,
-          person_id: str | None = None) -> None:
+def audit(request: Request, settings: Settings, user: User, status: int, person_id: str | None = None) -> None:
+    """Spool one entry in this API process's audit log (see `AuditLog`)."""
     route = request.scope.get("route")
-    entry = {"username": user.username, "role": user.role.value, "method": request.method,
-             "endpoint": getattr(route, "path", "?"), "status": status,
-             "person_hash": person_hash(person_id, settings) if person_id else None,
-             "client": request.client.host if request.client else None}
-    spool: AuditLog | None = getattr(request.app.state, "audit", None)
-    if spool is not None:
-        spool.record(entry)
-    else:
-        default_registry().write(driver, "audit/record", database=settings.neo4j_database, **entry)
+    request.app.state.audit.record({
+        "username": user.username, "role": user.role.value, "method": request.method,
+        "endpoint": getattr(route, "path", "?"), "status": status,
+        "person_hash": person_hash(person_id, settings) if person_id else None,
+        "client": request.client.host if request.client else None})

@@ -21,11 +21,9 @@ def read_audit(request: Request, user: CurrentUser, driver: DriverDep, settings:
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit entries, newest first; `person_id` is matched through its keyed hash."""
     if user.role is not Role.ADMIN:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read the audit trail")
-    spool = getattr(request.app.state, "audit", None)
-    if spool is not None:
-        spool.flush()  # this process's latest entries; other API processes ship theirs within seconds
+    request.app.state.audit.flush()  # this process's latest entries; other processes ship theirs within seconds
     rows = default_registry().read(driver, "audit/query", database=settings.neo4j_database,
                                    person_hash=person_hash(person_id, settings) if person_id else None,
                                    username=username, limit=limit)

@@ -28,9 +28,9 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8", "
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _epidemiologist(request: Request, driver: Any, settings: Any, user: User) -> None:
+def _epidemiologist(request: Request, settings: Any, user: User) -> None:
     if user.role is not Role.EPIDEMIOLOGIST:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use the analytics")
 
 
@@ -48,9 +48,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/analytics", operation_id="list_analyses")
-def list_analyses(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
+def list_analyses(request: Request, user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
     """The analyses available, by name."""
-    _epidemiologist(request, driver, settings, user)
+    _epidemiologist(request, settings, user)
     items = [{"name": a.name, "title": a.title} for a in CATALOGUE.values()]
     return {"data": items, "count": len(items)}
 
@@ -60,7 +60,7 @@ def units(request: Request, user: CurrentUser, driver: DriverDep, settings: Sett
           level: Annotated[Literal["province", "commune"], Query()] = "province",
           province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> dict[str, Any]:
     """Post-2025 provinces or communes with their coordinates, for maps."""
-    _epidemiologist(request, driver, settings, user)
+    _epidemiologist(request, settings, user)
     frame = GraphReader(driver, settings.neo4j_database).frame("units_located", ["code", "name", "province", "lat",
                                                                                   "lon"], level=level,
                                                                province=province)
@@ -71,12 +71,12 @@ def units(request: Request, user: CurrentUser, driver: DriverDep, settings: Sett
 def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, name: str,
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
     """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
-    _epidemiologist(request, driver, settings, user)
+    _epidemiologist(request, settings, user)
     if name not in CATALOGUE:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
     scope, span = _scope(driver, settings, level, unit, period)
     frame = run_analysis(GraphReader(driver, settings.neo4j_database), name, scope, span)
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     return {"name": name, "title": CATALOGUE[name].title, "period": span.label, "level": level.value,
             "unit": unit, "unit_name": scope.name, "data": _records(frame), "count": len(frame)}
 
@@ -87,10 +87,10 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
            format: Annotated[Literal["csv", "xlsx", "html", "json"], Query()] = "json") -> Response:
     """The statistical report (indicators with numerator, denominator and value) for the unit and the
     units below it, with small cells withheld, as CSV, XLSX, HTML or JSON."""
-    _epidemiologist(request, driver, settings, user)
+    _epidemiologist(request, settings, user)
     scope, span = _scope(driver, settings, level, unit, period)
     frame = suppress_report(statistical_report(GraphReader(driver, settings.neo4j_database), scope, span))
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     filename = f"hoso-{level.value}-{unit or 'VN'}-{span.label}.{format}"
     return Response(write(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
                     media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -99,14 +99,14 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
 def _station(request: Request, driver: Any, settings: Any, user: User, commune: str) -> Scope:
     """Work lists name patients: clinicians of the commune's province only."""
     if user.role is not Role.CLINICIAN:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read patient work lists")
     try:
         scope = resolve_scope(driver, settings.neo4j_database, "commune", commune)
     except ScopeError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     if scope.province != user.province:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this commune is outside your province")
     return scope
 
@@ -120,7 +120,7 @@ def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, set
     """Children of the commune with a dose due or overdue, for the health station."""
     scope = _station(request, driver, settings, user, commune)
     frame = due_list(GraphReader(driver, settings.neo4j_database), scope, on or date.today())
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     return {"commune": commune, "data": _records(frame), "count": len(frame)}
 
 
@@ -132,5 +132,5 @@ def ncd_not_seen(request: Request, user: CurrentUser, driver: DriverDep, setting
     """Hypertension and diabetes patients under management not seen for `days` days, for follow-up."""
     scope = _station(request, driver, settings, user, commune)
     frame = not_seen(GraphReader(driver, settings.neo4j_database), scope, on or date.today(), days)
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     return {"commune": commune, "days": days, "data": _records(frame), "count": len(frame)}

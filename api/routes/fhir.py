@@ -74,7 +74,7 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
     from pydantic import ValidationError
 
     if user.role not in (Role.CLINICIAN, Role.REVIEWER):
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
     try:
         body = await request.json()
@@ -112,7 +112,7 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
                             {"url": MATCH_GRADE, "valueCode": _grade(candidate.probability,
                                                                      settings.match_threshold_upper,
                                                                      settings.match_threshold_lower)}]}})
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
                                     "entry": entries})
     return JSONResponse(bundle.model_dump(mode="json", exclude_none=True), media_type=FHIR_JSON)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
 
 from api.audit import audit
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.deps import CurrentUser, SettingsDep
 from api.jobs import JOB_ID, Job, JobStore
 from api.security import Role, User
 from linkage.vocab import SourceKind
@@ -42,9 +42,9 @@ CONTENT_TYPES: dict[UploadKind, set[str]] = {
 ANY_TYPE = "application/octet-stream"
 
 
-def _staff(request: Request, driver: Any, settings: Any, user: User) -> None:
+def _staff(request: Request, settings: Any, user: User) -> None:
     if user.role is not Role.ADMIN:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use ingestion jobs")
 
 
@@ -59,7 +59,7 @@ def _job_view(job: Job) -> dict[str, Any]:
 
 @router.post("/ingest/{kind}", operation_id="submit_ingest_job", status_code=status.HTTP_202_ACCEPTED,
              responses={400: {}, 403: {}, 413: {}, 415: {}})
-def submit(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, kind: UploadKind,
+def submit(request: Request, user: CurrentUser, settings: SettingsDep, kind: UploadKind,
            file: Annotated[UploadFile, File(description="The source file.")],
            mapping: Annotated[UploadFile | None, File(description="Column mapping (TOML), for kind csv.")] = None,
            ) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def submit(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
 
     Answers at once with the job; follow it at `GET /jobs/{job_id}`.
     """
-    _staff(request, driver, settings, user)
+    _staff(request, settings, user)
     declared = (file.content_type or ANY_TYPE).split(";")[0].strip().lower()
     if declared != ANY_TYPE and declared not in CONTENT_TYPES[kind]:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
@@ -86,15 +86,15 @@ def submit(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
     worker = getattr(request.app.state, "jobs", None)
     if worker is not None:
         worker.notify()
-    audit(request, driver, settings, user, 202)
+    audit(request, settings, user, 202)
     return _job_view(job)
 
 
 @router.get("/jobs", operation_id="list_jobs", responses={403: {}})
-def list_jobs(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def list_jobs(request: Request, user: CurrentUser, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """The newest ingestion jobs first."""
-    _staff(request, driver, settings, user)
+    _staff(request, settings, user)
     jobs = [_job_view(j) for j in JobStore(settings.data_path).recent(limit)]
     return {"data": jobs, "count": len(jobs)}
 
@@ -110,21 +110,21 @@ def _get(settings: Any, job_id: str) -> Job:
 
 
 @router.get("/jobs/{job_id}", operation_id="get_job", responses={403: {}, 404: {}})
-def get_job(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def get_job(request: Request, user: CurrentUser, settings: SettingsDep,
             job_id: JobId) -> dict[str, Any]:
     """A job's state and counts (read, accepted, quarantined, linked, waiting for review), with the
     quarantine reasons and the first quarantined records."""
-    _staff(request, driver, settings, user)
+    _staff(request, settings, user)
     job = _get(settings, job_id)
     return _job_view(job) | {"quarantine_sample": JobStore(settings.data_path).quarantine(job)}
 
 
 @router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", responses={403: {}, 404: {}})
-def get_quarantine(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, job_id: JobId,
+def get_quarantine(request: Request, user: CurrentUser, settings: SettingsDep, job_id: JobId,
                    offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """The job's quarantine report, paged: file, position, reason and excerpt of each rejected record."""
-    _staff(request, driver, settings, user)
+    _staff(request, settings, user)
     job = _get(settings, job_id)
     entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
     return {"data": entries, "count": job.quarantined, "offset": offset}

@@ -45,7 +45,7 @@ def authorise_person(request: Request, driver: Any, settings: Any, user: User, p
     elif user.role is Role.CITIZEN:
         allowed = bool(row["self"] or row["parent"] or row["dependant"])
     if not allowed:
-        audit(request, driver, settings, user, 403, surviving)
+        audit(request, settings, user, 403, surviving)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
     return surviving
 
@@ -56,7 +56,7 @@ def readable_profile(request: Request, driver: Any, settings: Any, user: User, p
     check_person_id(person_id)
     surviving = authorise_person(request, driver, settings, user, person_id)
     profile = person_profile(driver, person_id, settings.neo4j_database, surviving=surviving)
-    audit(request, driver, settings, user, 200, surviving)
+    audit(request, settings, user, 200, surviving)
     return profile
 
 
@@ -104,7 +104,7 @@ def search_persons(
 ) -> PersonPage:
     """Search: exact on ids, tolerant of missing diacritics on names; clinicians within their province."""
     if user.role is not Role.CLINICIAN:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not search persons")
     if not any((personal_id, bhxh, name, birth_date, commune)):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, "
@@ -113,7 +113,7 @@ def search_persons(
         driver, "persons/search", database=settings.neo4j_database, personal_id=personal_id, bhxh=bhxh,
         name_fold=fold(name) if name else None, birth_date=birth_date.isoformat() if birth_date else None,
         commune=commune, province=user.province, skip=skip, limit=limit)[0]
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     return PersonPage(data=[PersonSummary(**dict(x)) for x in row["data"]], count=row["count"])
 
 
@@ -153,17 +153,16 @@ class MatchResponse(BaseModel):
 
 
 @router.post("/match", operation_id="match_person", response_model=MatchResponse, responses={403: {}, 503: {}})
-def match_person(body: MatchRequest, request: Request, user: CurrentUser, driver: DriverDep,
-                 settings: SettingsDep) -> MatchResponse:
+def match_person(body: MatchRequest, request: Request, user: CurrentUser, settings: SettingsDep) -> MatchResponse:
     """Candidate persons for one person's demographics, with probability and the weight of each field."""
     if user.role not in (Role.CLINICIAN, Role.REVIEWER):
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
     matcher = request.app.state.matcher()
     if matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
     candidates = matcher.match(body.fields())
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     data = [MatchCandidate(person_id=c.person_id, probability=c.probability, match_weight=c.match_weight,
                            weights=c.weights) for c in candidates]
     return MatchResponse(data=data, count=len(data), model_version=matcher.version)
@@ -178,7 +177,7 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
     if user.role is not Role.REVIEWER:
         authorise_person(request, driver, settings, user, person_id)
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
-    audit(request, driver, settings, user, 200, person_id)
+    audit(request, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}
 
 

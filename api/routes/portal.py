@@ -44,7 +44,7 @@ class SelfReportIn(BaseModel):
 def _citizen(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
     check_person_id(person_id)
     if user.role is not Role.CITIZEN:
-        audit(request, driver, settings, user, 403, person_id)
+        audit(request, settings, user, 403, person_id)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the citizen (or their parent) can ask this")
     authorise_person(request, driver, settings, user, person_id)
 
@@ -61,7 +61,7 @@ def request_correction(person_id: str, body: CorrectionIn, request: Request, use
                                     note=body.note, requested_by=user.username)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
-    audit(request, driver, settings, user, 201, person_id)
+    audit(request, settings, user, 201, person_id)
     return {"task_id": task_id, "status": "open"}
 
 
@@ -104,13 +104,13 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     worker = getattr(request.app.state, "jobs", None)
     if worker is not None:
         worker.notify()
-    audit(request, driver, settings, user, 202, person_id)
+    audit(request, settings, user, 202, person_id)
     return {"job_id": job.job_id, "state": job.state.value}
 
 
-def _admin(request: Request, driver: Any, settings: Any, user: User) -> None:
+def _admin(request: Request, settings: Any, user: User) -> None:
     if user.role is not Role.ADMIN:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not manage HoSo")
 
 
@@ -118,16 +118,16 @@ def _admin(request: Request, driver: Any, settings: Any, user: User) -> None:
 def open_corrections(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Open correction requests from citizens, oldest first."""
-    _admin(request, driver, settings, user)
+    _admin(request, settings, user)
     rows = [r.data() for r in default_registry().read(driver, "tasks/open_corrections",
                                                       database=settings.neo4j_database, limit=limit)]
-    audit(request, driver, settings, user, 200)
+    audit(request, settings, user, 200)
     return {"data": rows, "count": len(rows)}
 
 
 @router.get("/users", operation_id="list_users", responses={403: {}})
 def list_users(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """The accounts (never their password hashes)."""
-    _admin(request, driver, settings, user)
+    _admin(request, settings, user)
     rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]
     return {"data": rows, "count": len(rows)}

@@ -39,9 +39,9 @@ def parse_item_id(value: str) -> tuple[str, str, str]:
     return ("possible_match" if prefix == "pm" else "possible_duplicate"), left, right
 
 
-def _reviewer(request: Request, driver: Any, settings: Any, user: User) -> None:
+def _reviewer(request: Request, settings: Any, user: User) -> None:
     if user.role is not Role.REVIEWER:
-        audit(request, driver, settings, user, 403)
+        audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not review links")
 
 
@@ -64,7 +64,7 @@ def review_queue(request: Request, user: CurrentUser, driver: DriverDep, setting
                  skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Queue:
     """Open items with the backlog count, most uncertain first, then oldest."""
-    _reviewer(request, driver, settings, user)
+    _reviewer(request, settings, user)
     row = default_registry().read(driver, "review/queue", database=settings.neo4j_database, province=province,
                                   source=source, skip=skip, limit=limit)[0]
     items = [QueueItem(id=item_id(i["kind"], i["left"], i["right"]), kind=i["kind"], probability=i["probability"],
@@ -84,7 +84,7 @@ def _comparison(left: dict[str, Any], right: dict[str, Any], weights: dict[str, 
 def review_item(item: str, request: Request, user: CurrentUser, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """Both sides field by field with the weight of each field, and the version to decide on."""
-    _reviewer(request, driver, settings, user)
+    _reviewer(request, settings, user)
     kind, left, right = parse_item_id(item)
     queries = default_registry()
     if kind == "possible_match":
@@ -98,14 +98,14 @@ def review_item(item: str, request: Request, user: CurrentUser, driver: DriverDe
                   "probability": row["probability"], "match_weight": row["match_weight"],
                   "fields": _comparison(dict(row["record"]), dict(row["person"]), weights),
                   "version": str(row["version"])}
-        audit(request, driver, settings, user, 200, right)
+        audit(request, settings, user, 200, right)
         return result
     rows = queries.read(driver, "review/possible_duplicate", database=settings.neo4j_database, a=left, b=right)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such open review item (decided already?)")
     row = rows[0]
     weights = json.loads(row["weights"] or "{}")
-    audit(request, driver, settings, user, 200, left)
+    audit(request, settings, user, 200, left)
     return {"id": item, "kind": kind, "left": plain(dict(row["left"])), "right": plain(dict(row["right"])),
             "probability": row["probability"], "fields": _comparison(dict(row["left"]), dict(row["right"]), weights),
             "version": f"{row['left_version']}.{row['right_version']}"}
@@ -122,7 +122,7 @@ class Decision(BaseModel):
 def decide(item: str, body: Decision, request: Request, user: CurrentUser, driver: DriverDep,
            settings: SettingsDep) -> dict[str, Any]:
     """MATCH or NO_MATCH for a record; MERGE or NOT_DUPLICATE for two persons. A stale version is a 409."""
-    _reviewer(request, driver, settings, user)
+    _reviewer(request, settings, user)
     kind, left, right = parse_item_id(item)
     ops = PersonOperations(driver, settings.neo4j_database)
     actor = f"reviewer:{user.username}"
@@ -146,10 +146,10 @@ def decide(item: str, body: Decision, request: Request, user: CurrentUser, drive
                 result = ops.not_duplicate(left, right, actor, body.note, expected)
             person = left
     except ConflictError as exc:
-        audit(request, driver, settings, user, 409, right)
+        audit(request, settings, user, 409, right)
         raise HTTPException(status.HTTP_409_CONFLICT, f"{exc}: reload the item and decide again") from exc
     except OperationError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    audit(request, driver, settings, user, 200, person)
+    audit(request, settings, user, 200, person)
     return {"event_id": result.event_id, "action": result.action, "persons": result.person_ids,
             "versions": result.versions}
