@@ -221,7 +221,9 @@ class ManagedNeo4j:
         """The server's password, generated and stored with mode 600 at first start."""
         if self.password_file.exists():
             return self.password_file.read_text().strip(), False
-        password = secrets.token_urlsafe(24)
+        # Hex, not url-safe base64: neo4j-admin reads a password that starts with '-' as an option
+        # (one start in 64 failed with "Missing required parameter: '<password>'").
+        password = secrets.token_hex(24)
         fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(password)
