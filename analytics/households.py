@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analytics.base import GraphReader
-from analytics.immunization import Rules, children, load_rules
+from analytics.immunization import Rules, child_doses, children, doses_by_vaccine, doses_of, load_rules
 from analytics.scope import Scope
 
 HYPERTENSION = ("I10", "I11", "I12", "I13", "I15")
@@ -67,19 +67,21 @@ def chronic_households(graph: GraphReader, scope: Scope) -> pd.DataFrame:
 def under5_incomplete(graph: GraphReader, scope: Scope, on: date, rules: Rules | None = None) -> pd.DataFrame:
     """Per commune: children under 5 missing a dose their age calls for, and the households they live in."""
     rules = rules or load_rules()
-    frame = children(graph, scope, on.replace(year=on.year - 5), on + timedelta(days=1))
-    incomplete = []
-    for birth, doses in zip(frame["birth_date"], frame["doses"], strict=True):
-        age_days = (on - date.fromisoformat(birth)).days
-        had: dict[str, set[int]] = {}
-        for dose in doses:
-            had.setdefault(dose["vaccine"], set()).add(int(dose.get("dose") or 1))
-        incomplete.append(any(age_days > step["age_days"] + step["grace_days"]
-                              and len(had.get(step["vaccine"], set())) < step["dose"] for step in rules.schedule))
+    born_from, born_to = on.replace(year=on.year - 5), on + timedelta(days=1)
+    frame = children(graph, scope, born_from, born_to)
+    counts = doses_by_vaccine(child_doses(graph, scope, born_from, born_to))
+    counts = counts.reindex(frame["person_id"], fill_value=0)
+    counts.index = frame.index
+    age_days = (pd.Timestamp(on) - frame["born"]).dt.days
+    incomplete = pd.Series(False, index=frame.index)
+    for step in rules.schedule:
+        had = doses_of(counts, step["vaccine"])
+        incomplete |= (age_days > step["age_days"] + step["grace_days"]) & (had < step["dose"])
     frame["incomplete"] = incomplete
-    table = frame.groupby("commune", dropna=False).agg(
-        children=("person_id", "size"), incomplete=("incomplete", "sum"),
-        households=("household", lambda s: s[frame.loc[s.index, "incomplete"]].nunique()))
+    table = frame.groupby("commune", dropna=False).agg(children=("person_id", "size"),
+                                                       incomplete=("incomplete", "sum"))
+    homes = frame[frame["incomplete"]].groupby("commune", dropna=False)["household"].nunique()
+    table["households"] = homes.reindex(table.index, fill_value=0).astype(int)
     table["incomplete"] = table["incomplete"].astype(int)
     table["rules"] = rules.version
     return table.reset_index()

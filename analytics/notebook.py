@@ -12,7 +12,9 @@ from analytics.base import GraphReader
 
 
 def connect() -> GraphReader:
-    """A reader on the graph the settings name (the managed Neo4j is started if it is not running)."""
+    """A reader for the settings' data: the analytics projection when one is built, else the graph (the
+    managed Neo4j is started if it is not running)."""
+    from analytics.projection import reader_for
     from api.runtime import managed_server, neo4j_target
     from api.settings import get_settings
     from graph import open_driver
@@ -21,7 +23,8 @@ def connect() -> GraphReader:
     if settings.managed_neo4j:
         managed_server(settings).start()
     target = neo4j_target(settings)
-    return GraphReader(open_driver(target.uri, target.user, target.password), target.database)
+    driver = open_driver(target.uri, target.user, target.password)
+    return reader_for(driver, target.database, settings.data_path, settings.analytics_source)
 
 
 def plot_pyramid(pyramid: pd.DataFrame, title: str = "Age pyramid") -> Any:

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 
@@ -132,15 +131,14 @@ def commune_indicators(graph: GraphReader, scope: Scope, period: Period) -> pd.D
     cover = immunization.coverage(graph, scope, period)
     ncd = households.ncd_management(graph, scope)
     found = disease.cases(graph, scope, period, (*disease.DENGUE, *disease.TUBERCULOSIS))
-    rows: list[dict[str, Any]] = []
+    parts: list[pd.DataFrame] = []
 
     def add(code: str, frame: pd.DataFrame, numerator: str, denominator: str | pd.Series) -> None:
-        for _, row in frame.iterrows():
-            den = row[denominator] if isinstance(denominator, str) else denominator.get(row["commune"], 0)
-            rows.append({"indicator": code, "province": row["province"], "commune": row["commune"],
-                         "numerator": int(row[numerator]), "denominator": int(den)})
+        den = frame[denominator] if isinstance(denominator, str) else frame["commune"].map(denominator).fillna(0)
+        parts.append(pd.DataFrame({"indicator": code, "province": frame["province"], "commune": frame["commune"],
+                                   "numerator": frame[numerator].astype("int64"), "denominator": den.astype("int64")}))
 
-    population_of = pop.set_index("commune")["registry"]
+    population_of = pop.dropna(subset=["commune"]).groupby("commune")["registry"].sum()
     add("POP", pop, "registry", "registry")
     add("BIRTHS", births, "births", population_of)
     add("CBR", births, "births", population_of)
@@ -156,7 +154,8 @@ def commune_indicators(graph: GraphReader, scope: Scope, period: Period) -> pd.D
         part = found[found["icd10"].str.startswith(prefixes)].drop_duplicates("person_id")
         counted = part.groupby(["province", "commune"]).size().rename("cases").reset_index()
         add(code, counted, "cases", population_of)
-    table = pd.DataFrame(rows, columns=["indicator", "province", "commune", "numerator", "denominator"])
+    columns = ["indicator", "province", "commune", "numerator", "denominator"]
+    table = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
     return table.dropna(subset=["commune"])
 
 

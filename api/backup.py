@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analytics.projection import refresh
+from analytics.projection import remove as remove_projection
 from api.runtime import driver_for, managed_server
 from api.services import exclusive
 from api.settings import Settings
@@ -107,8 +109,12 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
                 shutil.copytree(source / folder, target)
             shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(data / "linkage" / "standardised", ignore_errors=True)  # a cache, rebuilt from the batches
+        remove_projection(data)  # it described the graph that was replaced
         server.start()
     restored = fingerprint(settings)
     if restored != manifest["fingerprint"]:
         raise BackupError("the restored graph differs from the backup's fingerprint")
+    if settings.analytics_refresh:
+        with driver_for(settings) as (driver, database):
+            refresh(driver, database, data)
     return manifest

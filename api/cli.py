@@ -268,7 +268,7 @@ def report_command(
                                                                      "never for publication).")] = False,
 ) -> None:
     """Write an analysis or the statistical report for a unit and period."""
-    from analytics.base import GraphReader
+    from analytics.projection import ProjectionError, reader_for
     from analytics.reports import CATALOGUE, FORMATS, run_analysis, statistical_report, suppress_report, write
     from analytics.scope import ScopeError, parse_period, resolve_scope
 
@@ -289,7 +289,10 @@ def report_command(
             scope, span = resolve_scope(driver, database, level, unit), parse_period(period)
         except ScopeError as exc:
             raise CliError(str(exc)) from exc
-        graph = GraphReader(driver, database)
+        try:
+            graph = reader_for(driver, database, settings.data_path, settings.analytics_source)
+        except ProjectionError as exc:
+            raise CliError(str(exc)) from exc
         if name == "statistics":
             frame = statistical_report(graph, scope, span)
             frame = frame if identified else suppress_report(frame)
@@ -303,6 +306,37 @@ def report_command(
     else:
         out.write_bytes(data)
         typer.echo(f"{len(frame)} row(s) written to {out}")
+
+
+analytics_app = typer.Typer(no_args_is_help=True, help="The analytics projection the analyses read.")
+app.add_typer(analytics_app, name="analytics")
+
+
+@analytics_app.command("refresh")
+def analytics_refresh_command() -> None:
+    """Rebuild the analytics projection from the graph now (link runs do it themselves; run this after
+    reviewers' decisions, e.g. nightly)."""
+    from analytics.projection import ProjectionError, refresh
+
+    settings = _settings()
+    with driver_for(settings) as (driver, database):
+        try:
+            info = refresh(driver, database, settings.data_path)
+        except ProjectionError as exc:
+            raise CliError(str(exc)) from exc
+    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows,
+                           "table_seconds": info.table_seconds}))
+
+
+@analytics_app.command("status")
+def analytics_status_command() -> None:
+    """When the analytics projection was taken from the graph and what it holds."""
+    from analytics.projection import read_info
+
+    info = read_info(_settings().data_path)
+    if info is None:
+        raise CliError("no analytics projection yet: run `hoso analytics refresh` (or `hoso link`)")
+    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows}))
 
 
 @app.command("evaluate")

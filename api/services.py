@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from neo4j import Driver
 
+from analytics import projection
 from api.settings import Settings
 from graph import apply_migrations
 from graph.identity import GraphLinkStore
@@ -37,7 +38,8 @@ def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
                 spark: Any = None) -> dict[str, Any]:
-    """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons.
+    """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons,
+    then rebuild the analytics projection (unless the settings turn that off).
 
     Each step can be repeated: a run cut short is completed by the next one. Runs are serialised
     across processes (the command line and the API's job worker) by a lock in the data directory.
@@ -65,6 +67,8 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     began = time.perf_counter()
     refreshed = refresh_persons(driver, dirty_person_ids(driver, database), database)
     summary.seconds["golden"] = time.perf_counter() - began
+    if settings.analytics_refresh:
+        summary.seconds["analytics"] = projection.refresh(driver, database, settings.data_path).seconds
     counts = store.counts()
     return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
                                 "review_items": counts["possible_matches"] + counts["possible_duplicates"]}

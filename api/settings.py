@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
     audit_flush_seconds: float = Field(default=0.5, gt=0)
     api_threads: int = Field(default=4, ge=1, le=200)
+    analytics_source: Literal["auto", "projection", "graph"] = "auto"
+    analytics_refresh: bool = True
 
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=60, gt=0)

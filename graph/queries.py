@@ -205,6 +205,23 @@ class QueryRegistry:
                 time.sleep(0.2 * (attempt + 1))
         raise AssertionError("unreachable")
 
+    def stream(self, driver: Driver, name: str, database: str | None = None, chunk: int = 50_000,
+               **params: Any) -> Iterator[list[tuple[Any, ...]]]:
+        """Run a read query in one transaction and yield its rows as value tuples, `chunk` at a time,
+        for exports too large to hold as records. Not retried: a consumer has already seen the rows."""
+        query, values = self._bind(name, params)
+        with driver.session(database=database, default_access_mode=READ_ACCESS, bookmark_manager=None,
+                            fetch_size=chunk) as session:
+            result = session.run(Query(cast(LiteralString, query)), values)
+            rows: list[tuple[Any, ...]] = []
+            for record in result:
+                rows.append(tuple(record.values()))
+                if len(rows) >= chunk:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
     def write(self, driver: Driver, name: str, database: str | None = None, **params: Any) -> list[Record]:
         """Run a write query in its own managed transaction (retried on transient errors)."""
         query, values = self._bind(name, params)

@@ -10,17 +10,20 @@ from typing import Any
 
 import nbclient
 import nbformat
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
+from neo4j.exceptions import ServiceUnavailable
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from analytics import disease, immunization, population
+from analytics import disease, households, immunization, population
 from analytics.base import GraphReader
 from analytics.privacy import MIN_CELL, suppress
+from analytics.projection import ProjectionReader, projection_path, read_info, reader_for, refresh, sql_queries
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report
 from analytics.scope import ScopeError, parse_period, resolve_scope
 from api.app import create_app
@@ -28,6 +31,7 @@ from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget
+from graph.queries import default_registry
 from linkage.ingest import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
@@ -166,6 +170,25 @@ def test_report_rolls_up_from_commune_to_nation(linked: dict[str, Any]) -> None:
     assert pop["value"] == pop["numerator"] > 0
 
 
+def _canonical(value: Any) -> Any:
+    """A cell as a plain, comparable value (missing values as None, lists and maps sorted)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(sorted((_canonical(v) for v in list(value)), key=repr))
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
+    return sorted((tuple(_canonical(v) for v in row) for row in frame[columns].itertuples(index=False)), key=repr)
+
+
 def test_no_small_cells_and_no_identifiers_for_the_epidemiologist(linked: dict[str, Any]) -> None:
     reader = linked["reader"]
     scope = resolve_scope(reader.driver, reader.database, "province", linked["province"])
@@ -200,6 +223,7 @@ def test_analytics_api_by_role(linked: dict[str, Any], graph: Driver) -> None:
         answer = client.get("/analytics/incidence", headers=epi,
                             params={"period": "2025", "level": "province", "unit": linked["province"]})
         assert answer.status_code == 200 and answer.json()["data"]
+        assert answer.json()["as_of"], "the analyses say when their projection was taken from the graph"
         assert client.get("/analytics/incidence", headers=doctor, params={"period": "2025"}).status_code == 403
         bad = client.get("/analytics/incidence", headers=epi, params={"period": "summer"})
         assert bad.status_code == 400 and "2026-Q3" in bad.json()["detail"]
@@ -254,3 +278,92 @@ def test_moves_follow_the_addresses_of_a_persons_records(linked: dict[str, Any],
     moves = population.moves(reader, resolve_scope(reader.driver, reader.database, "national", None), PERIOD)
     row = moves[(moves["from_commune"] == "00001") & (moves["to_commune"] == "00004")]
     assert len(row) == 1 and int(row["moves"].iloc[0]) >= 1
+
+
+def test_the_projection_answers_every_query_as_the_graph_does(linked: dict[str, Any]) -> None:
+    """Each SQL file of the projection returns the rows of each Cypher query it replaces, on the same graph
+    and for national, province and commune scopes."""
+    reader: GraphReader = linked["reader"]
+    person = reader.driver.execute_query(
+        "MATCH (p:Person {status: 'active', province: $province}) RETURN p.person_id AS id LIMIT 1",
+        {"province": linked["province"]}).records[0]["id"]
+    reader.driver.execute_query(  # the synthetic population moves nobody: three addresses of one person
+        "MATCH (p:Person {person_id: $id}) "
+        "UNWIND [['eq|1', '00007', '01', '2024-03-01T00:00:00'], ['eq|2', '00010', '01', '2025-03-01T00:00:00'], "
+        "        ['eq|3', '00007', '01', '2025-09-01T00:00:00']] AS r "
+        "CREATE (s:SourceRecord {uid: r[0], source: 'test', commune: r[1], province: r[2], recorded_at: r[3]}) "
+        "CREATE (s)-[:LINKED_TO {state: 'MATCH', origin: 'AUTO'}]->(p)", {"id": person})
+    before = read_info(linked["settings"].data_path)
+    info = refresh(reader.driver, reader.database, linked["settings"].data_path)
+    addresses = reader.driver.execute_query(
+        "MATCH (:Person {status: 'active'})<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord) "
+        "WHERE r.commune IS NOT NULL AND r.recorded_at IS NOT NULL RETURN count(*) AS n").records[0]["n"]
+    assert before is not None and info.rows["addresses"] == addresses >= before.rows["addresses"] + 3
+    projected = reader_for(reader.driver, reader.database, linked["settings"].data_path)
+    assert isinstance(projected, ProjectionReader) and projected.as_of() == info.as_of
+    start, end = PERIOD.iso()
+    facility = reader.driver.execute_query("MATCH (f:Facility)<-[:AT]-(:Encounter) RETURN f.code AS f LIMIT 1"
+                                           ).records[0]["f"]
+    scopes: list[dict[str, Any]] = [{"province": None, "communes": None},
+                                    {"province": linked["province"], "communes": None},
+                                    {"province": linked["province"], "communes": [linked["commune"]]}]
+    chronic = list(households.HYPERTENSION + households.DIABETES)
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("population", scopes[0]), ("population_in_province", scopes[1]), ("population_in_province", scopes[2]),
+        ("diagnoses", {**scopes[0], "start": start, "end": end, "prefixes": None}),
+        ("diagnoses", {**scopes[0], "start": start, "end": end, "prefixes": ["A", "I1"]}),
+        ("diagnoses_in_province", {"province": linked["province"], "start": start, "end": end, "prefixes": None}),
+        ("diagnoses_in_communes", {"communes": [linked["commune"]], "start": start, "end": end, "prefixes": None}),
+        ("comorbidity", {"start": start, "end": end, "province": None}),
+        ("comorbidity", {"start": start, "end": end, "province": linked["province"]}),
+        *(("conditions", {**scope, "prefixes": chronic}) for scope in scopes),
+        *((name, {**scope, "born_from": "2020-01-01", "born_to": "2026-01-01"}) for scope in scopes
+          for name in ("children", "child_doses")),
+        *(("household_sizes", scope) for scope in scopes),
+        *(("risk_factors", {**scope, "factor": "smoking"}) for scope in scopes),
+        ("moves", {"start": "2000-01-01", "end": "2100-01-01"}),
+        ("moves_in_province", {"start": "2000-01-01", "end": "2100-01-01", "province": linked["province"]}),
+        ("facility_activity", {"start": start, "end": end, "province": None, "facility": None}),
+        ("facility_activity", {"start": start, "end": end, "province": linked["province"], "facility": None}),
+        ("facility_activity", {"start": start, "end": end, "province": None, "facility": facility}),
+    ]
+    assert {name for name, _ in calls} == set(sql_queries()), "every replaced Cypher query is compared"
+    nonempty = set()
+    for name, params in calls:
+        copy = projected.frame(name, None, **params)
+        live = reader.frame(name, list(copy.columns), **params)  # named columns even when no row came back
+        assert set(copy.columns) == set(live.columns), name
+        columns = list(live.columns)
+        if name == "comorbidity":  # the same persons, whatever order Cypher collected their codes in
+            live["codes"] = live["codes"].map(lambda c: tuple(sorted(c)))
+            live = live.groupby("codes", as_index=False)["persons"].sum()
+        assert _rows(copy, columns) == _rows(live, columns), (name, params)
+        if len(live):
+            nonempty.add(name)
+    assert nonempty == set(sql_queries()), "each query was compared on rows, not on two empty answers"
+
+
+def test_a_failed_refresh_leaves_the_current_projection(linked: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    data = linked["settings"].data_path
+    reader: GraphReader = linked["reader"]
+    current = projection_path(data)
+    assert current is not None
+    (data / "analytics" / ".building-left-by-a-killed-refresh.duckdb").write_bytes(b"half")
+    registry = default_registry()
+    real_stream = registry.stream
+
+    def failing(driver: Driver, name: str, **kwargs: Any) -> Any:
+        if name.endswith("/addresses"):
+            raise ServiceUnavailable("Neo4j went away mid-export")
+        return real_stream(driver, name, **kwargs)
+
+    monkeypatch.setattr(registry, "stream", failing)
+    with pytest.raises(ServiceUnavailable):
+        refresh(reader.driver, reader.database, data)
+    monkeypatch.undo()
+    assert projection_path(data) == current, "the previous projection stays current"
+    assert sorted(p.name for p in (data / "analytics").glob(".building-*")) == [], "nothing half-written is left"
+    population_rows = reader_for(reader.driver, reader.database, data).frame("population", None, province=None,
+                                                                             communes=None)
+    assert int(population_rows["persons"].sum()) > 0

@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from analytics.base import GraphReader
 from analytics.households import not_seen
 from analytics.immunization import due_list
+from analytics.projection import ProjectionError, ProjectionReader, reader_for
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report, write
 from analytics.scope import Level, Period, Scope, ScopeError, parse_period, resolve_scope
 from api.audit import audit
@@ -41,6 +42,19 @@ def _scope(driver: Any, settings: Any, level: Level, unit: str | None, period: s
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
+def _reader(driver: Any, settings: Any) -> GraphReader:
+    """The analyses read the projection when one has been built (see analytics.projection), else the graph."""
+    try:
+        return reader_for(driver, settings.neo4j_database, settings.data_path, settings.analytics_source)
+    except ProjectionError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
+def _as_of(reader: GraphReader) -> str | None:
+    """When the data read was taken from the graph: the projection's time, or None for the live graph."""
+    return reader.as_of() if isinstance(reader, ProjectionReader) else None
+
+
 def _records(frame: Any) -> list[dict[str, Any]]:
     """Rows as JSON-safe dictionaries (missing and withheld values as null)."""
     rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
@@ -67,7 +81,7 @@ def units(request: Request, user: CurrentUser, driver: DriverDep, settings: Sett
     return {"data": _records(frame), "count": len(frame)}
 
 
-@router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}})
+@router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}, 503: {}})
 def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, name: str,
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
     """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
@@ -75,13 +89,15 @@ def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: S
     if name not in CATALOGUE:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
     scope, span = _scope(driver, settings, level, unit, period)
-    frame = run_analysis(GraphReader(driver, settings.neo4j_database), name, scope, span)
+    reader = _reader(driver, settings)
+    frame = run_analysis(reader, name, scope, span)
     audit(request, settings, user, 200)
     return {"name": name, "title": CATALOGUE[name].title, "period": span.label, "level": level.value,
-            "unit": unit, "unit_name": scope.name, "data": _records(frame), "count": len(frame)}
+            "unit": unit, "unit_name": scope.name, "as_of": _as_of(reader), "data": _records(frame),
+            "count": len(frame)}
 
 
-@router.get("/reports/statistics", operation_id="statistical_report", responses={400: {}, 403: {}})
+@router.get("/reports/statistics", operation_id="statistical_report", responses={400: {}, 403: {}, 503: {}})
 def report(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, period: PeriodQ,
            level: LevelQ = Level.NATIONAL, unit: Unit = None,
            format: Annotated[Literal["csv", "xlsx", "html", "json"], Query()] = "json") -> Response:
@@ -89,15 +105,20 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
     units below it, with small cells withheld, as CSV, XLSX, HTML or JSON."""
     _epidemiologist(request, settings, user)
     scope, span = _scope(driver, settings, level, unit, period)
-    frame = suppress_report(statistical_report(GraphReader(driver, settings.neo4j_database), scope, span))
+    reader = _reader(driver, settings)
+    frame = suppress_report(statistical_report(reader, scope, span))
     audit(request, settings, user, 200)
     filename = f"hoso-{level.value}-{unit or 'VN'}-{span.label}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if as_of := _as_of(reader):
+        headers["X-Data-As-Of"] = as_of
     return Response(write(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
-                    media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    media_type=MEDIA[format], headers=headers)
 
 
 def _station(request: Request, driver: Any, settings: Any, user: User, commune: str) -> Scope:
-    """Work lists name patients: clinicians of the commune's province only."""
+    """Work lists name patients: clinicians of the commune's province only. They read the live graph, not
+    the analytics projection, so a child vaccinated today leaves the list today."""
     if user.role is not Role.CLINICIAN:
         audit(request, settings, user, 403)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read patient work lists")

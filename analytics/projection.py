@@ -1,0 +1,308 @@
+"""The analytics projection: the graph's facts flattened into one DuckDB file that the analyses read.
+
+Counting a nation's diagnoses through Bolt takes tens of seconds on this machine, because each analysis
+walks every person's records again. The projection walks them once, after each link run (and whenever
+`hoso analytics refresh` is run, e.g. nightly to pick up reviewers' decisions), and writes a few flat
+tables (`TABLES`) that DuckDB aggregates in milliseconds. The analyses do not change: a
+`ProjectionReader` answers the same `frame(name, ...)` calls as the `GraphReader`, from the SQL files of
+`analytics/sql/`, each of which names the Cypher queries it replaces; the test suite checks that every
+one returns the same rows as its Cypher on the same graph.
+
+Each refresh writes a file of a new name (`projection-<time>-<id>.duckdb`) and then swaps the `current`
+pointer with a rename, so a reader sees the old projection or the new one, never half of one; a crashed
+refresh leaves only a temporary file, removed by the next refresh. The previous file is kept for readers
+still on it and removed by the refresh after.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from neo4j import Driver
+
+from analytics.base import GraphReader
+from graph.queries import default_registry
+
+SQL_DIR = Path(__file__).parent / "sql"
+POINTER = "current"  # names the current projection file
+_TEXT = pa.string()
+
+# Table name -> its columns and types, in the order the export query `analytics/export/<table>` returns them.
+TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
+    "persons": [("person_id", _TEXT), ("name", _TEXT), ("province", _TEXT), ("commune", _TEXT), ("sex", _TEXT),
+                ("birth_year", pa.int64()), ("birth_date", _TEXT), ("household", _TEXT), ("phone", _TEXT),
+                ("registry", pa.bool_())],
+    "memberships": [("household", _TEXT), ("person_id", _TEXT)],
+    "encounters": [("person_id", _TEXT), ("admitted_ms", pa.int64()), ("codes", pa.list_(_TEXT))],
+    "chronic": [("person_id", _TEXT), ("icd10", _TEXT)],
+    "risk_factors": [("person_id", _TEXT), ("code", _TEXT)],
+    "immunizations": [("person_id", _TEXT), ("vaccine", _TEXT), ("dose", pa.int64()), ("date", _TEXT)],
+    "addresses": [("person_id", _TEXT), ("commune", _TEXT), ("province", _TEXT), ("recorded_at", _TEXT)],
+    "diseases": [("icd10", _TEXT), ("name", _TEXT), ("block", _TEXT), ("block_name", _TEXT), ("chapter", _TEXT),
+                 ("chapter_name", _TEXT)],
+    "facilities": [("facility", _TEXT), ("name", _TEXT), ("ownership", _TEXT), ("level", _TEXT), ("unit", _TEXT),
+                   ("province", _TEXT)],
+    "facility_days": [("facility", _TEXT), ("day", _TEXT), ("encounters", pa.int64()), ("doses", pa.int64())],
+}
+
+
+class ProjectionError(RuntimeError):
+    """The projection cannot be built or read; the message says why and what to run."""
+
+
+@dataclass(frozen=True)
+class ProjectionInfo:
+    """What a projection holds and when its graph was read."""
+
+    path: Path
+    as_of: str
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+    table_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def projection_path(data_dir: Path) -> Path | None:
+    """The current projection file, or None when none has been built."""
+    folder = data_dir / "analytics"
+    try:
+        name = (folder / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = folder / name
+    return path if name and path.is_file() else None
+
+
+def remove(data_dir: Path) -> None:
+    """Forget the projection (after a restore replaced the graph it described)."""
+    folder = data_dir / "analytics"
+    with _locked(folder / ".refresh.lock"):
+        (folder / POINTER).unlink(missing_ok=True)
+        for old in folder.glob("projection-*.duckdb"):
+            old.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_dir(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000) -> ProjectionInfo:
+    """Read the graph into a new projection file and make it the current one (one refresh at a time per
+    data directory). The previous file is kept for readers still using it; older ones are removed."""
+    folder = data_dir / "analytics"
+    began = time.perf_counter()
+    now = datetime.now(UTC)
+    as_of = now.isoformat(timespec="seconds")
+    with _locked(folder / ".refresh.lock"):
+        for stale in folder.glob(".building-*"):
+            stale.unlink(missing_ok=True)
+        building = folder / f".building-{uuid.uuid4().hex}.duckdb"
+        target = folder / f"projection-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.duckdb"
+        previous = projection_path(data_dir)
+        try:
+            rows, timings = _build(driver, database, building, chunk)
+            con = duckdb.connect(str(building))
+            try:
+                con.execute("CREATE TABLE meta (as_of VARCHAR, seconds DOUBLE)")
+                con.execute("INSERT INTO meta VALUES (?, ?)", [as_of, round(time.perf_counter() - began, 3)])
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            with open(building, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(building, target)
+            pointer = folder / f".{POINTER}.{uuid.uuid4().hex}"
+            pointer.write_text(target.name, encoding="utf-8")
+            os.replace(pointer, folder / POINTER)
+            _fsync_dir(folder)
+        except OSError as exc:
+            raise ProjectionError(f"the analytics projection could not be written under {folder}: {exc}") from exc
+        finally:
+            building.unlink(missing_ok=True)
+            Path(f"{building}.wal").unlink(missing_ok=True)
+            for leftover in folder.glob(f".{POINTER}.*"):
+                leftover.unlink(missing_ok=True)
+        for old in folder.glob("projection-*.duckdb"):
+            if old not in (target, previous):
+                old.unlink(missing_ok=True)
+    return ProjectionInfo(target, as_of, round(time.perf_counter() - began, 3), rows, timings)
+
+
+def _build(driver: Driver, database: str, path: Path, chunk: int) -> tuple[dict[str, int], dict[str, float]]:
+    queries = default_registry()
+    con = duckdb.connect(str(path))
+    counts: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        for table, columns in TABLES.items():
+            began = time.perf_counter()
+            schema = pa.schema(columns)
+            con.register("empty", schema.empty_table())
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")  # noqa: S608 - names from TABLES
+            con.unregister("empty")
+            total = 0
+            for rows in queries.stream(driver, f"analytics/export/{table}", database=database, chunk=chunk):
+                batch = pa.Table.from_arrays([pa.array([r[i] for r in rows], type=kind)
+                                              for i, (_, kind) in enumerate(columns)], schema=schema)
+                con.register("batch", batch)
+                con.execute(f"INSERT INTO {table} SELECT * FROM batch")  # noqa: S608 - names from TABLES
+                con.unregister("batch")
+                total += len(rows)
+            counts[table] = total
+            timings[table] = round(time.perf_counter() - began, 2)
+    finally:
+        con.close()
+    return counts, timings
+
+
+def read_info(data_dir: Path) -> ProjectionInfo | None:
+    """The current projection's description, or None when there is none yet."""
+    path = projection_path(data_dir)
+    if path is None:
+        return None
+    con = _connection(path)
+    cursor = con.cursor()
+    try:
+        as_of, seconds = cursor.execute("SELECT as_of, seconds FROM meta").fetchone() or ("", 0.0)
+        rows = {}
+        for table in TABLES:
+            counted = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - names from TABLES
+            rows[table] = int(counted[0]) if counted else 0
+    finally:
+        cursor.close()
+    return ProjectionInfo(path, as_of, seconds, rows)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^--\s*(?P<key>replaces|params):\s*(?P<value>.*)$")
+_SQL_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    name: str
+    replaces: tuple[str, ...]
+    params: frozenset[str]
+    text: str
+
+
+def _parse_sql(path: Path) -> SqlQuery:
+    header: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        if m := _HEADER.match(line.strip()):
+            header[m["key"]] = m["value"].strip()
+    text = path.read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    used = frozenset(_SQL_PARAM.findall(body))
+    declared = frozenset(p.strip().lstrip("$") for p in header.get("params", "").split(",")
+                         if p.strip() and p.strip() != "none")
+    if "replaces" not in header or used != declared:
+        raise ProjectionError(f"{path}: must open with `-- replaces: <cypher names>` and `-- params:` naming "
+                              f"exactly the parameters it uses (declared {sorted(declared)}, used {sorted(used)})")
+    return SqlQuery(path.stem, tuple(n.strip() for n in header["replaces"].split(",")), declared, body)
+
+
+@lru_cache
+def sql_queries() -> dict[str, SqlQuery]:
+    """Cypher query name (without the `analytics/` area) -> the SQL that answers it from the projection."""
+    out: dict[str, SqlQuery] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        query = _parse_sql(path)
+        for name in query.replaces:
+            out[name] = query
+    return out
+
+
+_connections: dict[Path, duckdb.DuckDBPyConnection] = {}
+_connections_lock = threading.Lock()
+
+
+def _connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one projection file (each refresh writes a file of a new name, so a
+    connection never outlives its file's content). A connection to an older file is dropped, not closed:
+    closing it would break the cursors other threads are still reading from; the file closes when the
+    last of them is gone."""
+    with _connections_lock:
+        con = _connections.get(path)
+        if con is not None:
+            return con
+        for old in [p for p in _connections if p.parent == path.parent]:
+            del _connections[old]
+        try:
+            con = duckdb.connect(str(path), read_only=True, config={"threads": 2})
+        except duckdb.IOException as exc:
+            raise ProjectionError(f"the analytics projection {path} cannot be read: {exc}") from exc
+        _connections[path] = con
+        return con
+
+
+@dataclass(frozen=True)
+class ProjectionReader(GraphReader):
+    """Answers the analyses' reads from the projection; queries it does not hold (units, facilities by
+    code) still go to the graph."""
+
+    path: Path = Path("projection.duckdb")
+
+    def frame(self, name: str, columns: list[str] | None = None, **params: Any) -> pd.DataFrame:
+        query = sql_queries().get(name)
+        if query is None:
+            return super().frame(name, columns, **params)
+        unknown = set(params) - query.params
+        if unknown:
+            raise ProjectionError(f"{query.name}.sql does not take {sorted(unknown)}")
+        cursor = _connection(self.path).cursor()
+        try:
+            return cursor.execute(query.text, {p: params.get(p) for p in query.params}).df()
+        finally:
+            cursor.close()
+
+    def as_of(self) -> str:
+        cursor = _connection(self.path).cursor()
+        try:
+            row = cursor.execute("SELECT as_of FROM meta").fetchone()
+        finally:
+            cursor.close()
+        return str(row[0]) if row else ""
+
+
+def reader_for(driver: Driver, database: str, data_dir: Path, source: str = "auto") -> GraphReader:
+    """The reader analyses should use: the projection when there is one (or `source` says so), else the graph."""
+    path = None if source == "graph" else projection_path(data_dir)
+    if path is None:
+        if source == "projection":
+            raise ProjectionError("no analytics projection yet: run `hoso analytics refresh` (or `hoso link`)")
+        return GraphReader(driver, database)
+    return ProjectionReader(driver, database, path)
