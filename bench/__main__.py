@@ -80,6 +80,7 @@ def main() -> int:
                      " print(json.dumps({'nodes': n, 'rels': r}))"], env)
     table.append(("graph: nodes + relationships", counts["nodes"] + counts["rels"], "", "", ""))
     table.append(("graph load through Bolt (store+facts+golden)", load, "s", "", ""))
+    table.append(("analytics projection rebuilt after the link run", seconds.get("analytics", 0), "s", "", ""))
     bolt_rate = (counts["nodes"] + counts["rels"]) / load
     reference, _ = run([sys.executable, "-m", "bench.graph_import", "--json"], env)
     table.append(("graph load rate through Bolt", bolt_rate, "per s", "≥ 20,000",
@@ -108,10 +109,11 @@ def main() -> int:
     profile50, _ = run([sys.executable, "-m", "bench.profile", "--json"], env)
     table.append(("profile read, person with 50 records, p99", profile50["person with 50 records"]["p99_ms"], "ms",
                   "< 20 ms", ""))
-    analytics, _ = run([sys.executable, "-m", "bench.analytics", "--json", "--repeat", "2"], env)
+    analytics, _ = run([sys.executable, "-m", "bench.analytics", "--json", "--repeat", "2", "--graph-reference"],
+                       env)
     slowest = max(analytics["rows"], key=lambda r: r["seconds"])
-    table.append(("slowest analysis", slowest["seconds"], "s", "< 2 s",
-                  f"{slowest['analysis']} ({slowest['level']})"))
+    table.append(("slowest analysis (from the projection)", slowest["seconds"], "s", "< 2 s",
+                  f"{slowest['analysis']} ({slowest['level']}); {slowest['graph_seconds']:.2f} s from the graph"))
     table.append(("analyses under 2 s", sum(r["seconds"] < 2 for r in analytics["rows"]), "",
                   f"all {len(analytics['rows'])}", ""))
     run([*hoso, "neo4j", "stop"], env, False)
