@@ -27,11 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from fastapi import status as http_status
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
-from api.security import User, signing_key
+from api.security import Role, User, signing_key
 from api.settings import Settings
 from graph import GraphError
 from graph.queries import default_registry
@@ -173,3 +174,11 @@ def audit(request: Request, settings: Settings, user: User, status: int, person_
         "endpoint": getattr(route, "path", "?"), "status": status,
         "person_hash": person_hash(person_id, settings) if person_id else None,
         "client": request.client.host if request.client else None})
+
+
+def require_role(request: Request, settings: Settings, user: User, role: Role, may_not: str) -> None:
+    """Refuse, with a 403 that goes to the audit trail too, a user whose role is not `role`; the message
+    reads "the <their role> role may not <may_not>"."""
+    if user.role is not role:
+        audit(request, settings, user, 403)
+        raise HTTPException(http_status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not {may_not}")

@@ -16,7 +16,7 @@ from analytics.immunization import due_list
 from analytics.projection import ProjectionError, ProjectionReader, reader_for
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report, write
 from analytics.scope import Level, Period, Scope, ScopeError, parse_period, resolve_scope
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
 
@@ -30,9 +30,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8", "
 
 
 def _epidemiologist(request: Request, settings: Any, user: User) -> None:
-    if user.role is not Role.EPIDEMIOLOGIST:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use the analytics")
+    require_role(request, settings, user, Role.EPIDEMIOLOGIST, "use the analytics")
 
 
 def _scope(driver: Any, settings: Any, level: Level, unit: str | None, period: str) -> tuple[Scope, Period]:

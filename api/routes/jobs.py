@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
 
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, SettingsDep
 from api.jobs import JOB_ID, Job, JobStore
 from api.security import Role, User
@@ -43,9 +43,7 @@ ANY_TYPE = "application/octet-stream"
 
 
 def _staff(request: Request, settings: Any, user: User) -> None:
-    if user.role is not Role.ADMIN:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not use ingestion jobs")
+    require_role(request, settings, user, Role.ADMIN, "use ingestion jobs")
 
 
 def _chunks(upload: UploadFile) -> Iterator[bytes]:

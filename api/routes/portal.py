@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.jobs import JobStore
 from api.routes.persons import authorise_person, check_person_id
@@ -109,9 +109,7 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
 
 
 def _admin(request: Request, settings: Any, user: User) -> None:
-    if user.role is not Role.ADMIN:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not manage HoSo")
+    require_role(request, settings, user, Role.ADMIN, "manage HoSo")
 
 
 @router.get("/tasks/corrections", operation_id="open_corrections", responses={403: {}})

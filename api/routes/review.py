@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
 from graph.operations import ConflictError, OperationError, PersonOperations
@@ -40,9 +40,7 @@ def parse_item_id(value: str) -> tuple[str, str, str]:
 
 
 def _reviewer(request: Request, settings: Any, user: User) -> None:
-    if user.role is not Role.REVIEWER:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not review links")
+    require_role(request, settings, user, Role.REVIEWER, "review links")
 
 
 class QueueItem(BaseModel):
