@@ -132,7 +132,7 @@ def comorbidity_network(graph: GraphReader, scope: Scope, period: Period, min_pa
     attributes: `persons`, `community` (Louvain, seeded) and `centrality` (weighted degree centrality).
     """
     start, end = period.iso()
-    rows = graph.frame("comorbidity", ["codes", "persons"], start=start, end=end, province=scope.province)
+    rows = graph.frame("comorbidity", ["codes", "persons"], start=start, end=end, **scope.params())
     total = int(rows["persons"].sum()) if len(rows) else 0
     single: dict[str, int] = {}
     pairs: dict[tuple[str, str], int] = {}
@@ -161,6 +161,17 @@ def comorbidity_network(graph: GraphReader, scope: Scope, period: Period, min_pa
         for code, value in centrality.items():
             network.nodes[code]["centrality"] = round(value, 4)
     return network
+
+
+def comorbidity_edges(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
+    """The comorbidity network as one table: each pair of categories seen together in at least 5 persons
+    more often than chance, with its lift and Jaccard index and the community and centrality of each side."""
+    network = comorbidity_network(graph, scope, period)
+    edges, _ = comorbidity_tables(network)
+    for side in ("a", "b"):
+        edges[f"community_{side}"] = edges[side].map(lambda code: network.nodes[code].get("community"))
+        edges[f"centrality_{side}"] = edges[side].map(lambda code: network.nodes[code].get("centrality"))
+    return edges.reset_index(drop=True)
 
 
 def comorbidity_tables(network: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
