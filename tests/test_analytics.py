@@ -4,6 +4,7 @@ up, small-cell suppression, no identifiers for the epidemiologist, the API, the 
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ def test_primary_and_secondary_suppression() -> None:
     # Zeros reveal nothing and are kept; with two cells withheld no subtraction recovers either.
     zeros = suppress(pd.DataFrame({"g": ["x", "x", "x"], "n": [0, 2, 30]}), ["n"], [("g",)])
     assert zeros["n"].tolist()[0] == 0 and pd.isna(zeros["n"].tolist()[1]) and pd.isna(zeros["n"].tolist()[2])
+
+
+def test_each_projection_query_takes_what_its_cypher_takes() -> None:
+    cypher = default_registry()
+    for name, query in sql_queries().items():
+        replaced = cypher.get(f"analytics/{name}")
+        assert replaced.params <= query.params, (name, sorted(replaced.params - query.params))
 
 
 def test_periods_and_scopes(linked: dict[str, Any]) -> None:
@@ -254,6 +262,25 @@ def test_report_command_writes_html(linked: dict[str, Any], tmp_path: Path, monk
     assert "<table" in out.read_text() and "Population (registry)" in out.read_text()
     refused = CliRunner().invoke(cli.app, ["report", "nothing", "--period", "2025"])
     assert refused.exit_code != 0 and "hoso report list" in str(refused.exception)
+
+
+def test_analytics_commands_refresh_and_describe_the_projection(linked: dict[str, Any], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import cli
+
+    monkeypatch.setattr(cli, "_settings", lambda: linked["settings"])
+    refreshed = CliRunner().invoke(cli.app, ["analytics", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    built = json.loads(refreshed.output)
+    status = CliRunner().invoke(cli.app, ["analytics", "status"])
+    assert status.exit_code == 0, status.output
+    described = json.loads(status.output)
+    assert described["as_of"] == built["as_of"] and described["rows"] == built["rows"]
+    assert built["rows"]["persons"] > 0
+    empty = linked["settings"].model_copy(update={"data_dir": tmp_path})
+    monkeypatch.setattr(cli, "_settings", lambda: empty)
+    missing = CliRunner().invoke(cli.app, ["analytics", "status"])
+    assert missing.exit_code != 0 and "hoso analytics refresh" in str(missing.exception)
 
 
 @pytest.mark.parametrize("name", ["disease_patterns", "population_structure", "household_health"])
