@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from analytics.base import GraphReader
 from analytics.privacy import MIN_CELL, suppress
 from analytics.projection import ProjectionReader, projection_path, read_info, reader_for, refresh, sql_queries
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report
-from analytics.scope import ScopeError, parse_period, resolve_scope
+from analytics.scope import Level, Scope, ScopeError, parse_period, resolve_scope
 from api.app import create_app
 from api.security import Role, add_user
 from api.services import run_linking
@@ -393,3 +394,28 @@ def test_a_failed_refresh_leaves_the_current_projection(linked: dict[str, Any], 
     population_rows = reader_for(reader.driver, reader.database, data).frame("population", None, province=None,
                                                                              communes=None)
     assert int(population_rows["persons"].sum()) > 0
+
+
+@dataclass(frozen=True)
+class _Rows(GraphReader):
+    """A reader that answers every query with the same rows, for the computations on top of them."""
+
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def frame(self, name: str, columns: list[str] | None = None, **params: Any) -> pd.DataFrame:
+        return self.rows.copy()
+
+
+def test_comorbidity_joins_categories_seen_together_more_than_chance() -> None:
+    # 100 persons: 10 with I10 and E11 together, 10 with I10 alone, 10 with E11 alone, 70 with J06 alone,
+    # and 5 with J06 and I10 (fewer than chance would give).
+    rows = pd.DataFrame({"codes": [["I10", "E11"], ["I10"], ["E11"], ["J06"], ["J06", "I10"]],
+                         "persons": [10, 10, 10, 65, 5]})
+    scope, reader = Scope(Level.NATIONAL, None), _Rows(driver=None, rows=rows)  # type: ignore[arg-type]
+    network = disease.comorbidity_network(reader, scope, PERIOD)
+    assert set(network.edges) == {("I10", "E11")} or set(network.edges) == {("E11", "I10")}
+    edge = network.edges["I10", "E11"]
+    assert edge["both"] == 10 and edge["lift"] == round(10 * 100 / (25 * 20), 3)  # observed / expected = 2.0
+    assert edge["jaccard"] == round(10 / (25 + 20 - 10), 4)
+    edges = disease.comorbidity_edges(reader, scope, PERIOD)
+    assert len(edges) == 1 and edges.iloc[0]["community_a"] == edges.iloc[0]["community_b"]
