@@ -16,14 +16,11 @@ still on it and removed by the refresh after.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,6 +34,7 @@ from neo4j import Driver
 
 from analytics.base import GraphReader
 from graph.queries import default_registry
+from linkage.locks import exclusive
 
 SQL_DIR = Path(__file__).parent / "sql"
 POINTER = "current"  # names the current projection file
@@ -90,21 +88,10 @@ def projection_path(data_dir: Path) -> Path | None:
 def remove(data_dir: Path) -> None:
     """Forget the projection (after a restore replaced the graph it described)."""
     folder = data_dir / "analytics"
-    with _locked(folder / ".refresh.lock"):
+    with exclusive(folder / ".refresh.lock"):
         (folder / POINTER).unlink(missing_ok=True)
         for old in folder.glob("projection-*.duckdb"):
             old.unlink(missing_ok=True)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -122,7 +109,7 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000) 
     began = time.perf_counter()
     now = datetime.now(UTC)
     as_of = now.isoformat(timespec="seconds")
-    with _locked(folder / ".refresh.lock"):
+    with exclusive(folder / ".refresh.lock"):
         for stale in folder.glob(".building-*"):
             stale.unlink(missing_ok=True)
         building = folder / f".building-{uuid.uuid4().hex}.duckdb"
@@ -218,14 +205,14 @@ class SqlQuery:
 
 
 def _parse_sql(path: Path) -> SqlQuery:
+    lines = path.read_text(encoding="utf-8").splitlines()
     header: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         if not line.startswith("--"):
             break
         if m := _HEADER.match(line.strip()):
             header[m["key"]] = m["value"].strip()
-    text = path.read_text(encoding="utf-8")
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    body = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
     used = frozenset(_SQL_PARAM.findall(body))
     declared = frozenset(p.strip().lstrip("$") for p in header.get("params", "").split(",")
                          if p.strip() and p.strip() != "none")

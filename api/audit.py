@@ -133,7 +133,7 @@ class AuditLog:
                 rows = [json.loads(line) for line in lines if line.strip()]
                 for start in range(0, len(rows), SHIP_BATCH):
                     default_registry().write(self.driver, "audit/record_many", database=self.database,
-                                   rows=rows[start:start + SHIP_BATCH])
+                                             rows=rows[start:start + SHIP_BATCH])
                 path.unlink(missing_ok=True)
                 shipped += len(rows)
             return shipped
@@ -176,9 +176,10 @@ def audit(request: Request, settings: Settings, user: User, status: int, person_
         "client": request.client.host if request.client else None})
 
 
-def require_role(request: Request, settings: Settings, user: User, role: Role, may_not: str) -> None:
-    """Refuse, with a 403 that goes to the audit trail too, a user whose role is not `role`; the message
-    reads "the <their role> role may not <may_not>"."""
-    if user.role is not role:
+def require_role(request: Request, settings: Settings, user: User, roles: Role | tuple[Role, ...],
+                 may_not: str) -> None:
+    """Refuse, with a 403 that goes to the audit trail too, a user whose role is not one of `roles`; the
+    message reads "the <their role> role may not <may_not>"."""
+    if user.role not in (roles if isinstance(roles, tuple) else (roles,)):
         audit(request, settings, user, 403)
         raise HTTPException(http_status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not {may_not}")

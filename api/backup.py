@@ -18,10 +18,10 @@ from typing import Any
 from analytics.projection import refresh
 from analytics.projection import remove as remove_projection
 from api.runtime import driver_for, managed_server
-from api.services import exclusive
 from api.settings import Settings
 from graph.queries import default_registry
 from linkage.ingest import sha256_file
+from linkage.locks import exclusive
 
 FOLDERS = ("batches", "models", "jobs")
 

@@ -30,9 +30,10 @@ from typing import Any
 
 from neo4j import Driver
 
-from api.services import exclusive, run_linking
+from api.services import run_linking
 from graph.queries import default_registry
 from linkage.ingest import IngestError, batches_dir, ingest
+from linkage.locks import exclusive
 from linkage.vocab import SourceKind
 
 log = logging.getLogger(__name__)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 from neo4j import Driver
@@ -18,22 +14,7 @@ from graph.identity import GraphLinkStore
 from graph.load import GraphLoader
 from graph.persons import dirty_person_ids, refresh_persons
 from linkage import pipeline
-
-
-@contextmanager
-def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
-    """An exclusive advisory lock on `path`; yields False at once when `wait` is off and it is held."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+from linkage.locks import exclusive
 
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",

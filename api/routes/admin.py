@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 
-from api.audit import audit, person_hash
+from api.audit import person_hash, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role
 from graph.queries import default_registry
@@ -20,9 +20,7 @@ def read_audit(request: Request, user: CurrentUser, driver: DriverDep, settings:
                username: Annotated[str | None, Query(max_length=100)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit entries, newest first; `person_id` is matched through its keyed hash."""
-    if user.role is not Role.ADMIN:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read the audit trail")
+    require_role(request, settings, user, Role.ADMIN, "read the audit trail")
     request.app.state.audit.flush()  # this process's latest entries; other processes ship theirs within seconds
     rows = default_registry().read(driver, "audit/query", database=settings.neo4j_database,
                                    person_hash=person_hash(person_id, settings) if person_id else None,

@@ -117,9 +117,7 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
 def _station(request: Request, driver: Any, settings: Any, user: User, commune: str) -> Scope:
     """Work lists name patients: clinicians of the commune's province only. They read the live graph, not
     the analytics projection, so a child vaccinated today leaves the list today."""
-    if user.role is not Role.CLINICIAN:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read patient work lists")
+    require_role(request, settings, user, Role.CLINICIAN, "read patient work lists")
     try:
         scope = resolve_scope(driver, settings.neo4j_database, "commune", commune)
     except ScopeError as exc:

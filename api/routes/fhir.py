@@ -8,11 +8,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.bundle import Bundle
 
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.fhir import patient_resource, search_bundle
-from api.routes.persons import readable_profile
-from api.security import Role
+from api.routes.persons import MATCHERS, readable_profile
 from graph.persons import person_profile
 from graph.queries import default_registry
 from linkage.vocab import SYSTEM_KINDS, IdKind
@@ -73,9 +72,7 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
     from fhir.resources.R4B.parameters import Parameters
     from pydantic import ValidationError
 
-    if user.role not in (Role.CLINICIAN, Role.REVIEWER):
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
+    require_role(request, settings, user, MATCHERS, "match persons")
     try:
         body = await request.json()
         params = Parameters.model_validate(body)

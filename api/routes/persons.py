@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from analytics.immunization import next_doses
-from api.audit import audit
+from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
 from graph.operations import PersonOperations
@@ -20,6 +20,7 @@ from graph.queries import default_registry
 from linkage.standardize.text import fold
 
 router = APIRouter(tags=["persons"])
+MATCHERS = (Role.CLINICIAN, Role.REVIEWER)  # who may match demographics against the index
 PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
 
 
@@ -103,9 +104,7 @@ def search_persons(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PersonPage:
     """Search: exact on ids, tolerant of missing diacritics on names; clinicians within their province."""
-    if user.role is not Role.CLINICIAN:
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not search persons")
+    require_role(request, settings, user, Role.CLINICIAN, "search persons")
     if not any((personal_id, bhxh, name, birth_date, commune)):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, "
                                                          "birth_date, commune")
@@ -155,9 +154,7 @@ class MatchResponse(BaseModel):
 @router.post("/match", operation_id="match_person", response_model=MatchResponse, responses={403: {}, 503: {}})
 def match_person(body: MatchRequest, request: Request, user: CurrentUser, settings: SettingsDep) -> MatchResponse:
     """Candidate persons for one person's demographics, with probability and the weight of each field."""
-    if user.role not in (Role.CLINICIAN, Role.REVIEWER):
-        audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not match persons")
+    require_role(request, settings, user, MATCHERS, "match persons")
     matcher = request.app.state.matcher()
     if matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
