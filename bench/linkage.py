@@ -82,7 +82,7 @@ def main() -> None:
         table = place_newborns(table, table)
         rows.append(("standardise", time.perf_counter() - t, "s"))
         t = time.perf_counter()
-        model = pipeline.train_model(data)
+        model = pipeline.train_model(data, table=table)
         rows.append(("train", time.perf_counter() - t, "s"))
         t = time.perf_counter()
         pairs = pipeline.scorer_for(model, table).within(table, LOWER)

@@ -91,12 +91,12 @@ class GraphLinkStore:
             self._write("identity/clear_auto_duplicates")
         link_rows = [{"uid": link.uid, "person_id": link.person_id, "state": link.state,
                       "probability": link.probability, "match_weight": link.match_weight,
-                      "weights": json.dumps(link.weights)} for link in plan.links]
+                      "weights": link.weights} for link in plan.links]
         # MATCH links first (all of them), so that a POSSIBLE_MATCH never lands before the MATCH it sits beside.
         for state_is_match in (True, False):
             part = [r for r in link_rows if (r["state"] == "MATCH") is state_is_match]
             write(self.driver, "identity/set_links", part, self.database, model_version=model_version, run_id=run_id)
-        dup_rows = [{"a": a, "b": b, "probability": p, "weights": json.dumps(w)} for a, b, p, w in plan.duplicates]
+        dup_rows = [{"a": a, "b": b, "probability": p, "weights": w} for a, b, p, w in plan.duplicates]
         write(self.driver, "identity/set_possible_duplicates", dup_rows, self.database, run_id=run_id)
         for retired, survivor in plan.retired:
             self._write("identity/retire_person", retired=retired, survivor=survivor,

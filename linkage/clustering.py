@@ -15,11 +15,11 @@ what the greedy pass would have made of it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -33,10 +33,10 @@ class ClusterResult:
     refused_size: list[tuple[str, str, float]] = field(default_factory=list)
 
     def members(self) -> dict[str, list[str]]:
-        groups: dict[str, list[str]] = {}
+        groups: defaultdict[str, list[str]] = defaultdict(list)
         for record, root in self.cluster_of.items():
-            groups.setdefault(root, []).append(record)
-        return groups
+            groups[root].append(record)
+        return dict(groups)
 
 
 class _Forest:
@@ -106,27 +106,35 @@ def constrained_clusters(
     must_link, cannot_link = list(must_link), list(cannot_link)
     if not edges and not must_link:
         return ClusterResult(cluster_of={i: i for i in ids})
-    index = pd.Index(ids)
-    left = index.get_indexer(pd.Index([a for a, _, _ in edges]))
-    right = index.get_indexer(pd.Index([b for _, b, _ in edges]))
-    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(ids), len(ids)))
-    _, component = connected_components(graph, directed=False)
-    frame = pd.DataFrame({"id": ids, "component": component})
-    size = frame.groupby("component")["id"].transform("size")
-    hard = size > max_size
+    n = len(ids)
+    position = dict(zip(ids, range(n), strict=True))
+    left = np.array([position[a] for a, _, _ in edges], dtype=np.int64)
+    right = np.array([position[b] for _, b, _ in edges], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    count, component = connected_components(graph, directed=False)
+    hard = np.bincount(component, minlength=count) > max_size  # per component
     for values in keys.values():
-        carried = frame["id"].map(values)
-        carried = carried.where(carried.map(lambda v: isinstance(v, str) and bool(v)))
-        hard |= carried.groupby(frame["component"]).transform("nunique") > 1
-    constrained = {x for pair in (*must_link, *cannot_link) for x in pair}
-    if constrained:
-        touched = frame.loc[frame["id"].isin(constrained), "component"].unique()
-        hard |= frame["component"].isin(touched)
-    easy = frame[~hard]
-    first = easy.groupby("component")["id"].transform("first")
-    result = ClusterResult(cluster_of=dict(zip(easy["id"], first, strict=True)))
-    hard_ids = set(frame.loc[hard, "id"])
-    if hard_ids:
+        # A component is hard when its records carry more than one value of this kind of key.
+        carried = [(position[record], value) for record, value in values.items()
+                   if record in position and isinstance(value, str) and value]
+        if carried:
+            codes: dict[str, int] = {}
+            where = np.fromiter((component[i] for i, _ in carried), dtype=np.int64, count=len(carried))
+            value_code = np.fromiter((codes.setdefault(v, len(codes)) for _, v in carried), dtype=np.int64,
+                                     count=len(carried))
+            distinct = np.unique(where * (len(codes) + 1) + value_code) // (len(codes) + 1)
+            hard |= np.bincount(distinct, minlength=count) > 1
+    constrained = [position[x] for pair in (*must_link, *cannot_link) for x in pair if x in position]
+    hard[component[constrained]] = True
+    # Each easy component is one cluster, named after its first record (in the order of `ids`).
+    first = np.full(count, n, dtype=np.int64)
+    np.minimum.at(first, component, np.arange(n))
+    root_of = first[component]
+    is_hard = hard[component]
+    result = ClusterResult(cluster_of={uid: ids[root] for uid, root, h in zip(ids, root_of.tolist(), is_hard.tolist(),
+                                                                             strict=True) if not h})
+    if is_hard.any():
+        hard_ids = {uid for uid, h in zip(ids, is_hard.tolist(), strict=True) if h}
         hard_edges = [e for e in edges if e[0] in hard_ids]
         hard_keys = {kind: {r: v for r, v in values.items() if r in hard_ids} for kind, values in keys.items()}
         rest = _greedy([i for i in ids if i in hard_ids], hard_edges, hard_keys, must_link, cannot_link, max_size)

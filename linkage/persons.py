@@ -19,16 +19,22 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import mul
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from linkage.clustering import constrained_clusters
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(_CROCKFORD)}
+_SHIFTS = tuple(range(0, 50, 5))
+_POSITIONS = tuple(range(1, 11))
 
 
 IdFactory = Callable[[Sequence[str]], str]
+NO_WEIGHTS = "{}"  # a link with no scored pair behind it (a record alone, a reviewer's decision)
 
 
 def new_person_id(members: Sequence[str] = ()) -> str:
@@ -40,8 +46,8 @@ def new_person_id(members: Sequence[str] = ()) -> str:
 
 
 def _id_from_bits(bits: int) -> str:
-    body = "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in range(10))
-    return f"HS{body}{person_id_check(body)}"
+    digits = [(bits >> shift) & 31 for shift in _SHIFTS]
+    return f"HS{''.join(map(_CROCKFORD.__getitem__, digits))}{_CROCKFORD[sum(map(mul, digits, _POSITIONS)) % 31]}"
 
 
 def seeded_person_ids(seed: str) -> IdFactory:
@@ -57,8 +63,7 @@ def seeded_person_ids(seed: str) -> IdFactory:
 def person_id_check(body: str) -> str:
     """A check character: weighted sum modulo the prime 31, so any single wrong character and any
     swap of two neighbours changes it; drawn from the same URL-safe alphabet."""
-    total = sum(_VALUE[ch] * (i + 1) for i, ch in enumerate(body))
-    return _CROCKFORD[total % 31]
+    return _CROCKFORD[sum(map(mul, map(_VALUE.__getitem__, body), _POSITIONS)) % 31]
 
 
 def valid_person_id(value: str) -> bool:
@@ -68,14 +73,15 @@ def valid_person_id(value: str) -> bool:
             and person_id_check(body) == value[-1])
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
+    """One record's link to a person (a tuple: a run makes one per record)."""
+
     uid: str
     person_id: str
     state: str  # MATCH | POSSIBLE_MATCH
     probability: float
     match_weight: float | None
-    weights: dict[str, float]
+    weights: str  # JSON object: comparison -> match weight
 
 
 @dataclass
@@ -84,7 +90,7 @@ class LinkPlan:
 
     new_persons: list[str] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
-    duplicates: list[tuple[str, str, float, dict[str, float]]] = field(default_factory=list)
+    duplicates: list[tuple[str, str, float, str]] = field(default_factory=list)
     retired: list[tuple[str, str]] = field(default_factory=list)  # (retired id, surviving id)
     refused_conflicts: int = 0
 
@@ -111,14 +117,41 @@ def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
             "bhxh": {u: v for u, v in zip(uids, table["bhxh"].tolist(), strict=True) if isinstance(v, str)}}
 
 
-def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, dict[str, float]]]:
-    best: dict[tuple[str, str], tuple[float, float, dict[str, float]]] = {}
+def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, str]]:
+    best: dict[tuple[str, str], tuple[float, float, str]] = {}
     for a, b, p, w, weights in zip(pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist(),
                                    pairs["match_probability"].tolist(), pairs["match_weight"].tolist(),
                                    pairs["weights"].tolist(), strict=True):
         for key in ((a, b), (b, a)):
-            if key not in best or p > best[key][0]:
+            if key not in best or (p, w) > best[key][:2]:
                 best[key] = (float(p), float(w), weights)
+    return best
+
+
+def _strength(edge: tuple[float, float | None, str]) -> tuple[float, float]:
+    """How strong a scored pair is: its probability, then (as strong pairs all round to 1) its weight."""
+    return edge[0], edge[1] if edge[1] is not None else float("-inf")
+
+
+def _touching(pairs: pd.DataFrame, uids: set[str]) -> pd.DataFrame:
+    """The pairs with at least one record in `uids`."""
+    ends = zip(pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist(), strict=True)
+    return pairs.loc[np.fromiter((a in uids or b in uids for a, b in ends), dtype=bool, count=len(pairs))]
+
+
+def _best_within_clusters(pairs: pd.DataFrame, cluster_of: Mapping[str, str]) -> dict[str, int]:
+    """For each record, the row of `pairs` holding its strongest pair inside its own cluster (by
+    probability, then match weight: probabilities round to 1 for strong pairs; the first row on a tie)."""
+    best: dict[str, int] = {}
+    strength = list(zip(pairs["match_probability"].tolist(), pairs["match_weight"].tolist(), strict=True))
+    for row, (a, b) in enumerate(zip(pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist(), strict=True)):
+        root = cluster_of.get(a)
+        if root is None or root != cluster_of.get(b):
+            continue
+        for uid in (a, b):
+            held = best.get(uid)
+            if held is None or strength[row] > strength[held]:
+                best[uid] = row
     return best
 
 
@@ -136,11 +169,11 @@ def plan_incremental(
     """Decide persons and links for `new` records given the `existing` ones and their persons."""
     plan = LinkPlan()
     strong_new = pairs_new[pairs_new["match_probability"] >= upper]
+    new_keys = _keys(new)
     clusters = constrained_clusters(
         new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
-                                       strong_new["match_weight"].tolist(), strict=True), _keys(new))
+                                       strong_new["match_weight"].tolist(), strict=True), new_keys)
     plan.refused_conflicts += len(clusters.refused_conflict)
-    best = _best_edges(pd.concat([pairs_new, pairs_between], ignore_index=True))
     # The personal ids each existing person carries, to refuse a MATCH that would conflict.
     existing_keys = _keys(existing)
     person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -149,22 +182,45 @@ def plan_incremental(
             value = values.get(uid)
             if isinstance(value, str):
                 person_keys[person][kind].add(value)
-    new_keys = _keys(new)
     ruled_out = {(uid, person) for uid, person in reviewed.no_matches}
     between_by_new: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for a, b, p in pairs_between[["unique_id_l", "unique_id_r", "match_probability"]].itertuples(index=False):
+    for a, b, p in zip(pairs_between["unique_id_l"].tolist(), pairs_between["unique_id_r"].tolist(),
+                       pairs_between["match_probability"].tolist(), strict=True):
         old, fresh = (a, b) if a in assignment else (b, a)
         if old in assignment:
             between_by_new[fresh].append((old, float(p)))
 
-    def link(uid: str, person: str, state: str, partners: Iterable[str]) -> None:
-        edges = [best[(uid, other)] for other in partners if (uid, other) in best]
-        p, w, weights = max(edges, key=lambda e: e[0]) if edges else (1.0, None, {})
-        plan.links.append(Link(uid, person, state, p, w, weights))
-
     members_of: dict[str, list[str]] = clusters.members()
     person_of_cluster: dict[str, str] = {}
+    # Most clusters meet no existing record: each is a new person, its records linked by their
+    # strongest pair inside it. Done in bulk; the loop below decides the others one by one.
+    alone = {root for root, members in members_of.items() if between_by_new.keys().isdisjoint(members)}
+    inside = _best_within_clusters(pairs_new, clusters.cluster_of)
+    new_probability, new_weight = pairs_new["match_probability"].tolist(), pairs_new["match_weight"].tolist()
+    new_weights = pairs_new["weights"].tolist()
+    for root in sorted(alone):
+        members = members_of[root]
+        person = make_id(members)
+        plan.new_persons.append(person)
+        person_of_cluster[root] = person
+        for uid in members:
+            row = inside.get(uid)
+            plan.links.append(Link(uid, person, "MATCH", 1.0, None, NO_WEIGHTS) if row is None else Link(
+                uid, person, "MATCH", float(new_probability[row]), float(new_weight[row]), new_weights[row]))
+    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
+    undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
+    weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
+    best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
+                                 ignore_index=True))
+
+    def link(uid: str, person: str, state: str, partners: Iterable[str]) -> None:
+        edges = [best[(uid, other)] for other in partners if (uid, other) in best]
+        p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
+        plan.links.append(Link(uid, person, state, p, w, weights))
+
     for root, members in members_of.items():
+        if root in alone:
+            continue
         strong_persons: dict[str, list[str]] = defaultdict(list)
         weak_persons: dict[str, list[str]] = defaultdict(list)
         for uid in members:
@@ -198,7 +254,7 @@ def plan_incremental(
             for i, a in enumerate(persons):
                 for b in persons[i + 1:]:
                     p, _, weights = max((best[(uid, o)] for uid in members for o in compatible[a]
-                                         if (uid, o) in best), key=lambda e: e[0], default=(upper, None, {}))
+                                         if (uid, o) in best), key=_strength, default=(upper, None, NO_WEIGHTS))
                     plan.duplicates.append((a, b, p, weights))
             continue
         else:
@@ -214,7 +270,6 @@ def plan_incremental(
                 if any((uid, o) in best for o in olds):
                     link(uid, weak_person, "POSSIBLE_MATCH", olds)
     # Weak links between new records of different new persons: one review item per pair of persons.
-    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
     seen: set[tuple[str, str]] = set()
     for a, b in weak_new[["unique_id_l", "unique_id_r"]].itertuples(index=False):
         ra, rb = clusters.cluster_of.get(a), clusters.cluster_of.get(b)
@@ -285,7 +340,7 @@ def plan_rebuild(
             plan.new_persons.append(person)
         for uid in members:
             edges = [best[(uid, o)] for o in members if (uid, o) in best]
-            p, w, weights = max(edges, key=lambda e: e[0]) if edges else (1.0, None, {})
+            p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
             plan.links.append(Link(uid, person, "MATCH", p, w, weights))
     final_person = {link.uid: link.person_id for link in plan.links}
     for person, uids in records_of.items():

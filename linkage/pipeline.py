@@ -94,14 +94,16 @@ def all_batch_ids(data_dir: Path) -> list[str]:
     return [m["batch_id"] for m in list_batches(data_dir)]
 
 
-def train_model(data_dir: Path, seed: int = 42) -> TrainedModel:
-    """Train on every ingested batch and save a new model version."""
+def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = None) -> TrainedModel:
+    """Train on every ingested batch (`table`, when the caller has loaded them already) and save a new
+    model version."""
     batches = all_batch_ids(data_dir)
     if not batches:
         from linkage.training import ModelError
 
         raise ModelError("nothing to train on: ingest some batches first (`hoso ingest`)")
-    table = load_tables(data_dir, batches)
+    if table is None:
+        table = load_tables(data_dir, batches)
     settings = train(table, seed=seed)
     settings["hoso_tf"] = term_frequencies(table)
     return ModelStore(data_dir).save(settings, {"records": len(table), "batches": len(batches)})
@@ -121,23 +123,24 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     """Link every ingested batch not yet linked against the persons that exist."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    models = ModelStore(data_dir)
-    if not models.versions():
-        log.info("no model yet: training one")
-        train_model(data_dir)
-    model = models.current()
-    timings["train"] = time.perf_counter() - began
     linked = store.linked_batches()
     batches = all_batch_ids(data_dir)
     new_ids = [b for b in batches if b not in linked]
     old_ids = [b for b in batches if b in linked]
-    run_id = _run_id("link", new_ids, model.version)
-    t = time.perf_counter()
     existing = load_tables(data_dir, old_ids)
     new = load_tables(data_dir, new_ids)
     new = new[~new["unique_id"].isin(set(existing["unique_id"]))].reset_index(drop=True)
-    new = place_newborns(new, pd.concat([existing, new], ignore_index=True))
-    timings["standardise"] = time.perf_counter() - t
+    everyone = pd.concat([existing, new], ignore_index=True)
+    new = place_newborns(new, everyone)
+    timings["standardise"] = time.perf_counter() - began
+    t = time.perf_counter()
+    models = ModelStore(data_dir)
+    if not models.versions():
+        log.info("no model yet: training one")
+        train_model(data_dir, table=everyone)
+    model = models.current()
+    run_id = _run_id("link", new_ids, model.version)
+    timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
     scorer = scorer_for(model, pd.concat([existing, new], ignore_index=True), spark)
     pairs_new = scorer.within(new, lower)

@@ -7,6 +7,7 @@ incremental (`predict_between`) and the real-time path all weigh a common name t
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,33 @@ def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = False
     return settings
+
+
+def _pairs_as_json(predictions: pd.DataFrame) -> pd.DataFrame:
+    """`_pairs` with the weights as JSON text, as the batch paths give them."""
+    out = _pairs(predictions)
+    out["weights"] = pd.Series([json.dumps(w, separators=(",", ":")) for w in out["weights"]], index=out.index,
+                               dtype="object")
+    return out
+
+
+def _pairs_in_duckdb(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    """`_pairs` computed by DuckDB on the predictions table: the weights of each pair as JSON text
+    (comparison -> match weight, term-frequency adjustment included), without a Python object per pair."""
+    present = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    parts = []
+    for name in WEIGHT_COLUMNS:
+        if f"mw_{name}" not in present:
+            continue
+        tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in present else ""
+        parts.append(f"'{name}': round(coalesce(mw_{name}, 0){tf}, 3)")
+    weights = f"to_json({{{', '.join(parts)}}})::VARCHAR" if parts else "'{}'"
+    # Column names from WEIGHT_COLUMNS and a table name Splink made: no outside text in this SQL.
+    sql = (f"SELECT unique_id_l, unique_id_r, match_probability, match_weight, {weights} AS weights "  # noqa: S608
+           f"FROM {table} ORDER BY unique_id_l, unique_id_r")
+    frame = con.execute(sql).df()
+    frame["weights"] = frame["weights"].astype(object)
+    return frame
 
 
 def _pairs(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +128,8 @@ class Scorer:
             linker.table_management.register_term_frequency_lookup(registered, col)
 
     def within(self, table: pd.DataFrame, threshold: float) -> pd.DataFrame:
-        """Score the pairs blocking proposes among the records of `table`."""
+        """Score the pairs blocking proposes among the records of `table`; their weights come as JSON
+        text (the form they are stored in)."""
         if len(table) < 2:
             return pd.DataFrame(columns=PAIR_COLUMNS)
         db_api, con = self._db_api()
@@ -110,7 +139,7 @@ class Scorer:
             self._register_tf(db_api, linker)
             predictions = linker.inference.predict_within(records, threshold_match_probability=threshold,
                                                           warning_mode="never")
-            return _pairs(predictions.as_pandas_dataframe())
+            return self._batch_pairs(predictions, con)
         finally:
             if con is not None:
                 con.close()
@@ -127,10 +156,16 @@ class Scorer:
             self._register_tf(db_api, linker)
             predictions = linker.inference.predict_between(left, right, threshold_match_probability=threshold,
                                                            warning_mode="never")
-            return _pairs(predictions.as_pandas_dataframe())
+            return self._batch_pairs(predictions, con)
         finally:
             if con is not None:
                 con.close()
+
+    @staticmethod
+    def _batch_pairs(predictions: Any, con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
+        if con is None:  # Spark
+            return _pairs_as_json(predictions.as_pandas_dataframe())
+        return _pairs_in_duckdb(con, predictions.physical_name)
 
     def compare(self, record: dict[str, Any], candidates: Sequence[dict[str, Any]],
                 con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -32,11 +32,11 @@ def ops(graph: Driver) -> PersonOperations:
                           record("hospital130|A2", "Nguyen Van An"), record("hospital130|B1", "Nguyễn Văn Ân"),
                           record("fhir|C1", "Lê Thị Cúc")])
     plan = LinkPlan(new_persons=["P1", "P2", "P3"], links=[
-        Link("population|A1", "P1", "MATCH", 1.0, None, {}), Link("hospital130|A2", "P1", "MATCH", 0.99, 20.0, {}),
-        Link("hospital130|B1", "P2", "MATCH", 1.0, None, {}), Link("hospital130|B1", "P1", "POSSIBLE_MATCH", 0.8,
-                                                                    2.0, {"given_name": 0.5}),
-        Link("fhir|C1", "P3", "MATCH", 1.0, None, {})],
-        duplicates=[("P1", "P2", 0.8, {})])
+        Link("population|A1", "P1", "MATCH", 1.0, None, "{}"), Link("hospital130|A2", "P1", "MATCH", 0.99, 20.0, "{}"),
+        Link("hospital130|B1", "P2", "MATCH", 1.0, None, "{}"), Link("hospital130|B1", "P1", "POSSIBLE_MATCH", 0.8,
+                                                                     2.0, '{"given_name": 0.5}'),
+        Link("fhir|C1", "P3", "MATCH", 1.0, None, "{}")],
+        duplicates=[("P1", "P2", 0.8, "{}")])
     GraphLinkStore(graph).write(table, plan, "v001", "run-1", ["b1"], "link")
     return PersonOperations(graph)
 

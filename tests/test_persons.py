@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from linkage.persons import Reviewed, plan_incremental, plan_rebuild, seeded_person_ids, valid_person_id
@@ -17,7 +19,7 @@ def table(*rows: tuple[str, str | None]) -> pd.DataFrame:
 
 def pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
     return pd.DataFrame([{"unique_id_l": a, "unique_id_r": b, "match_probability": p, "match_weight": p * 30,
-                          "weights": {"given_name": 5.0}} for a, b, p in rows],
+                          "weights": "{\"given_name\": 5.0}"} for a, b, p in rows],
                         columns=["unique_id_l", "unique_id_r", "match_probability", "match_weight", "weights"])
 
 
@@ -47,7 +49,7 @@ def test_strong_matches_to_one_person_match_it() -> None:
     assert plan.new_persons == []
     assert states(plan) == {("n1", "P1", "MATCH")}
     link = plan.links[0]
-    assert link.probability == 0.99 and link.weights == {"given_name": 5.0}
+    assert link.probability == 0.99 and json.loads(link.weights) == {"given_name": 5.0}
 
 
 def test_strong_matches_to_several_persons_need_review() -> None:
