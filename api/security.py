@@ -63,12 +63,14 @@ def signing_key(settings: Settings) -> str:
         return settings.jwt_secret.get_secret_value()
     if settings.environment == "production":
         raise AuthError("HOSO_JWT_SECRET must be set in production")
-    return _stored_key(settings.data_path / "jwt-secret")
+    return _stored_key(settings.data_dir)
 
 
 @lru_cache
-def _stored_key(path: Path) -> str:
-    """The generated key kept at `path`, created (mode 600) the first time."""
+def _stored_key(data_dir: Path) -> str:
+    """The generated key kept in the data directory, created (mode 600) the first time (cached: every
+    request needs it twice, to check its token and to key the audit hash)."""
+    path = data_dir.expanduser().resolve() / "jwt-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

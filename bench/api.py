@@ -1,12 +1,16 @@
 """The API under load: `GET /persons/{id}` and `POST /match` with concurrent clients over real HTTP
 (driven by wrk), beside the Cypher query (and the matcher) alone.
 
-    python -m bench.api [--clients 50] [--seconds 30] [--workers 2]
+    python -m bench.api [--clients 50] [--seconds 30] [--workers 2] [--think-ms 1000 250]
 
 Runs against the graph and data directory of the current settings (`HOSO_DATA_DIR`): it starts
 `hoso serve` as its own process, signs in a clinician of the province with the most persons (the
 account is created for the benchmark), and drives it with wrk. Prints requests,
 throughput and p50/p90/p99 latency of each endpoint, then the same reads done directly.
+
+Two load shapes: closed loop (each client sends its next request the moment the last is answered:
+the server's saturation throughput, where latency is queueing, 50 / throughput by Little's law) and
+paced (each client thinks between requests, as a clinician's screen or a hospital system does).
 """
 
 from __future__ import annotations
@@ -89,6 +93,11 @@ local lines = {}
 for line in io.lines(os.getenv("HOSO_WRK_REQUESTS")) do lines[#lines + 1] = line end
 local method = os.getenv("HOSO_WRK_METHOD")
 local headers = {["Authorization"] = "Bearer " .. os.getenv("HOSO_WRK_TOKEN"), ["Content-Type"] = "application/json"}
+-- Paced clients: each waits a think time (exponential, mean HOSO_WRK_THINK_MS) before its next request.
+local think = tonumber(os.getenv("HOSO_WRK_THINK_MS") or "0")
+if think > 0 then
+  delay = function() return math.floor(-math.log(1 - math.random()) * think) end
+end
 local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("id", threads) end
 init = function(args) math.randomseed(os.time() * 1000 + (tonumber(wrk.thread:get("id")) or 0)) end
@@ -108,9 +117,10 @@ end
 
 
 def load(url: str, token: str, clients: int, seconds: float, method: str, path: str, lines: list[str],
-         name: str) -> str:
+         name: str, think_ms: float = 0) -> str:
     """Drive the server with `wrk` (a C load generator: `clients` open connections, each sending its
-    next request as soon as the last is answered) and record the figures as one row."""
+    next request as soon as the last is answered, or after a think time of `think_ms` on average)
+    and record the figures as one row."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench.api needs wrk, the HTTP load generator (Debian package wrk; .ci/system-deps)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +128,7 @@ def load(url: str, token: str, clients: int, seconds: float, method: str, path: 
         script.write_text(WRK_SCRIPT)
         requests.write_text("\n".join(lines) + "\n")
         env = {**os.environ, "HOSO_WRK_REQUESTS": str(requests), "HOSO_WRK_METHOD": method,
-               "HOSO_WRK_PATH": path, "HOSO_WRK_TOKEN": token}
+               "HOSO_WRK_PATH": path, "HOSO_WRK_TOKEN": token, "HOSO_WRK_THINK_MS": str(think_ms)}
         out = subprocess.run(["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:.0f}s",
                               "--timeout", "30s", "-s", str(script), url], env=env, capture_output=True, text=True,
                              check=False)
@@ -141,6 +151,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-ms", type=float, nargs="*", default=[1000, 250],
+                        help="Also run the clients paced: each waits this long on average between requests "
+                             "(50 clients at 1000 ms offer ~50 requests/s; at 250 ms ~200).")
     parser.add_argument("--json", action="store_true", help="Print one JSON object at the end.")
     args = parser.parse_args()
     province, ids, demographics = fixtures()
@@ -187,9 +200,15 @@ def main() -> int:
         print(load(url, token, args.clients, args.seconds, "GET", "", paths,
                    f"GET /persons/{{id}} ({args.clients} clients)"))
         print(load(url, token, 1, min(args.seconds, 10), "GET", "", paths, "GET /persons/{id} (1 client)"))
+        for think in args.think_ms:
+            print(load(url, token, args.clients, args.seconds, "GET", "", paths,
+                       f"GET /persons/{{id}} ({args.clients} clients, {think:.0f} ms think)", think))
         print(load(url, token, args.clients, args.seconds, "POST", "/match", bodies,
                    f"POST /match ({args.clients} clients)"))
         print(load(url, token, 1, min(args.seconds, 10), "POST", "/match", bodies, "POST /match (1 client)"))
+        for think in args.think_ms:
+            print(load(url, token, args.clients, args.seconds, "POST", "/match", bodies,
+                       f"POST /match ({args.clients} clients, {think:.0f} ms think)", think))
         print(row("match: candidate Cypher alone (1 client)", lookups, sum(lookups)))
         print(row("match: matcher alone (1 client)", matches, sum(matches)))
         print(f"(median profile Cypher alone {statistics.median(direct) * 1000:.1f} ms)")

@@ -49,30 +49,30 @@ class PersonNotFound(LookupError):
     """No person has this id."""
 
 
-def resolve_person(driver: Driver, person_id: str, database: str = "neo4j") -> tuple[str, bool]:
-    """The surviving id of `person_id` and whether it was retired (merged into another)."""
-    rows = default_registry().read(driver, "persons/resolve", database=database, person_id=person_id)
+def person_profile(driver: Driver, person_id: str, database: str = "neo4j") -> dict[str, Any]:
+    """The merged profile in the structure of the 831 record; a retired id gives the survivor's
+    profile with `merged_from` naming the id asked for. One round trip."""
+    return profile_and_viewer(driver, person_id, database)[0]
+
+
+def profile_and_viewer(driver: Driver, person_id: str, database: str = "neo4j", viewer: str = "",
+                       adult_year: int = 0) -> tuple[dict[str, Any], dict[str, bool]]:
+    """`person_profile`, and in the same round trip how the person `viewer` relates to it (`self`,
+    `parent`, `dependant`: a child under 18, born after `adult_year`, of the viewer's household), so
+    that the API decides access without a second query."""
+    rows = default_registry().read(driver, "persons/profile", database=database, person_id=person_id,
+                                   viewer=viewer, adult_year=adult_year)
     if not rows:
         raise PersonNotFound(person_id)
-    return rows[0]["person_id"], rows[0]["person_id"] != person_id
-
-
-def person_profile(driver: Driver, person_id: str, database: str = "neo4j",
-                   surviving: str | None = None) -> dict[str, Any]:
-    """The merged profile in the structure of the 831 record; a retired id gives the survivor's
-    profile with `merged_from` naming the id asked for. `surviving`, when the caller has resolved
-    the id already, saves a round trip."""
-    if surviving is None:
-        surviving, _ = resolve_person(driver, person_id, database)
-    retired = surviving != person_id
-    row = default_registry().read(driver, "persons/profile", database=database, person_id=surviving)[0]
+    row = rows[0]
+    surviving = row["person_id"]
     person = plain(dict(row["person"]))
     administrative = {k: v for k, v in person.items() if not k.endswith("_source") and k not in (
         "golden_dirty", "lock_token")}
     provenance = {k.removesuffix("_source"): v for k, v in person.items() if k.endswith("_source")}
     return {
         "person_id": surviving,
-        "merged_from": person_id if retired else None,
+        "merged_from": person_id if surviving != person_id else None,
         "merged_ids": sorted(row["merged_ids"]),
         "administrative": administrative,
         "provenance": provenance,
@@ -85,4 +85,4 @@ def person_profile(driver: Driver, person_id: str, database: str = "neo4j",
         "visits": [dict(v) for v in row["visits"]],
         "observations": [dict(o) for o in row["observations"]],
         "records": [dict(r) for r in row["records"]],
-    }
+    }, dict(row["viewer"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
 from graph.operations import PersonOperations
-from graph.persons import person_profile
+from graph.persons import PersonNotFound, profile_and_viewer
 from graph.queries import default_registry
 from linkage.standardize.text import fold
 
@@ -29,23 +30,30 @@ def check_person_id(person_id: str) -> None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
 
 
+def may_read(user: User, province: str | None, relation: Mapping[str, Any]) -> bool:
+    """Whether `user` may read a person of `province` related to them as `relation` says (the flags
+    `self`, `parent`, `dependant` of persons/viewer_relation): clinicians their province, citizens
+    themselves, their children and the dependants of their household."""
+    if user.role is Role.CLINICIAN:
+        return user.province is not None and province == user.province
+    if user.role is Role.CITIZEN:
+        return bool(relation["self"] or relation["parent"] or relation["dependant"])
+    return False
+
+
+def adult_year() -> int:
+    return datetime.now(UTC).year - 18
+
+
 def authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> str:
     """The surviving id of `person_id` if the user may read that person: 404 for an unknown id,
-    403 (audited) beyond the role. Clinicians see their province, citizens themselves, their
-    children and the dependants of their household."""
-    adult_year = datetime.now(UTC).year - 18
+    403 (audited) beyond the role."""
     rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
-                                   viewer=user.person_id or "", person_id=person_id, adult_year=adult_year)
+                                   viewer=user.person_id or "", person_id=person_id, adult_year=adult_year())
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
-    row = rows[0]
-    surviving: str = row["person_id"]
-    allowed = False
-    if user.role is Role.CLINICIAN:
-        allowed = user.province is not None and row["province"] == user.province
-    elif user.role is Role.CITIZEN:
-        allowed = bool(row["self"] or row["parent"] or row["dependant"])
-    if not allowed:
+    surviving: str = rows[0]["person_id"]
+    if not may_read(user, rows[0]["province"], rows[0]):
         audit(request, settings, user, 403, surviving)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
     return surviving
@@ -53,11 +61,18 @@ def authorise_person(request: Request, driver: Any, settings: Any, user: User, p
 
 def readable_profile(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> dict[str, Any]:
     """The profile of `person_id` (or its survivor) if the user may read it: 400 for a malformed id,
-    404 for an unknown one, 403 (audited) beyond the role; the read itself is audited."""
+    404 for an unknown one, 403 (audited) beyond the role; the read itself is audited. One round trip:
+    the profile comes with the reader's relation to it, and is dropped when that refuses the read."""
     check_person_id(person_id)
-    surviving = authorise_person(request, driver, settings, user, person_id)
-    profile = person_profile(driver, person_id, settings.neo4j_database, surviving=surviving)
-    audit(request, settings, user, 200, surviving)
+    try:
+        profile, relation = profile_and_viewer(driver, person_id, settings.neo4j_database,
+                                               viewer=user.person_id or "", adult_year=adult_year())
+    except PersonNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from None
+    if not may_read(user, profile["administrative"].get("province"), relation):
+        audit(request, settings, user, 403, profile["person_id"])
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+    audit(request, settings, user, 200, profile["person_id"])
     return profile
 
 

@@ -1,8 +1,17 @@
 // A person's merged profile in the structure of the 831 record: administrative information (the
 // golden record with provenance), history and risk factors, immunizations and visits, each item
-// with the source record it came from.
-// params: $person_id
-MATCH (p:Person {person_id: $person_id})
+// with the source record it came from. A retired id gives its surviving person (the end of its
+// MERGED_INTO chain). In the same round trip, how a viewer (a citizen's own person; '' for staff)
+// relates to that person: self, parent of, or the same household where the person is a child under
+// 18 (as persons/viewer_relation). No row when the id is unknown.
+// params: $person_id, $viewer, $adult_year
+MATCH (asked:Person {person_id: $person_id})
+OPTIONAL MATCH (asked)-[:MERGED_INTO*1..10]->(survivor:Person {status: 'active'})
+WITH coalesce(survivor, asked) AS p
+OPTIONAL MATCH (me:Person {person_id: $viewer})
+WITH p, {self: $viewer = p.person_id, parent: EXISTS { (me)-[:PARENT_OF]->(p) },
+         dependant: EXISTS { (me)-[:MEMBER_OF]->(:Household)<-[:MEMBER_OF {relation: 'Con'}]-(p)
+                             WHERE coalesce(p.birth_year, 0) > $adult_year }} AS viewer
 CALL (p) {
   OPTIONAL MATCH (r:SourceRecord)-[l:LINKED_TO {state: 'MATCH'}]->(p)
   RETURN collect(r {.uid, .source, .source_system, .record_id, .name, .birth_date, .birth_precision, .sex,
@@ -54,5 +63,5 @@ CALL (p) {
   OPTIONAL MATCH (old:Person)-[:MERGED_INTO]->(p)
   RETURN collect(old.person_id) AS merged_ids
 }
-RETURN p {.*} AS person, records, history, immunizations, visits, observations, household, relation,
+RETURN p.person_id AS person_id, viewer, p {.*} AS person, records, history, immunizations, visits, observations, household, relation,
        household_members, children, parents, merged_ids
