@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
+from linkage.engines import duckdb_connection
 from linkage.standardize.table import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class Scorer:
             from splink.backends.spark import SparkAPI
 
             return SparkAPI(spark_session=self.spark), None
-        con = duckdb.connect()
+        con = duckdb_connection()
         return DuckDBAPI(connection=con), con
 
     def _frame(self, frame: pd.DataFrame) -> Any:

@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 
+from linkage.engines import duckdb_connection
 from linkage.model import MODEL_NAME, TRAINING_BLOCKS, deterministic_rules, settings
 from linkage.standardize.table import LINKAGE_COLUMNS
 
@@ -98,7 +99,7 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     What the table cannot support is filled from `baseline` (the shipped baseline model when not
     given); the filled parameters are listed under `hoso_from_baseline`.
     """
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
         db_api = DuckDBAPI(connection=con)
         records = db_api.register(table, table_name="hoso_training_records")
