@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ DUCKDB_MEMORY_LIMIT = os.environ.get("HOSO_DUCKDB_MEMORY_LIMIT", "2500MB")
 def duckdb_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for batch training and scoring: bounded memory
     (`HOSO_DUCKDB_MEMORY_LIMIT`), spilling to a temporary directory beyond it."""
-    spill = Path(tempfile.gettempdir()) / "hoso-duckdb"
-    spill.mkdir(exist_ok=True)
+    # A directory of its own (DuckDB creates it when it first spills and removes it on close), so that
+    # concurrent linking processes never share spill files.
+    spill = Path(tempfile.gettempdir()) / f"hoso-duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
 
 
