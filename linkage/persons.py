@@ -123,8 +123,9 @@ def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float
                                    pairs["match_probability"].tolist(), pairs["match_weight"].tolist(),
                                    pairs["weights"].tolist(), strict=True):
         for key in ((a, b), (b, a)):
-            if key not in best or (p, w) > best[key][:2]:
-                best[key] = (float(p), float(w), weights)
+            edge = (float(p), float(w), weights)
+            if key not in best or _strength(edge) > _strength(best[key]):
+                best[key] = edge
     return best
 
 

@@ -142,7 +142,8 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
-    scorer = scorer_for(model, pd.concat([existing, new], ignore_index=True), spark)
+    # The table serves only the names' term frequencies, which placing newborns leaves alone.
+    scorer = scorer_for(model, everyone, spark)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t

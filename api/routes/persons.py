@@ -30,15 +30,20 @@ def check_person_id(person_id: str) -> None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
 
 
-def may_read(user: User, province: str | None, relation: Mapping[str, Any]) -> bool:
-    """Whether `user` may read a person of `province` related to them as `relation` says (the flags
-    `self`, `parent`, `dependant` of persons/viewer_relation): clinicians their province, citizens
-    themselves, their children and the dependants of their household."""
+def check_may_read(request: Request, settings: Any, user: User, person_id: str, province: str | None,
+                   relation: Mapping[str, Any]) -> None:
+    """Refuse with 403 (audited) unless `user` may read the person `person_id` of `province`, related to
+    them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
+    clinicians their province, citizens themselves, their children and the dependants of their household."""
     if user.role is Role.CLINICIAN:
-        return user.province is not None and province == user.province
-    if user.role is Role.CITIZEN:
-        return bool(relation["self"] or relation["parent"] or relation["dependant"])
-    return False
+        allowed = user.province is not None and province == user.province
+    elif user.role is Role.CITIZEN:
+        allowed = bool(relation["self"] or relation["parent"] or relation["dependant"])
+    else:
+        allowed = False
+    if not allowed:
+        audit(request, settings, user, 403, person_id)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
 
 
 def adult_year() -> int:
@@ -53,9 +58,7 @@ def authorise_person(request: Request, driver: Any, settings: Any, user: User, p
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
     surviving: str = rows[0]["person_id"]
-    if not may_read(user, rows[0]["province"], rows[0]):
-        audit(request, settings, user, 403, surviving)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+    check_may_read(request, settings, user, surviving, rows[0]["province"], rows[0])
     return surviving
 
 
@@ -69,9 +72,8 @@ def readable_profile(request: Request, driver: Any, settings: Any, user: User, p
                                                viewer=user.person_id or "", adult_year=adult_year())
     except PersonNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from None
-    if not may_read(user, profile["administrative"].get("province"), relation):
-        audit(request, settings, user, 403, profile["person_id"])
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+    check_may_read(request, settings, user, profile["person_id"], profile["administrative"].get("province"),
+                   relation)
     audit(request, settings, user, 200, profile["person_id"])
     return profile
 

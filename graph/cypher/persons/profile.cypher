@@ -63,5 +63,5 @@ CALL (p) {
   OPTIONAL MATCH (old:Person)-[:MERGED_INTO]->(p)
   RETURN collect(old.person_id) AS merged_ids
 }
-RETURN p.person_id AS person_id, viewer, p {.*} AS person, records, history, immunizations, visits, observations, household, relation,
-       household_members, children, parents, merged_ids
+RETURN p.person_id AS person_id, viewer, p {.*} AS person, records, history, immunizations, visits,
+       observations, household, relation, household_members, children, parents, merged_ids
