@@ -1,8 +1,10 @@
 """Real-time matching: one person's demographics in, candidate persons out.
 
 Candidates come from an index lookup on the model's blocking keys (never a scan of all records);
-they are scored with the trained model by Splink's `compare_records` on a DuckDB connection kept
-open, and each person is represented by its best-scoring record.
+they are scored with the trained model compiled to Python (`linkage.compiled`: the same numbers as
+Splink's SQL, without a DuckDB execution per request), or, for a model that does not compile, by
+Splink's `compare_records` on a DuckDB connection kept open. Each person is represented by its
+best-scoring record.
 
     matcher = RealtimeMatcher(model, candidates=graph_candidates)
     matcher.match({"name_as_written": "Nguyễn Văn An", "birth_date": date(1990, 3, 5)})
@@ -87,17 +89,19 @@ class RealtimeMatcher:
             row["unique_id"] = record["uid"]
             rows.append(row)
             person_of[record["uid"]] = person_id
-        with self._con() as con:
-            pairs = self.scorer.compare(query, rows, con)
+        if self.scorer.compiled is not None:
+            pairs = self.scorer.compare(query, rows)
+        else:
+            with self._con() as con:
+                pairs = self.scorer.compare_sql(query, rows, con)
         best: dict[str, Candidate] = {}
-        for left, right, p, w, weights in pairs[["unique_id_l", "unique_id_r", "match_probability",
-                                                 "match_weight", "weights"]].itertuples(index=False):
-            uid = str(right if left == "query|q" else left)
+        for left, right, p, w, weights in pairs:
+            uid = right if left == "query|q" else left
             person = person_of.get(uid)
             if person is None or p < minimum:
                 continue
             if person not in best or p > best[person].probability:
-                best[person] = Candidate(person, float(p), float(w), dict(weights), uid)
+                best[person] = Candidate(person, p, w, weights, uid)
         return sorted(best.values(), key=lambda c: -c.probability)[:limit]
 
 

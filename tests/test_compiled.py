@@ -1,0 +1,158 @@
+"""The compiled real-time scorer gives Splink's numbers: every level of every comparison, on real DuckDB."""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from linkage import pipeline
+from linkage.compiled import CompiledModel, NotCompilable, compile_condition
+from linkage.ingest import ingest
+from linkage.scoring import Scorer
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
+
+SOURCES = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
+           SourceKind.IMMUNIZATION: "immunization/*.csv", SourceKind.FHIR: "fhir/*.ndjson"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorer, list[dict[str, Any]]]:
+    root = tmp_path_factory.mktemp("compiled")
+    synth, data = root / "synth", root / "data"
+    generate(SynthConfig(persons=1200, seed=3, profile="realistic"), synth)
+    for kind, pattern in SOURCES.items():
+        ingest(kind, sorted(synth.glob(pattern)), data)
+    table = pipeline.load_tables(data, pipeline.all_batch_ids(data))
+    model = pipeline.train_model(data, table=table)
+    return pipeline.scorer_for(model, table), [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _variants(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """The query's record altered so that the levels random pairs rarely reach are reached too."""
+    out = [{**query, "unique_id": "v-pid-unchecked", "pid_ok": False},
+           {**query, "unique_id": "v-no-birth", "birth_year": None, "birth_date": None, "birth_ym": None,
+            "birth_dm_swap": None},
+           {**query, "unique_id": "v-no-sex", "sex": None},
+           {**query, "unique_id": "v-no-name", "family_fold": None, "middle_fold": None, "given_fold": None}]
+    if query["commune"] and query["province"]:  # another commune of the same province
+        out.append({**query, "unique_id": "v-next-commune", "commune": f"{int(query['commune']) + 1:05d}"})
+    return out
+
+
+def test_compiled_scores_equal_splinks_sql_at_every_level(trained: tuple[Scorer, list[dict[str, Any]]]) -> None:
+    scorer, rows = trained
+    compiled = scorer.compiled
+    assert compiled is not None
+    rng = random.Random(5)
+    near: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:  # records a blocking rule would bring together, and strangers
+        near.setdefault((row["family_key"], row["birth_year"]), []).append(row)
+        near.setdefault(row["given_fold"], []).append(row)
+    reached: list[set[int]] = [set() for _ in compiled.comparisons]
+    con = duckdb.connect(config={"threads": 1})
+    pairs = 0
+    try:
+        for query in rng.sample([r for r in rows if r["personal_id"]], 120):
+            candidates = (near[(query["family_key"], query["birth_year"])] + near[query["given_fold"]])[:20]
+            candidates += rng.sample(rows, 8) + _variants(query)
+            fast = {p.unique_id_r: p for p in scorer.compare(query, candidates)}
+            slow = {p.unique_id_r: p for p in scorer.compare_sql(query, candidates, con)}
+            assert fast.keys() == slow.keys()
+            for uid, expected in slow.items():
+                got = fast[uid]
+                assert got.unique_id_l == expected.unique_id_l
+                assert got.match_weight == pytest.approx(expected.match_weight, abs=1e-9)
+                assert got.match_probability == pytest.approx(expected.match_probability, abs=1e-12)
+                assert got.weights.keys() == expected.weights.keys()
+                for name, weight in expected.weights.items():
+                    assert got.weights[name] == pytest.approx(weight, abs=1.001e-3), name  # both rounded to 3
+                pairs += 1
+            left = scorer._rt_row("l", query)
+            for candidate in candidates:
+                for i, level in enumerate(compiled.levels(left, scorer._rt_row("r", candidate))):
+                    reached[i].add(level)
+    finally:
+        con.close()
+    assert pairs > 3000
+    missed = {c.name: sorted(set(range(len(c.levels))) - seen)
+              for c, seen in zip(compiled.comparisons, reached, strict=True) if seen != set(range(len(c.levels)))}
+    assert not missed, f"levels no pair reached (the comparison was not checked there): {missed}"
+
+
+def test_conditions_keep_sqls_three_valued_logic() -> None:
+    same = compile_condition('"a_l" = "a_r"')
+    assert same({"a": "x"}, {"a": "x"}) is True
+    assert same({"a": "x"}, {"a": "y"}) is False
+    assert same({"a": None}, {"a": "x"}) is None  # unknown: the level is not selected
+    either_null = compile_condition('"a_l" IS NULL OR "a_r" IS NULL')
+    assert either_null({"a": None}, {"a": "x"}) is True and either_null({"a": "x"}, {"a": "x"}) is False
+    checked = compile_condition("a_l = a_r AND ok_l AND ok_r")
+    assert checked({"a": 1, "ok": True}, {"a": 1, "ok": None}) is None
+    assert checked({"a": 1, "ok": True}, {"a": 2, "ok": None}) is False  # FALSE AND NULL is FALSE
+    assert compile_condition("a_l = a_r OR b_l = b_r")({"a": None, "b": 1}, {"a": 1, "b": 1}) is True
+    assert compile_condition("NOT (a_l = a_r)")({"a": None}, {"a": 1}) is None
+    assert compile_condition("a_l IS NOT NULL")({"a": 0}, {}) is True
+    near_year = compile_condition("abs(y_l - y_r) <= 1")
+    assert near_year({"y": 1990}, {"y": 1991}) is True and near_year({"y": 1990}, {"y": 1992}) is False
+    fuzzy = compile_condition("jaro_winkler_similarity(n_l, n_r) >= 0.88")
+    assert fuzzy({"n": "nguyen"}, {"n": "nguyn"}) is True and fuzzy({"n": "nguyen"}, {"n": "tran"}) is False
+    assert fuzzy({"n": None}, {"n": "tran"}) is None
+
+
+@pytest.mark.parametrize("sql", ["levenshtein(a_l, a_r) <= 1", "a_l LIKE 'x%'", "l.a = r.a", "a = b",
+                                 "jaro_winkler_similarity(a_l, a_r, 0.5) > 0.9", "a_l IS TRUE", "a_l = (("])
+def test_sql_outside_the_grammar_is_refused_not_guessed(sql: str) -> None:
+    with pytest.raises(NotCompilable):
+        compile_condition(sql)
+
+
+def test_a_model_that_does_not_compile_is_scored_by_splinks_sql(
+        trained: tuple[Scorer, list[dict[str, Any]]]) -> None:
+    scorer, rows = trained
+    settings = copy.deepcopy(scorer.model)
+    given = next(c for c in settings["comparisons"] if c["output_column_name"] == "given_name")
+    fuzzy = next(lv for lv in given["comparison_levels"] if "jaro_winkler" in lv["sql_condition"])
+    fuzzy["sql_condition"] = 'levenshtein("given_fold_l", "given_fold_r") <= 1'
+    with pytest.raises(NotCompilable):
+        CompiledModel(settings)
+    fallback = Scorer(settings, scorer.tf)
+    assert fallback.compiled is None
+    with pytest.raises(NotCompilable):
+        fallback.compare(rows[0], rows[1:3])
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        pairs = fallback.compare_sql(rows[0], rows[:3], con)
+    finally:
+        con.close()
+    assert [p.unique_id_r for p in pairs] == sorted(str(r["unique_id"]) for r in rows[:3])
+    assert max(p.match_probability for p in pairs if p.unique_id_r == rows[0]["unique_id"]) > 0.99
+
+
+def test_the_matcher_needs_no_duckdb_connection_for_a_compiled_model(tmp_path: Path,
+        trained: tuple[Scorer, list[dict[str, Any]]]) -> None:
+    from linkage.realtime import RealtimeMatcher
+    from linkage.training import TrainedModel
+
+    scorer, rows = trained
+    person_of = {str(r["unique_id"]): f"P{i}" for i, r in enumerate(rows)}
+    model = TrainedModel("v-test", {**scorer.model, "hoso_tf": scorer.tf}, tmp_path / "model.json")
+    target = next(r for r in rows if r["source"] == "population" and r["birth_date"])
+
+    def candidates(query: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+        found = [r for r in rows if r["given_fold"] == query["given_fold"] and r["birth_year"] == query["birth_year"]]
+        return [({**r, "uid": r["unique_id"]}, person_of[str(r["unique_id"])]) for r in found]
+
+    matcher = RealtimeMatcher(model, candidates)
+    found = matcher.match({"name_as_written": target["name"], "birth_date": date.fromisoformat(target["birth_date"]),
+                           "sex": target["sex"]})
+    mine = next(c for c in found if c.person_id == person_of[str(target["unique_id"])])
+    assert mine.probability == found[0].probability > 0.5  # the first, or as probable as the first (a duplicate)
+    assert mine.weights["given_name"] > 0 and mine.weights["birth"] > 0
+    assert matcher._created == 0
