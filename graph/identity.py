@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -16,13 +17,15 @@ from neo4j import Driver
 
 from graph.queries import default_registry
 from linkage.persons import LinkPlan, Reviewed
+from linkage.standardize.table import birth_keys
 
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
 RECORD_PROPS = [
     "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold", "middle_last",
-    "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_precision", "sex",
+    "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym", "birth_dm_swap",
+    "birth_precision", "sex",
     "personal_id", "pid_ok", "cmnd", "bhxh", "phone", "commune", "province", "household_code", "mother_pid",
 ]  # fmt: skip
 
@@ -119,6 +122,14 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
     def candidates(row: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
         params = {k: _clean(row.get(k)) for k in keys}
         records = queries.read(driver, "matching/candidates", database=database, limit=limit, **params)
-        return [(dict(r["record"]), r["person_id"]) for r in records]
+        return [(_with_birth_keys(dict(r["record"])), r["person_id"]) for r in records]
 
     return candidates
+
+
+def _with_birth_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """A record written before the graph kept birth_ym and birth_dm_swap gets them from its full date of
+    birth (a month-only date keeps no month there: linking its batch again stores it)."""
+    if record.get("birth_ym") is None and record.get("birth_date"):
+        record.update(birth_keys(date.fromisoformat(record["birth_date"]), "day"))
+    return record

@@ -148,6 +148,25 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
     assert together == alone * 2 and matcher._created <= matcher._size
     nobody = matcher.match({"name_as_written": "Zzyzx Qwerty", "birth_date": date(1901, 1, 1)})
     assert all(c.probability < 0.5 for c in nobody)
+    # Day and month written the other way round: the candidate read from the graph carries its
+    # transposed date, so the model's "day and month transposed" level applies (evidence for, not against).
+    row = next(row for row in rows if 1 <= int(row["r"]["birth_date"][8:]) <= 12
+               and row["r"]["birth_date"][8:] != row["r"]["birth_date"][5:7])
+    born = date.fromisoformat(row["r"]["birth_date"])
+    swapped = {"name_as_written": row["r"]["name"], "birth_date": date(born.year, born.day, born.month),
+               "sex": row["r"]["sex"]}
+    mine = next(c for c in matcher.match(swapped) if c.person_id == row["person_id"])
+    assert mine.weights["birth"] > 0
+
+
+def test_candidates_written_before_birth_keys_were_stored_get_them_from_their_date() -> None:
+    from graph.identity import _with_birth_keys
+
+    assert _with_birth_keys({"birth_date": "1990-03-05"}) == {
+        "birth_date": "1990-03-05", "birth_ym": "1990-03", "birth_dm_swap": "1990-05-03"}
+    assert _with_birth_keys({"birth_year": 1990}) == {"birth_year": 1990}
+    stored = {"birth_date": "1990-03-05", "birth_ym": "1990-03", "birth_dm_swap": "1990-05-03"}
+    assert _with_birth_keys(dict(stored)) == stored
 
 
 def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_path: Path) -> None:

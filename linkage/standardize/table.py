@@ -146,6 +146,16 @@ def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def birth_keys(birth: date | None, precision: str | None) -> dict[str, str | None]:
+    """The year-month and the day-month-transposed date of a date of birth of the given precision."""
+    day = birth is not None and precision == "day"
+    return {
+        "birth_ym": birth.strftime("%Y-%m") if birth is not None and precision in ("day", "month") else None,
+        "birth_dm_swap": f"{birth.year}-{birth.day:02d}-{birth.month:02d}"
+        if day and birth is not None and birth.day <= 12 and birth.day != birth.month else None,
+    }
+
+
 def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> dict[str, Any]:
     """The linkage row of one record given as flat fields, without pandas (the real-time path).
 
@@ -185,9 +195,7 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
         "placeholder_name": bool(get("name_as_written")) and is_placeholder_name(get("name_as_written")),
         "birth_date": birth.isoformat() if day and isinstance(birth, date) else None,
         "birth_year": year,
-        "birth_ym": birth.strftime("%Y-%m") if isinstance(birth, date) and precision in ("day", "month") else None,
-        "birth_dm_swap": f"{birth.year}-{birth.day:02d}-{birth.month:02d}"
-        if day and isinstance(birth, date) and birth.day <= 12 and birth.day != birth.month else None,
+        **birth_keys(birth if isinstance(birth, date) else None, precision),
         "birth_precision": precision, "sex": sex, "personal_id": get("personal_id"),
         "pid_ok": personal_id_consistent(get("personal_id"), sex, year), "cmnd": get("cmnd"),
         "bhxh": get("bhxh") or next((b for c in cards if (b := bhxh_from_card(c))), None),
