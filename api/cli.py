@@ -408,11 +408,17 @@ def user_add(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes (default HOSO_API_WORKERS, 0 there meaning one per core).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
     """Run the HTTP API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    settings = _settings()
+    count = workers or settings.api_workers or os.cpu_count() or 1
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,
+                timeout_keep_alive=settings.api_keep_alive_seconds)
 
 
 @app.command()

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
     audit_flush_seconds: float = Field(default=0.5, gt=0)
     api_threads: int = Field(default=4, ge=1, le=200)
+    # `hoso serve`: worker processes (0: one per core) and how long an idle client connection stays
+    # open; longer than the idle timeout of a proxy in front (60 s is common), and longer than the
+    # pause of a client between requests, so a client is never sent a connection the server closed.
+    api_workers: int = Field(default=0, ge=0, le=64)
+    api_keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     analytics_source: Literal["auto", "projection", "graph"] = "auto"
     analytics_refresh: bool = True
 

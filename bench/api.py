@@ -109,9 +109,11 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('HOSO {"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p90_us": %d, ' ..
-                         '"p99_us": %d}\n', summary.requests, summary.duration,
+                         '"p99_us": %d, "error_kinds": {"status": %d, "connect": %d, "read": %d, "write": %d, ' ..
+                         '"timeout": %d}}\n', summary.requests, summary.duration,
                          e.status + e.connect + e.read + e.write + e.timeout,
-                         latency:percentile(50), latency:percentile(90), latency:percentile(99)))
+                         latency:percentile(50), latency:percentile(90), latency:percentile(99),
+                         e.status, e.connect, e.read, e.write, e.timeout))
 end
 """
 
@@ -140,7 +142,8 @@ def load(url: str, token: str, clients: int, seconds: float, method: str, path: 
     ok = figures["requests"] - figures["errors"]
     RESULTS.append({"figure": name, "requests": ok, "per_second": round(ok / duration, 1),
                     "p50_ms": round(figures["p50_us"] / 1000, 1), "p90_ms": round(figures["p90_us"] / 1000, 1),
-                    "p99_ms": round(figures["p99_us"] / 1000, 1), "errors": figures["errors"]})
+                    "p99_ms": round(figures["p99_us"] / 1000, 1), "errors": figures["errors"],
+                    "error_kinds": {k: v for k, v in figures["error_kinds"].items() if v}})
     r = RESULTS[-1]
     return (f"{name:38} {ok:8d} {r['per_second']:9.1f} {r['p50_ms']:8.1f} {r['p90_ms']:8.1f} {r['p99_ms']:8.1f} "
             f"{r['errors']:7d}")
@@ -178,7 +181,7 @@ def main() -> int:
             matches.append(time.perf_counter() - began)
     port = free_port()
     env = {**os.environ, "HOSO_JOBS_WORKER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),  # as `hoso serve`
                                "--workers", str(args.workers), "--log-level", "warning"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:

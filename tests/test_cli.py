@@ -77,3 +77,38 @@ def test_bad_settings_are_one_line(tmp_path: Path) -> None:
     out = hoso("migrate", env=env)
     assert out.returncode == 2
     assert "HOSO_MATCH_THRESHOLD_LOWER must be below HOSO_MATCH_THRESHOLD_UPPER" in out.stderr
+
+
+def test_serve_runs_workers_that_keep_an_idle_connection_open(graph: Driver) -> None:
+    """`hoso serve` as a process with two workers; a client that pauses longer than uvicorn's default
+    keep-alive (5 s) between two requests still finds its connection open (a load generator or a
+    hospital system reusing it would otherwise get a read error)."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HOSO_JOBS_WORKER": "false", "HOSO_API_KEEP_ALIVE_SECONDS": "30"}
+    server = subprocess.Popen([HOSO, "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    request = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "hoso serve did not start"
+                time.sleep(0.2)
+        with client:
+            answers = []
+            for pause in (0, 6.5):
+                time.sleep(pause)
+                client.sendall(request)
+                answers.append(client.recv(65536))
+        assert all(a.startswith(b"HTTP/1.1 200") for a in answers), answers
+    finally:
+        server.terminate()
+        server.wait(30)
