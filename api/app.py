@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
 from graph import GraphError, apply_migrations, open_driver
 from graph.identity import graph_candidates
+from linkage.admin_units import load_admin_units
 from linkage.realtime import RealtimeMatcher
 from linkage.training import ModelError, ModelStore
 
@@ -40,16 +42,24 @@ def problem(status: int, code: str, detail: str) -> JSONResponse:
 
 
 def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable[[], RealtimeMatcher | None]:
-    """The real-time matcher of the current model, rebuilt when a new model version appears."""
+    """The real-time matcher of the current model, rebuilt when a new model version appears (the
+    model's pointer file is read at most once a second, not at every request)."""
     cache: dict[str, RealtimeMatcher] = {}
+    seen: dict[str, Any] = {"at": -1.0, "version": None}
 
     store = ModelStore(settings.data_path)
     pointer = store.root / "current"
 
     def current() -> RealtimeMatcher | None:
-        try:
-            version = pointer.read_text().strip()
-        except OSError:
+        now = time.monotonic()
+        if now - seen["at"] >= 1.0:
+            try:
+                seen["version"] = pointer.read_text().strip()
+            except OSError:
+                seen["version"] = None
+            seen["at"] = now
+        version = seen["version"]
+        if version is None:
             return None
         if version not in cache:
             try:
@@ -81,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.driver = driver
             app.state.matcher = _matcher_factory(settings, driver, target.database)
+            # The administrative units (both code lists, ~1.5 s to load) standardise every matched record:
+            # loaded now, so the first /match after a start is not the one that waits for them.
+            await anyio.to_thread.run_sync(load_admin_units)
             app.state.audit = AuditLog(settings, driver, target.database)
             app.state.audit.start()
             app.state.jobs = None
