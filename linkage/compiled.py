@@ -38,27 +38,17 @@ class NotCompilable(ValueError):
     """A model whose conditions use SQL this compiler does not translate."""
 
 
-def _and(a: Evaluator, b: Evaluator) -> Evaluator:
+def _connective(a: Evaluator, b: Evaluator, decisive: bool) -> Evaluator:
+    """AND (decisive False) or OR (decisive True) in SQL's logic: either side with the decisive value
+    decides; otherwise the result is unknown when either side is, and the other value when neither is."""
     def f(left: Row, right: Row) -> bool | None:
-        x = a(left, right)
-        if x is False:
-            return False
-        y = b(left, right)
-        if y is False:
-            return False
-        return None if x is None or y is None else True
-    return f
-
-
-def _or(a: Evaluator, b: Evaluator) -> Evaluator:
-    def f(left: Row, right: Row) -> bool | None:
-        x = a(left, right)
-        if x is True:
-            return True
-        y = b(left, right)
-        if y is True:
-            return True
-        return None if x is None or y is None else False
+        x = _truth(a(left, right))
+        if x is decisive:
+            return decisive
+        y = _truth(b(left, right))
+        if y is decisive:
+            return decisive
+        return None if x is None or y is None else not decisive
     return f
 
 
@@ -121,9 +111,9 @@ def _compile(node: exp.Expression) -> Evaluator:
     if isinstance(node, exp.Null):
         return lambda left, right: None
     if isinstance(node, exp.And):
-        return _and(_compile(node.this), _compile(node.expression))
+        return _connective(_compile(node.this), _compile(node.expression), decisive=False)
     if isinstance(node, exp.Or):
-        return _or(_compile(node.this), _compile(node.expression))
+        return _connective(_compile(node.this), _compile(node.expression), decisive=True)
     if isinstance(node, exp.Not):
         return _strict(operator.not_, _compile(node.this))
     if isinstance(node, exp.Is):
