@@ -121,8 +121,8 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
 
     def candidates(row: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
         params = {k: _clean(row.get(k)) for k in keys}
-        records = queries.read(driver, "matching/candidates", database=database, limit=limit, **params)
-        return [(_with_birth_keys(dict(r["record"])), r["person_id"]) for r in records]
+        found = queries.read(driver, "matching/candidates", database=database, limit=limit, **params)[0]["found"]
+        return [(_with_birth_keys(f["record"]), f["person_id"]) for f in found]
 
     return candidates
 

@@ -140,16 +140,25 @@ def _number(text: str) -> int | float:
         return float(text)
 
 
-def compile_condition(sql: str) -> Callable[[Row, Row], bool | None]:
-    """A comparison level's SQL condition as a function of the two records (None: unknown)."""
+def _parse(sql: str) -> exp.Expression:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise NotCompilable(f"{sql!r} does not parse: {exc}") from exc
     if not isinstance(tree, exp.Expression):
         raise NotCompilable(f"{sql!r} is not an expression")
-    expr = _compile(tree)
+    return tree
+
+
+def compile_condition(sql: str) -> Callable[[Row, Row], bool | None]:
+    """A comparison level's SQL condition as a function of the two records (None: unknown)."""
+    expr = _compile(_parse(sql))
     return lambda left, right: _truth(expr(left, right))
+
+
+def condition_columns(sql: str) -> set[str]:
+    """The record columns a condition reads (`family_fold` for `family_fold_l`)."""
+    return {column.name[:-2] for column in _parse(sql).find_all(exp.Column)}
 
 
 @dataclass(frozen=True)
@@ -224,6 +233,13 @@ class CompiledModel:
                 ))
             comparisons.append(_Comparison(comparison.output_column_name, tuple(levels)))
         self.comparisons = tuple(comparisons)
+        # What a record must carry to be scored: the columns the conditions read, and the columns whose
+        # term frequencies adjust a weight.
+        self.columns = frozenset().union(
+            *(condition_columns(level.sql_condition) for c in compiled.comparisons for level in c.comparison_levels
+              if not level._is_else_level),
+            (level._tf_adjustment_input_column.input_name for c in compiled.comparisons
+             for level in c.comparison_levels if level._has_tf_adjustments))
 
     def levels(self, left: Row, right: Row) -> list[int]:
         """The level each comparison selects (its position in the comparison, null level first)."""
@@ -245,4 +261,4 @@ class CompiledModel:
         return [self.score(record, candidate) for candidate in candidates]
 
 
-__all__ = ["CompiledModel", "NotCompilable", "compile_condition"]
+__all__ = ["CompiledModel", "NotCompilable", "compile_condition", "condition_columns"]

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from linkage.scoring import TF_COLUMNS, Scorer
-from linkage.standardize.table import LINKAGE_COLUMNS, standardise_one
+from linkage.standardize.table import standardise_one
 from linkage.training import TrainedModel
 
 # (standardised query row) -> list of (standardised candidate record, person id)
@@ -85,9 +85,7 @@ class RealtimeMatcher:
         rows = []
         person_of: dict[str, str] = {}
         for record, person_id in found:
-            row = {c: record.get(c) for c in LINKAGE_COLUMNS}
-            row["unique_id"] = record["uid"]
-            rows.append(row)
+            rows.append({**record, "unique_id": record["uid"]})
             person_of[record["uid"]] = person_id
         if self.scorer.compiled is not None:
             pairs = self.scorer.compare(query, rows)

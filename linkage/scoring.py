@@ -191,14 +191,13 @@ class Scorer:
         candidates, against a few milliseconds for one DuckDB execution)."""
         if self.compiled is None:
             raise NotCompilable("this model does not compile: score with compare_sql")
-        left = self._rt_row("l", record)
+        left = self._with_tf(record)
         names = {comparison.name for comparison in self.compiled.comparisons}
         weight_names = [c for c in WEIGHT_COLUMNS if c in names]
         out = []
         for candidate in candidates:
-            right = self._rt_row("r", candidate)
-            probability, match_weight, weights = self.compiled.score(left, right)
-            out.append(ScoredPair(str(left["unique_id"]), str(right["unique_id"]), probability, match_weight,
+            probability, match_weight, weights = self.compiled.score(left, self._with_tf(candidate))
+            out.append(ScoredPair(str(record["unique_id"]), str(candidate["unique_id"]), probability, match_weight,
                                   {name: round(weights[name], 3) for name in weight_names}))
         return out
 
@@ -223,13 +222,19 @@ class Scorer:
                 for a, b, p, w, ws in pairs[PAIR_COLUMNS].itertuples(index=False)]
 
     def _rt_row(self, side: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A row of the SQL path's table: every linkage column, then the term frequencies."""
         row: dict[str, Any] = {"hoso_side": side}
         for col in LINKAGE_COLUMNS:
             row[col] = record.get(col)
+        return self._with_tf(row, row)
+
+    def _with_tf(self, record: Mapping[str, Any], into: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`record` (copied, unless `into` is given) with the term frequency of each tf column's value
+        (the least known frequency for a value never seen)."""
+        row = dict(record) if into is None else into
         for col in TF_COLUMNS:
-            freqs = self.tf.get(col, {})
             value = record.get(col)
-            row[f"tf_{col}"] = None if value is None else freqs.get(value, self._tf_floor.get(col))
+            row[f"tf_{col}"] = None if value is None else self.tf.get(col, {}).get(value, self._tf_floor.get(col))
         return row
 
     def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -156,3 +158,18 @@ def test_the_matcher_needs_no_duckdb_connection_for_a_compiled_model(tmp_path: P
     assert mine.probability == found[0].probability > 0.5  # the first, or as probable as the first (a duplicate)
     assert mine.weights["given_name"] > 0 and mine.weights["birth"] > 0
     assert matcher._created == 0
+
+
+def test_the_graph_keeps_and_the_candidate_query_returns_every_column_the_model_reads() -> None:
+    """A column missing on the graph's side is NULL there, and a level reading it silently never
+    applies in real-time matching (birth_ym and birth_dm_swap once were)."""
+    from graph.identity import RECORD_PROPS
+    from linkage.training import BASELINE
+
+    reads = CompiledModel(json.loads(BASELINE.read_text())).columns
+    assert {"family_fold", "birth_dm_swap", "pid_ok"} <= reads
+    root = Path(__file__).resolve().parent.parent
+    cypher = (root / "graph" / "cypher" / "matching" / "candidates.cypher").read_text()
+    returned = set(re.findall(r"\.(\w+)", cypher[cypher.index("record: r {"):]))
+    assert reads <= returned, reads - returned
+    assert reads <= set(RECORD_PROPS), reads - set(RECORD_PROPS)
