@@ -76,14 +76,36 @@ def _truth(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _column(node: exp.Column) -> Evaluator:
+def _reference(node: exp.Column) -> tuple[bool, str]:
+    """(whether the column is the left record's, the record column) of `family_fold_l`."""
     name = node.name
     column, side = name[:-2], name[-2:]
     if node.table or side not in ("_l", "_r") or not column:
         raise NotCompilable(f"column {node.sql()!r} is not a column of the left or right record")
-    if side == "_l":
+    return side == "_l", column
+
+
+def _column(node: exp.Column) -> Evaluator:
+    on_left, column = _reference(node)
+    if on_left:
         return lambda left, right: left.get(column)
     return lambda left, right: right.get(column)
+
+
+def _same_column_equal(this: exp.Column, other: exp.Column) -> Evaluator | None:
+    """`x_l = x_r` (the commonest condition) in one function; None for any other pair of columns."""
+    (left_first, a), (left_second, b) = _reference(this), _reference(other)
+    if a != b or left_first == left_second:
+        return None
+    column = a
+
+    def equal(left: Row, right: Row) -> bool | None:
+        x = left.get(column)
+        if x is None:
+            return None
+        y = right.get(column)
+        return None if y is None else x == y
+    return equal
 
 
 _BINARY: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
@@ -119,9 +141,18 @@ def _compile(node: exp.Expression) -> Evaluator:
     if isinstance(node, exp.Is):
         if not isinstance(node.expression, exp.Null):
             raise NotCompilable(f"{node.sql()!r}: only IS NULL is translated")
+        if isinstance(node.this, exp.Column):
+            on_left, column = _reference(node.this)
+            if on_left:
+                return lambda left, right: left.get(column) is None
+            return lambda left, right: right.get(column) is None
         inner = _compile(node.this)
         return lambda left, right: inner(left, right) is None
     if kind in _BINARY:
+        if kind is exp.EQ and isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Column):
+            fast = _same_column_equal(node.this, node.expression)
+            if fast is not None:
+                return fast
         return _strict(_BINARY[kind], _compile(node.this), _compile(node.expression))
     if isinstance(node, exp.Func):
         name = (node.name if isinstance(node, exp.Anonymous) else node.key).lower()
@@ -251,7 +282,7 @@ class CompiledModel:
         weights: dict[str, float] = {}
         for comparison in self.comparisons:
             level = comparison.level(left, right)
-            tf = _tf_adjustment(level, left, right)
+            tf = 0.0 if level.tf_column is None else _tf_adjustment(level, left, right)
             total += level.weight + tf
             weights[comparison.name] = level.weight + tf
         return _probability(total), total, weights
