@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,7 +227,7 @@ def _tf_adjustment(level: _Level, left: Row, right: Row) -> float:
     return level.tf_weight * (level.log2_u_exact - math.log2(frequency))
 
 
-def _probability(match_weight: float) -> float:
+def match_probability(match_weight: float) -> float:
     """Splink's conversion, in its overflow-free form for either sign."""
     if match_weight >= 0:
         return 1.0 / (1.0 + 2.0 ** -match_weight)
@@ -285,11 +285,15 @@ class CompiledModel:
             tf = 0.0 if level.tf_column is None else _tf_adjustment(level, left, right)
             total += level.weight + tf
             weights[comparison.name] = level.weight + tf
-        return _probability(total), total, weights
+        return match_probability(total), total, weights
 
-    def score_many(self, record: Row, candidates: Sequence[Row]) -> list[tuple[float, float, dict[str, float]]]:
-        """`score` of the record against each candidate (the record on the left)."""
-        return [self.score(record, candidate) for candidate in candidates]
+    def match_weight(self, left: Row, right: Row) -> float:
+        """The match weight alone, without the weight of each comparison (to rank many candidates)."""
+        total = self.prior_weight
+        for comparison in self.comparisons:
+            level = comparison.level(left, right)
+            total += level.weight if level.tf_column is None else level.weight + _tf_adjustment(level, left, right)
+        return total
 
 
-__all__ = ["CompiledModel", "NotCompilable", "compile_condition", "condition_columns"]
+__all__ = ["CompiledModel", "NotCompilable", "compile_condition", "condition_columns", "match_probability"]

@@ -17,7 +17,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -87,8 +87,9 @@ class RealtimeMatcher:
         for record, person_id in found:
             rows.append({**record, "unique_id": record["uid"]})
             person_of[record["uid"]] = person_id
-        if self.scorer.compiled is not None:
-            pairs = self.scorer.compare(query, rows)
+        compiled = self.scorer.compiled is not None
+        if compiled:  # rank on the totals; the weight of each field only for the candidates returned
+            pairs = self.scorer.compare(query, rows, weights=False)
         else:
             with self._con() as con:
                 pairs = self.scorer.compare_sql(query, rows, con)
@@ -100,7 +101,12 @@ class RealtimeMatcher:
                 continue
             if person not in best or p > best[person].probability:
                 best[person] = Candidate(person, p, w, weights, uid)
-        return sorted(best.values(), key=lambda c: -c.probability)[:limit]
+        chosen = sorted(best.values(), key=lambda c: -c.probability)[:limit]
+        if compiled and chosen:
+            row_of = {row["unique_id"]: row for row in rows}
+            weighed = self.scorer.compare(query, [row_of[c.record_uid] for c in chosen])
+            chosen = [replace(c, weights=pair.weights) for c, pair in zip(chosen, weighed, strict=True)]
+        return chosen
 
 
 __all__ = ["Candidate", "CandidateSource", "RealtimeMatcher"]

@@ -66,7 +66,9 @@ def test_compiled_scores_equal_splinks_sql_at_every_level(trained: tuple[Scorer,
             candidates += rng.sample(rows, 8) + _variants(query)
             fast = {p.unique_id_r: p for p in scorer.compare(query, candidates)}
             slow = {p.unique_id_r: p for p in scorer.compare_sql(query, candidates, con)}
-            assert fast.keys() == slow.keys()
+            ranked = {p.unique_id_r: p for p in scorer.compare(query, candidates, weights=False)}
+            assert fast.keys() == slow.keys() == ranked.keys()
+            assert all(ranked[uid][2:4] == fast[uid][2:4] and ranked[uid].weights == {} for uid in fast)
             for uid, expected in slow.items():
                 got = fast[uid]
                 assert got.unique_id_l == expected.unique_id_l
