@@ -200,18 +200,14 @@ def main() -> int:
         print(row("profile: Cypher alone (1 client)", direct, sum(direct)))
         paths = [f"/persons/{person_id}" for person_id in ids]
         bodies = [json.dumps(d, ensure_ascii=False) for d in demographics]
-        print(load(url, token, args.clients, args.seconds, "GET", "", paths,
-                   f"GET /persons/{{id}} ({args.clients} clients)"))
-        print(load(url, token, 1, min(args.seconds, 10), "GET", "", paths, "GET /persons/{id} (1 client)"))
-        for think in args.think_ms:
-            print(load(url, token, args.clients, args.seconds, "GET", "", paths,
-                       f"GET /persons/{{id}} ({args.clients} clients, {think:.0f} ms think)", think))
-        print(load(url, token, args.clients, args.seconds, "POST", "/match", bodies,
-                   f"POST /match ({args.clients} clients)"))
-        print(load(url, token, 1, min(args.seconds, 10), "POST", "/match", bodies, "POST /match (1 client)"))
-        for think in args.think_ms:
-            print(load(url, token, args.clients, args.seconds, "POST", "/match", bodies,
-                       f"POST /match ({args.clients} clients, {think:.0f} ms think)", think))
+        for label, method, path, lines in (("GET /persons/{id}", "GET", "", paths),
+                                           ("POST /match", "POST", "/match", bodies)):
+            print(load(url, token, args.clients, args.seconds, method, path, lines,
+                       f"{label} ({args.clients} clients)"))
+            print(load(url, token, 1, min(args.seconds, 10), method, path, lines, f"{label} (1 client)"))
+            for think in args.think_ms:
+                print(load(url, token, args.clients, args.seconds, method, path, lines,
+                           f"{label} ({args.clients} clients, {think:.0f} ms think)", think))
         print(row("match: candidate Cypher alone (1 client)", lookups, sum(lookups)))
         print(row("match: matcher alone (1 client)", matches, sum(matches)))
         print(f"(median profile Cypher alone {statistics.median(direct) * 1000:.1f} ms)")

@@ -181,15 +181,20 @@ def _parse(sql: str) -> exp.Expression:
     return tree
 
 
-def compile_condition(sql: str) -> Callable[[Row, Row], bool | None]:
-    """A comparison level's SQL condition as a function of the two records (None: unknown)."""
-    expr = _compile(_parse(sql))
+def _predicate(tree: exp.Expression) -> Callable[[Row, Row], bool | None]:
+    expr = _compile(tree)
     return lambda left, right: _truth(expr(left, right))
 
 
-def condition_columns(sql: str) -> set[str]:
+def _columns(tree: exp.Expression) -> set[str]:
     """The record columns a condition reads (`family_fold` for `family_fold_l`)."""
-    return {column.name[:-2] for column in _parse(sql).find_all(exp.Column)}
+    return {column.name[:-2] for column in tree.find_all(exp.Column)}
+
+
+def compile_condition(sql: str) -> Callable[[Row, Row], bool | None]:
+    """A comparison level's SQL condition as a function of the two records (None: unknown)."""
+    return _predicate(_parse(sql))
+
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,9 @@ class CompiledModel:
         prefix = clean.get("term_frequency_adjustment_column_prefix", "tf_")
         self.prior_weight = float(prob_to_match_weight(compiled._probability_two_random_records_match))
         comparisons = []
+        # What a record must carry to be scored: the columns the conditions read, and the columns whose
+        # term frequencies adjust a weight.
+        columns: set[str] = set()
         for comparison in compiled.comparisons:
             levels = []
             for level in comparison.comparison_levels:
@@ -251,8 +259,13 @@ class CompiledModel:
                                         "has no m or u probability")
                 adjusts = (level._has_tf_adjustments and level._tf_adjustment_weight != 0
                            and not level._is_else_level and not level.is_null_level)
+                tree = None if level._is_else_level else _parse(level.sql_condition)
+                if tree is not None:
+                    columns |= _columns(tree)
+                if level._has_tf_adjustments:
+                    columns.add(level._tf_adjustment_input_column.input_name)
                 levels.append(_Level(
-                    condition=None if level._is_else_level else compile_condition(level.sql_condition),
+                    condition=None if tree is None else _predicate(tree),
                     weight=float(weight),
                     tf_column=f"{prefix}{level._tf_adjustment_input_column.input_name}" if adjusts else None,
                     tf_weight=float(level._tf_adjustment_weight or 0.0),
@@ -262,13 +275,7 @@ class CompiledModel:
                 ))
             comparisons.append(_Comparison(comparison.output_column_name, tuple(levels)))
         self.comparisons = tuple(comparisons)
-        # What a record must carry to be scored: the columns the conditions read, and the columns whose
-        # term frequencies adjust a weight.
-        self.columns = frozenset().union(
-            *(condition_columns(level.sql_condition) for c in compiled.comparisons for level in c.comparison_levels
-              if not level._is_else_level),
-            (level._tf_adjustment_input_column.input_name for c in compiled.comparisons
-             for level in c.comparison_levels if level._has_tf_adjustments))
+        self.columns = frozenset(columns)
 
     def levels(self, left: Row, right: Row) -> list[int]:
         """The level each comparison selects (its position in the comparison, null level first)."""
@@ -294,4 +301,4 @@ class CompiledModel:
         return total
 
 
-__all__ = ["CompiledModel", "NotCompilable", "compile_condition", "condition_columns", "match_probability"]
+__all__ = ["CompiledModel", "NotCompilable", "compile_condition", "match_probability"]

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import duckdb
@@ -116,12 +117,18 @@ class Scorer:
             [("hoso_side", pa.string())]
             + [(c, _ARROW_TYPES.get(c, pa.string())) for c in LINKAGE_COLUMNS]
             + [(f"tf_{c}", pa.float64()) for c in TF_COLUMNS])
-        self.compiled: CompiledModel | None = None
-        if spark is None:
-            try:
-                self.compiled = CompiledModel(self.settings)
-            except NotCompilable as exc:  # still scored, by Splink's SQL (`compare_sql`)
-                log.warning("real-time scoring uses Splink's SQL: %s", exc)
+
+    @cached_property
+    def compiled(self) -> CompiledModel | None:
+        """The model compiled for real-time scoring (built at first use: batch scoring never needs it);
+        None when it does not compile, and `compare_sql` scores instead."""
+        if self.spark is not None:
+            return None
+        try:
+            return CompiledModel(self.settings)
+        except NotCompilable as exc:
+            log.warning("real-time scoring uses Splink's SQL: %s", exc)
+            return None
 
     def _db_api(self) -> tuple[Any, Any]:
         if self.spark is not None:
@@ -231,19 +238,21 @@ class Scorer:
 
     def _rt_row(self, side: str, record: Mapping[str, Any]) -> dict[str, Any]:
         """A row of the SQL path's table: every linkage column, then the term frequencies."""
-        row: dict[str, Any] = {"hoso_side": side}
-        for col in LINKAGE_COLUMNS:
-            row[col] = record.get(col)
-        return self._with_tf(row, row)
+        return {"hoso_side": side, **{col: record.get(col) for col in LINKAGE_COLUMNS},
+                **self._term_frequencies(record)}
 
-    def _with_tf(self, record: Mapping[str, Any], into: dict[str, Any] | None = None) -> dict[str, Any]:
-        """`record` (copied, unless `into` is given) with the term frequency of each tf column's value
-        (the least known frequency for a value never seen)."""
-        row = dict(record) if into is None else into
+    def _with_tf(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `record` with its term frequencies (the compiled model's row)."""
+        return {**record, **self._term_frequencies(record)}
+
+    def _term_frequencies(self, record: Mapping[str, Any]) -> dict[str, float | None]:
+        """The `tf_` column of each term-frequency column: its value's frequency (the least known
+        frequency for a value never seen)."""
+        out: dict[str, float | None] = {}
         for col in TF_COLUMNS:
             value = record.get(col)
-            row[f"tf_{col}"] = None if value is None else self.tf.get(col, {}).get(value, self._tf_floor.get(col))
-        return row
+            out[f"tf_{col}"] = None if value is None else self.tf.get(col, {}).get(value, self._tf_floor.get(col))
+        return out
 
     def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         prepared: set[int] = self._rt_prepared

@@ -148,11 +148,12 @@ def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame
 
 def birth_keys(birth: date | None, precision: str | None) -> dict[str, str | None]:
     """The year-month and the day-month-transposed date of a date of birth of the given precision."""
-    day = birth is not None and precision == "day"
+    if birth is None:
+        return {"birth_ym": None, "birth_dm_swap": None}
+    swappable = precision == "day" and birth.day <= 12 and birth.day != birth.month
     return {
-        "birth_ym": birth.strftime("%Y-%m") if birth is not None and precision in ("day", "month") else None,
-        "birth_dm_swap": f"{birth.year}-{birth.day:02d}-{birth.month:02d}"
-        if day and birth is not None and birth.day <= 12 and birth.day != birth.month else None,
+        "birth_ym": birth.strftime("%Y-%m") if precision in ("day", "month") else None,
+        "birth_dm_swap": f"{birth.year}-{birth.day:02d}-{birth.month:02d}" if swappable else None,
     }
 
 
