@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from neo4j import Driver
 
-from graph.queries import default_registry
+from graph import default_registry
 
 AGE_BANDS = [(lo, lo + 4) for lo in range(0, 80, 5)] + [(80, 200)]
 AGE_LABELS = [f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in AGE_BANDS]

@@ -1,4 +1,4 @@
-"""What the notebooks use: a reader on HoSo's graph from the settings, and the plots they show."""
+"""The plots the notebooks show; their reader comes from `api.runtime.analytics_reader`."""
 
 from __future__ import annotations
 
@@ -7,24 +7,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import networkx as nx
 import pandas as pd
-
-from analytics.base import GraphReader
-
-
-def connect() -> GraphReader:
-    """A reader for the settings' data: the analytics projection when one is built, else the graph (the
-    managed Neo4j is started if it is not running)."""
-    from analytics.projection import reader_for
-    from api.runtime import managed_server, neo4j_target
-    from api.settings import get_settings
-    from graph import open_driver
-
-    settings = get_settings()
-    if settings.managed_neo4j:
-        managed_server(settings).start()
-    target = neo4j_target(settings)
-    driver = open_driver(target.uri, target.user, target.password)
-    return reader_for(driver, target.database, settings.data_path, settings.analytics_source)
 
 
 def plot_pyramid(pyramid: pd.DataFrame, title: str = "Age pyramid") -> Any:

@@ -33,8 +33,8 @@ import pyarrow as pa
 from neo4j import Driver
 
 from analytics.base import GraphReader
-from graph.queries import default_registry
-from linkage.locks import exclusive
+from graph import default_registry
+from linkage import exclusive
 
 SQL_DIR = Path(__file__).parent / "sql"
 POINTER = "current"  # names the current projection file

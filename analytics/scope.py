@@ -15,7 +15,7 @@ from typing import Any
 
 from neo4j import Driver
 
-from graph.queries import default_registry
+from graph import default_registry
 
 REFORM = date(2025, 7, 1)
 

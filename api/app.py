@@ -19,14 +19,11 @@ from starlette.exceptions import HTTPException
 
 from api.audit import AuditLog
 from api.jobs import JobWorker
-from api.routes import admin, analytics, auth, fhir, health, jobs, persons, portal, review
+from api.routes import ROUTERS
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
-from graph import GraphError, apply_migrations, open_driver
-from graph.identity import graph_candidates
-from linkage.admin_units import load_admin_units
-from linkage.realtime import RealtimeMatcher
-from linkage.training import ModelError, ModelStore
+from graph import GraphError, apply_migrations, graph_candidates, open_driver
+from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             driver.close()
 
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(persons.router)
-    app.include_router(review.router)
-    app.include_router(admin.router)
-    app.include_router(fhir.router)
-    app.include_router(jobs.router)
-    app.include_router(analytics.router)
-    app.include_router(portal.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     app.mount("/ui", StaticFiles(directory=Path(__file__).parent / "ui", html=True), name="ui")
 

@@ -34,8 +34,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from api.security import Role, User, signing_key
 from api.settings import Settings
-from graph import GraphError
-from graph.queries import default_registry
+from graph import GraphError, default_registry
 
 log = logging.getLogger(__name__)
 SHIP_BATCH = 2_000

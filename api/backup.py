@@ -15,13 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analytics.projection import refresh
-from analytics.projection import remove as remove_projection
+from analytics import refresh_projection, remove_projection
 from api.runtime import driver_for, managed_server
 from api.settings import Settings
-from graph.queries import default_registry
-from linkage.ingest import sha256_file
-from linkage.locks import exclusive
+from graph import default_registry, plain
+from linkage import exclusive, sha256_file
 
 FOLDERS = ("batches", "models", "jobs")
 
@@ -37,8 +35,6 @@ def fingerprint(settings: Settings) -> dict[str, int]:
 
 
 def _decisions(settings: Settings) -> dict[str, Any]:
-    from graph.values import plain
-
     with driver_for(settings) as (driver, database):
         row = default_registry().read(driver, "system/decisions", database=database)[0]
     return {"links": [plain(dict(x)) for x in row["links"]], "events": [plain(dict(x)) for x in row["events"]]}
@@ -116,5 +112,5 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
         raise BackupError("the restored graph differs from the backup's fingerprint")
     if settings.analytics_refresh:
         with driver_for(settings) as (driver, database):
-            refresh(driver, database, data)
+            refresh_projection(driver, database, data)
     return manifest

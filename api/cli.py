@@ -13,21 +13,60 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+import uvicorn
+from click.exceptions import ClickException
 from pydantic import ValidationError
 
-from api.backup import BackupError
+from analytics import (
+    CATALOGUE,
+    FORMATS,
+    ProjectionError,
+    ScopeError,
+    parse_period,
+    projection_info,
+    reader_for,
+    refresh_projection,
+    resolve_scope,
+    run_analysis,
+    statistical_report,
+    suppress_report,
+    write_report,
+)
+from api.backup import BackupError, backup, restore
 from api.runtime import driver_for, managed_server
+from api.security import AuthError, Role, add_user
+from api.services import run_linking
 from api.settings import Settings, get_settings
-from graph import GraphError, apply_migrations, default_registry, wipe_graph
-from linkage.ingest import IngestError, ingest
-from linkage.training import ModelError
-from linkage.vocab import SourceKind
+from graph import (
+    GraphError,
+    GraphLinkStore,
+    apply_migrations,
+    default_registry,
+    person_profile,
+    ping,
+    review_events,
+    wipe_graph,
+)
+from linkage import (
+    LinkageError,
+    SourceKind,
+    evaluate_linkage,
+    ingest,
+    match_weights_chart,
+    read_truth,
+    review_label_scores,
+    spark_session,
+    synthetic_inputs,
+    train_model,
+)
+from linkage.synth import SynthConfig, generate
 
 log = logging.getLogger("hoso")
 
@@ -39,7 +78,7 @@ class CliError(Exception):
     """A command could not do what was asked; the message says why and what to do."""
 
 
-HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, IngestError, ModelError, BackupError)
+HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, LinkageError, BackupError)
 INGEST_KINDS = [k.value for k in SourceKind if k is not SourceKind.CITIZEN]
 
 
@@ -84,8 +123,6 @@ def neo4j_status(as_json: Annotated[bool, typer.Option("--json", help="Print one
             "home": str(settings.neo4j_home),
         }
     else:
-        from graph.server import ping
-
         password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
         answering = ping(str(settings.neo4j_uri), settings.neo4j_user, password)
         info = {"managed": False, "uri": settings.neo4j_uri, "answering": answering}
@@ -157,7 +194,6 @@ def synth(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("synth"),
 ) -> None:
     """Write a synthetic population in all six source formats, with truth.csv and expected.json."""
-    from linkage.synth import SynthConfig, generate
 
     if profile not in ("clean", "realistic", "hard"):
         raise CliError(f"unknown profile {profile!r}: use clean, realistic or hard")
@@ -173,19 +209,15 @@ def train_command(
     chart: Annotated[Path | None, typer.Option(help="Also write the match-weight chart to this HTML file.")] = None,
 ) -> None:
     """Train a new model version on every ingested batch (linking then uses it)."""
-    from linkage.pipeline import train_model
-    from linkage.training import match_weights_chart
 
     model = train_model(_settings().data_path)
     typer.echo(f"model {model.version} written to {model.path}")
     if chart is not None:
-        match_weights_chart(model.settings, chart)
+        match_weights_chart(model, chart)
         typer.echo(f"match-weight chart written to {chart}")
 
 
 def _run_link(kind: Literal["link", "relink"], spark_master: str | None) -> None:
-    from api.services import run_linking
-
     settings = _settings()
     spark = _spark_session(spark_master) if spark_master else None
     with driver_for(settings) as (driver, database):
@@ -194,10 +226,6 @@ def _run_link(kind: Literal["link", "relink"], spark_master: str | None) -> None
 
 
 def _spark_session(master: str) -> Any:
-    try:
-        from linkage.engines import spark_session
-    except ImportError as exc:
-        raise CliError("--engine spark needs pyspark: pip install 'hoso[spark]'") from exc
     return spark_session(master, checkpoint_dir=str(_settings().data_path / "spark-checkpoints"))
 
 
@@ -223,7 +251,6 @@ def relink_command(
 def backup_command(dest: Annotated[Path, typer.Argument(help="A new (or empty) directory.")]) -> None:
     """Back up the graph (neo4j-admin dump; the server is stopped meanwhile), batches, models, jobs and
     the reviewers' decisions, with a manifest of checksums."""
-    from api.backup import backup
 
     manifest = backup(_settings(), dest)
     typer.echo(f"backup written to {dest}: {len(manifest['files'])} file(s), "
@@ -236,7 +263,6 @@ def restore_command(source: Annotated[Path, typer.Argument(help="A directory wri
                     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the graph is replaced.")] = False,
                     ) -> None:
     """Replace the graph, batches, models and jobs with a backup (checked against its manifest)."""
-    from api.backup import restore
 
     if not yes:
         raise CliError("restore replaces the whole graph and the data folders: run `hoso restore DIR --yes`")
@@ -248,7 +274,6 @@ def restore_command(source: Annotated[Path, typer.Argument(help="A directory wri
 def bench_command(ctx: typer.Context) -> None:
     """Run every benchmark on one synthetic population and print one table (`--persons N`, default 100,000;
     `--no-reference` skips bare Splink). Same as `make bench`."""
-    import subprocess
 
     code = subprocess.call([sys.executable, "-m", "bench", *ctx.args])
     if code:
@@ -268,9 +293,6 @@ def report_command(
                                                                      "never for publication).")] = False,
 ) -> None:
     """Write an analysis or the statistical report for a unit and period."""
-    from analytics.projection import ProjectionError, reader_for
-    from analytics.reports import CATALOGUE, FORMATS, run_analysis, statistical_report, suppress_report, write
-    from analytics.scope import ScopeError, parse_period, resolve_scope
 
     if name == "list":
         typer.echo("statistics: the statistical report (indicators, commune to nation)")
@@ -298,7 +320,7 @@ def report_command(
             frame = frame if identified else suppress_report(frame)
         else:
             frame = run_analysis(graph, name, scope, span, aggregate_only=not identified)
-    data = write(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
+    data = write_report(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
     if out is None:
         if fmt == "xlsx":
             raise CliError("xlsx is binary: give --out FILE")
@@ -316,12 +338,11 @@ app.add_typer(analytics_app, name="analytics")
 def analytics_refresh_command() -> None:
     """Rebuild the analytics projection from the graph now (link runs do it themselves; run this after
     reviewers' decisions, e.g. nightly)."""
-    from analytics.projection import ProjectionError, refresh
 
     settings = _settings()
     with driver_for(settings) as (driver, database):
         try:
-            info = refresh(driver, database, settings.data_path)
+            info = refresh_projection(driver, database, settings.data_path)
         except ProjectionError as exc:
             raise CliError(str(exc)) from exc
     typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows,
@@ -331,9 +352,8 @@ def analytics_refresh_command() -> None:
 @analytics_app.command("status")
 def analytics_status_command() -> None:
     """When the analytics projection was taken from the graph and what it holds."""
-    from analytics.projection import read_info
 
-    info = read_info(_settings().data_path)
+    info = projection_info(_settings().data_path)
     if info is None:
         raise CliError("no analytics projection yet: run `hoso analytics refresh` (or `hoso link`)")
     typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows}))
@@ -348,9 +368,6 @@ def evaluate_command(
 ) -> None:
     """Compare the persons in the graph with a truth file (precision, recall, F1, blocking recall)
     and/or with reviewers' decisions."""
-    from graph.identity import GraphLinkStore
-    from graph.operations import review_events
-    from linkage.evaluation import evaluate_linkage, read_truth, review_label_scores
 
     settings = _settings()
     if truth is None and not reviews:
@@ -389,7 +406,6 @@ def user_add(
                                                                            "input.")] = False,
 ) -> None:
     """Create or update an account (the password is asked for, or read from standard input)."""
-    from api.security import AuthError, Role, add_user
 
     if role not in [r.value for r in Role]:
         raise CliError(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}")
@@ -413,7 +429,6 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
     """Run the HTTP API with uvicorn."""
-    import uvicorn
 
     settings = _settings()
     count = workers or settings.api_workers or os.cpu_count() or 1
@@ -426,10 +441,6 @@ def demo(
     persons: Annotated[int, typer.Option(min=100, help="Size of the synthetic population.")] = 2_000,
 ) -> None:
     """Start Neo4j, apply the migrations, then synthesise, ingest and link a population and show a person."""
-    from api.services import run_linking
-    from graph.persons import person_profile
-    from linkage.evaluation import evaluate_linkage, read_truth
-    from linkage.synth import SynthConfig, generate
 
     settings = _settings()
     if settings.managed_neo4j:
@@ -438,16 +449,14 @@ def demo(
     if not (synth_dir / "truth.csv").exists():
         generate(SynthConfig(persons=persons, seed=1, profile="realistic"), synth_dir)
         typer.echo(f"synthetic population of {persons} persons written to {synth_dir}")
-    for kind, pattern in DEMO_SOURCES.items():
-        mapping = synth_dir / "csv" / "clinic.mapping.toml" if kind is SourceKind.CSV else None
-        summary = ingest(kind, sorted(synth_dir.glob(pattern)), settings.data_path, mapping=mapping)
+    for kind, files, mapping in synthetic_inputs(synth_dir):
+        summary = ingest(kind, files, settings.data_path, mapping=mapping)
         typer.echo(f"ingest {kind.value:<13} read {summary.read:>6}, accepted {summary.accepted:>6}, "
                    f"quarantined {summary.quarantined:>4}")
     with driver_for(settings) as (driver, database):
         run = run_linking(settings, driver, database)
         typer.echo(f"linked: {run['persons']} persons, {run['review_items']} review items "
                    f"(model {run['model_version']})")
-        from graph.identity import GraphLinkStore
 
         scores = evaluate_linkage(settings.data_path, GraphLinkStore(driver, database).assignments(),
                                   read_truth(synth_dir / "truth.csv"))
@@ -463,13 +472,6 @@ def demo(
     typer.echo(f"Neo4j home:       {settings.neo4j_home}")
     typer.echo(f"Neo4j jars cache: {settings.cache_dir}")
     typer.echo("next: `hoso neo4j status`, `hoso evaluate --truth " + str(synth_dir / "truth.csv") + "`")
-
-
-DEMO_SOURCES = {
-    SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-    SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
-    SourceKind.FHIR: "fhir/*.ndjson", SourceKind.CSV: "csv/*.csv",
-}  # fmt: skip
 
 
 def main() -> None:
@@ -492,7 +494,6 @@ def main() -> None:
         typer.echo(f"hoso: error: {exc}", err=True)
         sys.exit(1)
     except Exception as exc:  # click's usage errors
-        from click.exceptions import ClickException
 
         if isinstance(exc, ClickException):
             exc.show()

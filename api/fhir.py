@@ -7,7 +7,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.patient import Patient
 
-from linkage.vocab import ID_SYSTEMS, IdKind
+from linkage import ID_SYSTEMS, IdKind
 
 GENDER = {"male": "male", "female": "female"}
 

@@ -31,10 +31,8 @@ from typing import Any
 from neo4j import Driver
 
 from api.services import run_linking
-from graph.queries import default_registry
-from linkage.ingest import IngestError, batches_dir, ingest
-from linkage.locks import exclusive
-from linkage.vocab import SourceKind
+from graph import default_registry
+from linkage import IngestError, SourceKind, batches_dir, exclusive, ingest
 
 log = logging.getLogger(__name__)
 JOBS = "jobs"

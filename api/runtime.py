@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from neo4j import Driver
 
-from api.settings import Settings
+from analytics import GraphReader, reader_for
+from api.settings import Settings, get_settings
 from graph import ManagedNeo4j, Neo4jTarget, managed_target, open_driver
 
 
@@ -41,3 +42,18 @@ def driver_for(settings: Settings) -> Iterator[tuple[Driver, str]]:
     target = neo4j_target(settings)
     with open_driver(target.uri, target.user, target.password) as driver:
         yield driver, target.database
+
+
+@contextmanager
+def analytics_reader(settings: Settings | None = None) -> Iterator[GraphReader]:
+    """A reader for the analyses (the notebooks' one), its driver closed on exit: the analytics
+    projection when one is built, else the graph. The managed Neo4j is started if it is not running.
+
+        with analytics_reader() as reader:
+            population.age_pyramid(reader, scope, date.today())
+    """
+    settings = settings or get_settings()
+    if settings.managed_neo4j:
+        managed_server(settings).start()
+    with driver_for(settings) as (driver, database):
+        yield reader_for(driver, database, settings.data_path, settings.analytics_source)

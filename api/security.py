@@ -20,7 +20,7 @@ from pwdlib import PasswordHash
 from pydantic import BaseModel
 
 from api.settings import Settings
-from graph.queries import default_registry
+from graph import default_registry
 
 _hasher = PasswordHash.recommended()
 ALGORITHM = "HS256"

@@ -7,14 +7,10 @@ from typing import Any, Literal
 
 from neo4j import Driver
 
-from analytics import projection
+from analytics import refresh_projection
 from api.settings import Settings
-from graph import apply_migrations
-from graph.identity import GraphLinkStore
-from graph.load import GraphLoader
-from graph.persons import dirty_person_ids, refresh_persons
-from linkage import pipeline
-from linkage.locks import exclusive
+from graph import GraphLinkStore, GraphLoader, apply_migrations, dirty_person_ids, refresh_persons
+from linkage import exclusive, link, relink
 
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
@@ -35,7 +31,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     loader = GraphLoader(driver, database)
     loader.load_reference()
     store = GraphLinkStore(driver, database)
-    run = pipeline.link if kind == "link" else pipeline.relink
+    run = link if kind == "link" else relink
     summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
                   spark=spark)
     began = time.perf_counter()
@@ -49,7 +45,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     refreshed = refresh_persons(driver, dirty_person_ids(driver, database), database)
     summary.seconds["golden"] = time.perf_counter() - began
     if settings.analytics_refresh:
-        summary.seconds["analytics"] = projection.refresh(driver, database, settings.data_path).seconds
+        summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path).seconds
     counts = store.counts()
     return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
                                 "review_items": counts["possible_matches"] + counts["possible_duplicates"]}

@@ -21,10 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import get_settings
-
-KINDS = [("population", "population/*.csv"), ("commune831", "commune831/*.xml"),
-         ("hospital130", "hospital130/*.xml"), ("immunization", "immunization/*.csv"), ("fhir", "fhir/*.ndjson"),
-         ("csv", "csv/*.csv")]
+from linkage.intake import synthetic_inputs
 
 
 def run(args: list[str], env: dict[str, str], want_json: bool = True) -> tuple[Any, float]:
@@ -59,9 +56,9 @@ def main() -> int:
         table.append(("synthesis", seconds, "s", "", ""))
     records = 0
     began = time.perf_counter()
-    for kind, pattern in KINDS:
-        files = sorted(str(p) for p in synth.glob(pattern))
-        extra = ["--mapping", str(synth / "csv" / "clinic.mapping.toml")] if kind == "csv" else []
+    for kind, paths, mapping in synthetic_inputs(synth):
+        files = [str(p) for p in paths]
+        extra = ["--mapping", str(mapping)] if mapping else []
         summary, _ = run([*hoso, "ingest", kind, *files, *extra, "--json"], env)
         records += summary["accepted"]
     ingest_seconds = time.perf_counter() - began

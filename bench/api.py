@@ -37,8 +37,8 @@ from api.security import Role, add_user
 from api.settings import get_settings
 from graph.identity import graph_candidates
 from graph.persons import person_profile
-from linkage.realtime import RealtimeMatcher
-from linkage.training import ModelStore
+from linkage.matching import ModelStore
+from linkage.matching.realtime import RealtimeMatcher
 
 SAMPLE = 2_000
 

@@ -106,6 +106,7 @@ def main() -> int:
         began = time.perf_counter()
         server.admin("database", "import", "full", SCRATCH, "--overwrite-destination=true",
                      "--array-delimiter=;", "--skip-bad-relationships=false",
+                     f"--report-file={Path(tmp) / 'import.report'}",  # not the working directory
                      *(f"--nodes={p}" for p in node_files), *(f"--relationships={p}" for p in rel_files))
         imported = time.perf_counter() - began
     for folder in (server.home / "data" / "databases" / SCRATCH, server.home / "data" / "transactions" / SCRATCH):

@@ -15,21 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from linkage.ingest import ingest
+from linkage.intake import SOURCES, ingest, synthetic_inputs
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
-
-PATTERNS = {
-    SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-    SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
-    SourceKind.FHIR: "fhir/*.ndjson", SourceKind.CSV: "csv/*.csv",
-}  # fmt: skip
 
 
 def _ingest_one(kind: str, folder: str, data: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     src = Path(folder)
-    files = sorted(src.glob(PATTERNS[SourceKind(kind)]))
-    mapping = src / "csv" / "clinic.mapping.toml" if kind == "csv" else None
+    _, files, mapping = next(synthetic_inputs(src, [SourceKind(kind)]))
     began = time.perf_counter()
     summary = ingest(SourceKind(kind), files, Path(data), mapping=mapping)
     seconds = time.perf_counter() - began
@@ -52,7 +45,7 @@ def main() -> None:
                                                    for c in summary["sources"].values()),
                  "seconds": synth_s, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}]
         ctx = mp.get_context("spawn")
-        for kind in PATTERNS:
+        for kind in (k for k, source in SOURCES.items() if source.synthetic):
             queue = ctx.Queue()
             proc = ctx.Process(target=_ingest_one, args=(kind.value, str(out), str(Path(tmp) / "data"), queue))
             proc.start()

@@ -21,20 +21,14 @@ from pathlib import Path
 from splink import DuckDBAPI, Linker
 
 from linkage import pipeline
-from linkage.engines import duckdb_connection
 from linkage.evaluation import blocking_recall, pairwise_scores, read_truth
-from linkage.ingest import ingest
-from linkage.model import BLOCKING_KEYS, deterministic_rules, settings, training_blocks
-from linkage.persons import plan_incremental
+from linkage.intake import ingest, synthetic_inputs
+from linkage.matching.engines import duckdb_connection
+from linkage.matching.model import BLOCKING_KEYS, deterministic_rules, settings, training_blocks
+from linkage.mpi.plan import plan_incremental
 from linkage.standardize.table import place_newborns
 from linkage.synth import SynthConfig, generate
-from linkage.vocab import SourceKind
 
-PATTERNS = {
-    SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-    SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
-    SourceKind.FHIR: "fhir/*.ndjson", SourceKind.CSV: "csv/*.csv",
-}  # fmt: skip
 UPPER, LOWER = 0.95, 0.5
 
 
@@ -74,9 +68,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src, data = Path(tmp) / "synth", Path(tmp) / "data"
         generate(SynthConfig(persons=args.persons, seed=args.seed, profile=args.profile), src)
-        for kind, pattern in PATTERNS.items():
-            mapping = src / "csv" / "clinic.mapping.toml" if kind is SourceKind.CSV else None
-            ingest(kind, sorted(src.glob(pattern)), data, mapping=mapping)
+        for kind, files, mapping in synthetic_inputs(src):
+            ingest(kind, files, data, mapping=mapping)
         truth = read_truth(src / "truth.csv")
         t = time.perf_counter()
         table = pipeline.load_tables(data, pipeline.all_batch_ids(data))

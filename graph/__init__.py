@@ -1,33 +1,55 @@
-"""HoSo's person graph in Neo4j: the managed server, connections, queries, migrations.
+"""HoSo's person graph in Neo4j: the managed server, connections, queries, migrations, and the
+person index, facts and operations stored in it.
 
 Public surface:
-- `ManagedNeo4j`: fetch, start and stop the project's own Neo4j server;
-- `Neo4jTarget`, `open_driver`, `managed_target`: reach a server;
+- `ManagedNeo4j`, `managed_target`: fetch, start and stop the project's own Neo4j server, and reach it;
+- `Neo4jTarget`, `open_driver`, `verify`, `ping`: reach a server;
 - `QueryRegistry`, `default_registry`: the Cypher files and the one runner of their text;
-- `apply_migrations`, `pending_migrations`, `wipe_graph`: the schema and its life cycle.
+- `apply_migrations`, `pending_migrations`, `wipe_graph`: the schema and its life cycle;
+- `GraphLinkStore`, `graph_candidates`: the linkage's persons and links, real-time candidates;
+- `GraphLoader`: reference data and batches' facts;
+- `person_profile`, `profile_and_viewer`, `refresh_persons`, `dirty_person_ids`: persons and golden records;
+- `PersonOperations`, `review_events`: reviewers' merges, splits, links and their history;
+- the errors, by kind: `GraphUnavailable`, `ConflictError`, `OperationError`, `PersonNotFound`, `GraphError`.
 """
 
-from graph.connection import Neo4jTarget, managed_target, open_driver, verify
+from graph.connection import Neo4jTarget, open_driver, verify
 from graph.errors import (
+    ConflictError,
     GraphError,
+    GraphUnavailable,
     MigrationError,
     Neo4jNotRunning,
     Neo4jServerError,
+    OperationError,
     QueryFileError,
     QueryParameterError,
 )
+from graph.identity import GraphLinkStore, graph_candidates
+from graph.load import GraphLoader
 from graph.migrations import apply_migrations, load_migrations, pending_migrations, wipe_graph
-from graph.queries import CypherQuery, QueryRegistry, default_registry
-from graph.server import ManagedNeo4j, ServerState, ServerStatus
+from graph.operations import PersonOperations, review_events
+from graph.persons import PersonNotFound, dirty_person_ids, person_profile, profile_and_viewer, refresh_persons
+from graph.queries import WRITERS, CypherQuery, QueryRegistry, default_registry
+from graph.server import ManagedNeo4j, ServerState, ServerStatus, managed_target, ping
+from graph.values import plain
 
 __all__ = [
+    "WRITERS",
+    "ConflictError",
     "CypherQuery",
     "GraphError",
+    "GraphLinkStore",
+    "GraphLoader",
+    "GraphUnavailable",
     "ManagedNeo4j",
     "MigrationError",
     "Neo4jNotRunning",
     "Neo4jServerError",
     "Neo4jTarget",
+    "OperationError",
+    "PersonNotFound",
+    "PersonOperations",
     "QueryFileError",
     "QueryParameterError",
     "QueryRegistry",
@@ -35,10 +57,18 @@ __all__ = [
     "ServerStatus",
     "apply_migrations",
     "default_registry",
+    "dirty_person_ids",
+    "graph_candidates",
     "load_migrations",
     "managed_target",
     "open_driver",
     "pending_migrations",
+    "person_profile",
+    "ping",
+    "plain",
+    "profile_and_viewer",
+    "refresh_persons",
+    "review_events",
     "verify",
     "wipe_graph",
 ]

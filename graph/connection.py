@@ -1,13 +1,13 @@
-"""Opening a Neo4j driver: from `NEO4J_URI` when given, else from the managed server's state."""
+"""Reaching a Neo4j database: where it is (`Neo4jTarget`), opening a driver, checking it answers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from neo4j import Driver, GraphDatabase
 
 from graph.errors import Neo4jNotRunning
+from graph.queries import default_registry
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,7 @@ def open_driver(uri: str, user: str, password: str, connection_timeout: float = 
 
 def verify(driver: Driver, database: str | None = None) -> None:
     """Raise unless the server answers a real `RETURN 1`."""
-    from graph.queries import default_registry
-
     with driver.session(database=database) as session:
         records = default_registry().run(session, "system/ping")
     if records[0]["ok"] != 1:
         raise Neo4jNotRunning("Neo4j answered RETURN 1 with something else")
-
-
-def managed_target(neo4j_home: Path, database: str = "neo4j") -> Neo4jTarget:
-    """The target of the server HoSo manages under `neo4j_home`, if it was started."""
-    from graph.server import ManagedNeo4j, _pid_alive
-
-    state = ManagedNeo4j(home=neo4j_home, cache_dir=neo4j_home).read_state()
-    if state is None or not _pid_alive(state.pid):
-        raise Neo4jNotRunning(
-            "Neo4j is not running: start it with `hoso neo4j start`, or set NEO4J_URI and NEO4J_PASSWORD"
-        )
-    return Neo4jTarget(uri=state.uri, user=state.user, password=state.password, database=database)

@@ -15,9 +15,8 @@ from typing import Any
 import pandas as pd
 from neo4j import Driver
 
-from graph.queries import default_registry
-from linkage.persons import LinkPlan, Reviewed
-from linkage.standardize.table import birth_keys
+from graph.queries import WRITERS, default_registry
+from linkage import LinkPlan, Reviewed, birth_keys
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +54,10 @@ def record_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 class GraphLinkStore:
     """Persons and links in Neo4j."""
 
-    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+    def __init__(self, driver: Driver, database: str = "neo4j", writers: int = WRITERS) -> None:
         self.driver = driver
         self.database = database
+        self.writers = writers
         self.queries = default_registry()
 
     def _read(self, name: str, **params: Any) -> list[Any]:
@@ -84,7 +84,9 @@ class GraphLinkStore:
 
     def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
               batches: list[str], kind: str) -> None:
-        write = self.queries.write_rows
+        def write(driver: Driver, name: str, rows: list[dict[str, Any]], database: str, **params: Any) -> None:
+            self.queries.write_rows(driver, name, rows, database, writers=self.writers, **params)
+
         write(self.driver, "identity/upsert_records", record_rows(records), self.database)
         persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
         write(self.driver, "identity/upsert_persons", [{"person_id": p} for p in persons], self.database)

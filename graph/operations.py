@@ -20,18 +20,10 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from graph.errors import GraphError
+from graph.errors import ConflictError, OperationError
 from graph.persons import refresh_persons
 from graph.queries import default_registry
-from linkage.persons import new_person_id
-
-
-class ConflictError(GraphError):
-    """The person changed since the caller looked at it: reload and decide again."""
-
-
-class OperationError(GraphError):
-    """The operation does not apply (unknown or retired person, record not on the person...)."""
+from linkage import new_person_id
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from neo4j import Driver
 from graph.identity import chunks
 from graph.queries import default_registry
 from graph.values import plain
-from linkage.golden import FREQUENT_FIELDS, NEWEST_FIELDS, REGISTRY_FIELDS, golden_record
+from linkage import FREQUENT_FIELDS, NEWEST_FIELDS, REGISTRY_FIELDS, golden_record
 
 GOLDEN_KEYS = sorted(
     {f for f in (*REGISTRY_FIELDS, *NEWEST_FIELDS, *FREQUENT_FIELDS)}

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,9 @@ SCHEMA_AREA = "schema"
 _PARAM_LINE = re.compile(r"^//\s*params:\s*(?P<params>.*)$", re.IGNORECASE)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 READ_ATTEMPTS = 3
-WRITERS = 2  # concurrent write transactions of a bulk load: one per core of this machine's Neo4j
+# Concurrent write transactions of a bulk load, one per core Neo4j has: the default of the setting
+# HOSO_NEO4J_WRITERS, which the loaders are given.
+WRITERS = 2
 
 
 def _code_segments(text: str) -> Iterator[tuple[str, int]]:
@@ -172,6 +175,16 @@ class QueryRegistry:
         except KeyError:
             raise KeyError(f"no Cypher query named {name!r} under {self.root}") from None
 
+    @contextmanager
+    def _naming(self, name: str) -> Iterator[None]:
+        """Name the query's file on any error raised while it runs (as a note: the error keeps its type,
+        so the driver still retries a transient one)."""
+        try:
+            yield
+        except Exception as exc:
+            exc.add_note(f"while running the Cypher query {name} ({self.get(name).path})")
+            raise
+
     def _bind(self, name: str, params: Mapping[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
         query = self.get(name)
         given = set(params)
@@ -184,7 +197,8 @@ class QueryRegistry:
     def run(self, tx: ManagedTransaction | Session, name: str, **params: Any) -> list[Record]:
         """Run `name` inside a transaction (or auto-commit session) and return all its records."""
         query, values = self._bind(name, params)
-        return list(tx.run(query, values))
+        with self._naming(name):
+            return list(tx.run(query, values))
 
     # No bookmark manager: HoSo runs one Neo4j server (Community has no cluster), where a committed
     # transaction is visible to the next one anyway, and the driver's default manager costs every
@@ -196,8 +210,8 @@ class QueryRegistry:
         query, values = self._bind(name, params)
         for attempt in range(READ_ATTEMPTS):
             try:
-                with driver.session(database=database, default_access_mode=READ_ACCESS,
-                                    bookmark_manager=None) as session:
+                with self._naming(name), driver.session(database=database, default_access_mode=READ_ACCESS,
+                                                         bookmark_manager=None) as session:
                     return list(session.run(Query(cast(LiteralString, query)), values))
             except (TransientError, SessionExpired, ServiceUnavailable):
                 if attempt == READ_ATTEMPTS - 1:
@@ -210,8 +224,8 @@ class QueryRegistry:
         """Run a read query in one transaction and yield its rows as value tuples, `chunk` at a time,
         for exports too large to hold as records. Not retried: a consumer has already seen the rows."""
         query, values = self._bind(name, params)
-        with driver.session(database=database, default_access_mode=READ_ACCESS, bookmark_manager=None,
-                            fetch_size=chunk) as session:
+        with self._naming(name), driver.session(database=database, default_access_mode=READ_ACCESS,
+                                                 bookmark_manager=None, fetch_size=chunk) as session:
             result = session.run(Query(cast(LiteralString, query)), values)
             rows: list[tuple[Any, ...]] = []
             for record in result:
@@ -225,10 +239,10 @@ class QueryRegistry:
     def write(self, driver: Driver, name: str, database: str | None = None, **params: Any) -> list[Record]:
         """Run a write query in its own managed transaction (retried on transient errors)."""
         query, values = self._bind(name, params)
-        records, _, _ = driver.execute_query(query, values, database_=database, routing_="w",
-                                             bookmark_manager_=None)
+        with self._naming(name):
+            records, _, _ = driver.execute_query(query, values, database_=database, routing_="w",
+                                                 bookmark_manager_=None)
         return list(records)
-
 
     def write_rows(self, driver: Driver, name: str, rows: Sequence[Any], database: str | None = None,
                    size: int = 5_000, writers: int = WRITERS, **params: Any) -> int:

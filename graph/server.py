@@ -28,6 +28,7 @@ from pathlib import Path
 
 from neo4j.exceptions import DriverError, Neo4jError
 
+from graph.connection import Neo4jTarget, open_driver, verify
 from graph.errors import Neo4jNotRunning, Neo4jServerError
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True when `pid` is a live Neo4j server process (a reused pid running something else is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -285,7 +287,7 @@ class ManagedNeo4j:
     def start(self, timeout: float = 180.0) -> ServerState:
         """Start the server (or find it running) and wait until it answers `RETURN 1`."""
         current = self.read_state()
-        if current is not None and _pid_alive(current.pid):
+        if current is not None and pid_alive(current.pid):
             wait_until_ready(current.uri, current.user, current.password, timeout=timeout)
             return current
         self._check_writable()
@@ -363,12 +365,12 @@ class ManagedNeo4j:
     def stop(self, timeout: float = 60.0) -> bool:
         """Shut the server down cleanly; True when one was running."""
         state = self.read_state()
-        if state is None or not _pid_alive(state.pid):
+        if state is None or not pid_alive(state.pid):
             return False
         os.kill(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not _pid_alive(state.pid):
+            if not pid_alive(state.pid):
                 return True
             time.sleep(0.2)
         log.warning("Neo4j did not stop within %.0f s; killing it", timeout)
@@ -407,7 +409,7 @@ class ManagedNeo4j:
         state = self.read_state()
         if state is None:
             return ServerStatus(uri=None, pid=None, process_alive=False, answering=False, version=None)
-        alive = _pid_alive(state.pid)
+        alive = pid_alive(state.pid)
         answering = alive and ping(state.uri, state.user, state.password)
         return ServerStatus(
             uri=state.uri, pid=state.pid, process_alive=alive, answering=answering, version=state.version
@@ -416,8 +418,6 @@ class ManagedNeo4j:
 
 def ping(uri: str, user: str, password: str, timeout: float = 5.0) -> bool:
     """True when the server at `uri` answers `RETURN 1`."""
-    from graph.connection import open_driver, verify
-
     try:
         with open_driver(uri, user, password, connection_timeout=timeout) as driver:
             verify(driver)
@@ -442,3 +442,13 @@ def wait_until_ready(
             return
         time.sleep(0.5)
     raise Neo4jServerError(f"Neo4j at {uri} did not answer within {timeout:.0f} s")
+
+
+def managed_target(neo4j_home: Path, database: str = "neo4j") -> Neo4jTarget:
+    """The target of the server HoSo manages under `neo4j_home`, if it was started."""
+    state = ManagedNeo4j(home=neo4j_home, cache_dir=neo4j_home).read_state()
+    if state is None or not pid_alive(state.pid):
+        raise Neo4jNotRunning(
+            "Neo4j is not running: start it with `hoso neo4j start`, or set NEO4J_URI and NEO4J_PASSWORD"
+        )
+    return Neo4jTarget(uri=state.uri, user=state.user, password=state.password, database=database)

@@ -1,1 +1,103 @@
-"""HoSo's record linkage: source readers, Vietnamese standardisation, the Splink model, persons."""
+"""HoSo's record linkage: source files to batches, Vietnamese standardisation, the Splink model, persons.
+
+The stages, each a subpackage whose `__init__` is its surface, importing only the ones before it:
+`standardize` < `intake` < `matching`, `mpi` < `pipeline` < `evaluation`; `synth` (synthetic
+populations and the baseline model's training) sits on top and is imported only by the command line,
+the benchmarks and the tests. Other packages import from here, never from a module inside.
+
+    ingest(SourceKind.POPULATION, [Path("registry.csv")], data_dir)
+    link(data_dir, store, upper=0.95, lower=0.5)
+"""
+
+from linkage.errors import IngestError, LinkageError, ModelError, NotCompilable, SourceError
+from linkage.evaluation import evaluate_linkage, read_truth, review_label_scores
+from linkage.intake import (
+    ANY_TYPE,
+    SOURCES,
+    UPLOADABLE,
+    Source,
+    batches_dir,
+    ingest,
+    sha256_file,
+    synthetic_inputs,
+)
+from linkage.locks import exclusive
+from linkage.matching import (
+    DUCKDB_MEMORY_LIMIT,
+    ModelStore,
+    RealtimeMatcher,
+    TrainedModel,
+    match_weights_chart,
+    spark_session,
+)
+from linkage.mpi import (
+    FREQUENT_FIELDS,
+    NEWEST_FIELDS,
+    REGISTRY_FIELDS,
+    LinkPlan,
+    Reviewed,
+    golden_record,
+    new_person_id,
+    valid_person_id,
+)
+from linkage.pipeline import LinkStore, RunKind, RunSummary, link, relink, train_model
+from linkage.standardize import (
+    VIETNAM_RETAINED,
+    birth_keys,
+    fold,
+    icd10_description,
+    load_admin_units,
+    parse_birth_date,
+)
+from linkage.vocab import ID_SYSTEMS, SYSTEM_KINDS, CodeList, IdKind, SourceKind
+
+__all__ = [
+    "ANY_TYPE",
+    "DUCKDB_MEMORY_LIMIT",
+    "FREQUENT_FIELDS",
+    "ID_SYSTEMS",
+    "NEWEST_FIELDS",
+    "REGISTRY_FIELDS",
+    "SOURCES",
+    "SYSTEM_KINDS",
+    "UPLOADABLE",
+    "VIETNAM_RETAINED",
+    "CodeList",
+    "IdKind",
+    "IngestError",
+    "LinkPlan",
+    "LinkStore",
+    "LinkageError",
+    "ModelError",
+    "ModelStore",
+    "NotCompilable",
+    "RealtimeMatcher",
+    "Reviewed",
+    "RunKind",
+    "RunSummary",
+    "Source",
+    "SourceError",
+    "SourceKind",
+    "TrainedModel",
+    "batches_dir",
+    "birth_keys",
+    "evaluate_linkage",
+    "exclusive",
+    "fold",
+    "golden_record",
+    "icd10_description",
+    "ingest",
+    "link",
+    "load_admin_units",
+    "match_weights_chart",
+    "new_person_id",
+    "parse_birth_date",
+    "read_truth",
+    "relink",
+    "review_label_scores",
+    "sha256_file",
+    "spark_session",
+    "synthetic_inputs",
+    "train_model",
+    "valid_person_id",
+]

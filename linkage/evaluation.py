@@ -14,6 +14,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from linkage.matching import BLOCKING_KEYS
+from linkage.pipeline import all_batch_ids, load_tables
+from linkage.standardize import place_newborns
+
 
 @dataclass(frozen=True)
 class PairwiseScores:
@@ -82,10 +86,6 @@ def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapp
 
     A record without a MATCH (waiting for review) counts as a person of its own.
     """
-    from linkage.model import BLOCKING_KEYS
-    from linkage.pipeline import all_batch_ids, load_tables
-    from linkage.standardize.table import place_newborns
-
     table = load_tables(data_dir, all_batch_ids(data_dir))
     table = place_newborns(table, table)
     records: dict[str, dict[str, Any]] = {

@@ -10,18 +10,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import duckdb
 import pandas as pd
 
-from linkage.ingest import batches_dir, list_batches
-from linkage.persons import LinkPlan, Reviewed, plan_incremental, plan_rebuild, seeded_person_ids
-from linkage.scoring import Scorer, term_frequencies
-from linkage.standardize.table import LINKAGE_COLUMNS, place_newborns, standardise
-from linkage.training import ModelStore, TrainedModel, train
+from linkage.errors import ModelError
+from linkage.intake import batches_dir, list_batches
+from linkage.matching import DUCKDB_MEMORY_LIMIT, ModelStore, Scorer, TrainedModel, term_frequencies, train
+from linkage.mpi import LinkPlan, Reviewed, plan_incremental, plan_rebuild, seeded_person_ids
+from linkage.standardize import LINKAGE_COLUMNS, place_newborns, standardise
 
 log = logging.getLogger(__name__)
 RunKind = Literal["link", "relink"]
@@ -94,32 +94,32 @@ def all_batch_ids(data_dir: Path) -> list[str]:
     return [m["batch_id"] for m in list_batches(data_dir)]
 
 
-def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = None) -> TrainedModel:
+def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = None,
+                memory_limit: str = DUCKDB_MEMORY_LIMIT) -> TrainedModel:
     """Train on every ingested batch (`table`, when the caller has loaded them already) and save a new
     model version."""
     batches = all_batch_ids(data_dir)
     if not batches:
-        from linkage.training import ModelError
-
         raise ModelError("nothing to train on: ingest some batches first (`hoso ingest`)")
     if table is None:
         table = load_tables(data_dir, batches)
-    settings = train(table, seed=seed)
-    settings["hoso_tf"] = term_frequencies(table)
-    return ModelStore(data_dir).save(settings, {"records": len(table), "batches": len(batches)})
+    trained = train(table, seed=seed, memory_limit=memory_limit)
+    return ModelStore(data_dir).save(replace(trained, meta={**trained.meta, "records": len(table),
+                                                            "batches": len(batches)}))
 
 
 def _run_id(kind: str, batches: list[str], model_version: str) -> str:
     return f"{kind}-" + hashlib.sha256("|".join([kind, model_version, *sorted(batches)]).encode()).hexdigest()[:16]
 
 
-def scorer_for(model: TrainedModel, table: pd.DataFrame, spark: Any = None) -> Scorer:
-    tf = model.settings.get("hoso_tf") or term_frequencies(table)
-    settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
-    return Scorer(settings, tf, spark=spark)
+def scorer_for(model: TrainedModel, table: pd.DataFrame, spark: Any = None,
+               memory_limit: str = DUCKDB_MEMORY_LIMIT) -> Scorer:
+    """A scorer of `model`; a model saved without term frequencies takes them from `table`."""
+    return Scorer(model.splink, model.tf or term_frequencies(table), spark=spark, memory_limit=memory_limit)
 
 
-def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None) -> RunSummary:
+def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
+         memory_limit: str = DUCKDB_MEMORY_LIMIT) -> RunSummary:
     """Link every ingested batch not yet linked against the persons that exist."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -137,13 +137,13 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     models = ModelStore(data_dir)
     if not models.versions():
         log.info("no model yet: training one")
-        train_model(data_dir, table=everyone)
+        train_model(data_dir, table=everyone, memory_limit=memory_limit)
     model = models.current()
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
     # The table serves only the names' term frequencies, which placing newborns leaves alone.
-    scorer = scorer_for(model, everyone, spark)
+    scorer = scorer_for(model, everyone, spark, memory_limit)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
@@ -160,7 +160,8 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
                       len(pairs_new) + len(pairs_between), plan.stats(), timings)
 
 
-def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None) -> RunSummary:
+def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
+           memory_limit: str = DUCKDB_MEMORY_LIMIT) -> RunSummary:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -171,7 +172,7 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     table = place_newborns(table, table)
     timings["standardise"] = time.perf_counter() - began
     t = time.perf_counter()
-    pairs = scorer_for(model, table, spark).within(table, lower)
+    pairs = scorer_for(model, table, spark, memory_limit).within(table, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
     plan = plan_rebuild(table, pairs, store.assignments(), upper, lower, store.reviewed(),

@@ -7,6 +7,9 @@ Neo4j cannot be started, the fixtures fail with the reason; they never skip.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["HOSO_DATA_DIR"] = str(ROOT / ".data-test")
 os.environ.setdefault("HOSO_ENVIRONMENT", "test")
 
+import uvicorn  # noqa: E402
 from neo4j import Driver  # noqa: E402
 
+from api.app import create_app  # noqa: E402
 from api.runtime import managed_server, neo4j_target  # noqa: E402
 from api.settings import Settings, get_settings  # noqa: E402
 from graph import Neo4jTarget, apply_migrations, open_driver, wipe_graph  # noqa: E402
@@ -60,12 +65,6 @@ class LiveServer:
     """The API served by uvicorn over real HTTP on a free local port, in a background thread."""
 
     def __init__(self, settings: Settings) -> None:
-        import socket
-
-        import uvicorn
-
-        from api.app import create_app
-
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -74,9 +73,6 @@ class LiveServer:
         self.server = uvicorn.Server(config)
 
     def __enter__(self) -> LiveServer:
-        import threading
-        import time
-
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30

@@ -28,19 +28,20 @@ from analytics.privacy import MIN_CELL, suppress
 from analytics.projection import ProjectionReader, projection_path, read_info, reader_for, refresh, sql_queries
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report
 from analytics.scope import Level, Scope, ScopeError, parse_period, resolve_scope
+from api import cli
 from api.app import create_app
 from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget
 from graph.queries import default_registry
-from linkage.ingest import ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
 PERIOD = parse_period("2025")
-PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-            SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130, SourceKind.IMMUNIZATION)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Se
            neo4j_target_: Neo4jTarget) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("analytics")
     generate(SynthConfig(persons=2500, seed=17), root / "synth")
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
+        ingest(kind, files, root / "data")
     local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
                                         "neo4j_password": SecretStr(neo4j_target_.password), "jobs_worker": False})
     run_linking(local, graph, neo4j_target_.database)
@@ -252,8 +253,6 @@ def test_analytics_api_by_role(linked: dict[str, Any], graph: Driver) -> None:
 
 
 def test_report_command_writes_html(linked: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api import cli
-
     monkeypatch.setattr(cli, "_settings", lambda: linked["settings"])
     out = tmp_path / "report.html"
     result = CliRunner().invoke(cli.app, ["report", "statistics", "--level", "province", "--unit",
@@ -267,8 +266,6 @@ def test_report_command_writes_html(linked: dict[str, Any], tmp_path: Path, monk
 
 def test_analytics_commands_refresh_and_describe_the_projection(linked: dict[str, Any], tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from api import cli
-
     monkeypatch.setattr(cli, "_settings", lambda: linked["settings"])
     refreshed = CliRunner().invoke(cli.app, ["analytics", "refresh"])
     assert refreshed.exit_code == 0, refreshed.output

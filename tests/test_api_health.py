@@ -7,6 +7,8 @@ from neo4j import Driver
 
 from api.app import create_app
 from api.settings import Settings
+from graph import open_driver
+from graph.server import find_free_port
 
 
 def test_health_and_ready(graph: Driver, settings: Settings) -> None:
@@ -19,9 +21,6 @@ def test_health_and_ready(graph: Driver, settings: Settings) -> None:
 
 
 def test_neo4j_unreachable_answers_503_and_recovers(graph: Driver, settings: Settings) -> None:
-    from graph import open_driver
-    from graph.server import find_free_port
-
     with TestClient(create_app(settings)) as client:
         live = client.app.state.driver  # type: ignore[attr-defined]
         dead = open_driver(f"bolt://127.0.0.1:{find_free_port()}", "neo4j", "x", connection_timeout=1,

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.patient import Patient
 from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget
-from linkage.ingest import ingest
+from linkage.intake import SOURCES, synthetic_inputs
+from linkage.intake.batches import ingest
+from linkage.intake.records import SourceRecord
+from linkage.standardize.text import fold
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
-PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-            SourceKind.HOSPITAL130: "hospital130/*.xml"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,  # type: ignore[no-untyped-def]
         neo4j_target_: Neo4jTarget):
-    from api.security import Role, add_user
-
     root = tmp_path_factory.mktemp("api")
     generate(SynthConfig(persons=900, seed=31), root / "synth")
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
+        ingest(kind, files, root / "data")
     local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
                                         "neo4j_password": SecretStr(neo4j_target_.password)})
     run_linking(local, graph, "neo4j")
@@ -81,7 +84,6 @@ def test_search_tolerates_missing_diacritics(api, graph: Driver) -> None:  # typ
     client, headers = api["client"], api["login"]("doctor")
     person = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p.name AS name, p.birth_date AS b",
                                  {"id": api["family"]["parent"]}).records[0]
-    from linkage.standardize.text import fold
 
     found = client.get("/persons", params={"name": fold(person["name"]), "birth_date": person["b"]},
                        headers=headers).json()
@@ -157,8 +159,6 @@ def test_admin_reads_the_audit_trail_by_person(api) -> None:  # type: ignore[no-
 
 
 def test_fhir_patient_read_and_search(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
-    from fhir.resources.R4B.bundle import Bundle
-    from fhir.resources.R4B.patient import Patient
 
     client, headers = api["client"], api["login"]("doctor")
     parent = api["family"]["parent"]
@@ -179,7 +179,6 @@ def test_fhir_patient_read_and_search(api, graph: Driver) -> None:  # type: igno
 
 
 def test_fhir_match_grades_candidates(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
-    from fhir.resources.R4B.bundle import Bundle
 
     client, headers = api["client"], api["login"]("doctor")
     person = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p", {"id": api["family"]["parent"]}
@@ -199,10 +198,6 @@ def test_fhir_match_grades_candidates(api, graph: Driver) -> None:  # type: igno
 
 
 def test_export_as_fhir_bundle_and_as_831_that_our_reader_reads(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fhir.resources.R4B.bundle import Bundle
-
-    from linkage.records import SourceRecord
-    from linkage.sources import READERS
 
     client, headers = api["client"], api["login"]("doctor")
     parent = api["family"]["parent"]
@@ -215,7 +210,7 @@ def test_export_as_fhir_bundle_and_as_831_that_our_reader_reads(api, tmp_path) -
     path = tmp_path / "export.xml"
     header = b'<?xml version="1.0" encoding="UTF-8"?>\n'
     path.write_bytes(header + b"<DANHSACHHOSO>" + xml.content.removeprefix(header) + b"</DANHSACHHOSO>")
-    items = list(READERS[SourceKind.COMMUNE831](path))
+    items = list(SOURCES[SourceKind.COMMUNE831].read(path))
     assert len(items) == 1 and isinstance(items[0], SourceRecord), items
     profile = client.get(f"/persons/{parent}", headers=headers).json()["administrative"]
     assert items[0].name_as_written == profile["name"]

@@ -24,7 +24,8 @@ from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget
-from linkage.ingest import ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
@@ -41,9 +42,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
          neo4j_target_: Neo4jTarget, live_server: Any) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("schema")
     generate(SynthConfig(persons=200, seed=5), root / "synth")
-    for kind, pattern in {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-                          SourceKind.HOSPITAL130: "hospital130/*.xml"}.items():
-        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    kinds = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
+    for kind, files, _ in synthetic_inputs(root / "synth", kinds):
+        ingest(kind, files, root / "data")
     local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
                                         "neo4j_password": SecretStr(neo4j_target_.password),
                                         "jobs_worker": False, "upload_max_mb": 1})

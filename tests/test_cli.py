@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from neo4j import Driver
@@ -83,8 +85,6 @@ def test_serve_runs_workers_that_keep_an_idle_connection_open(graph: Driver) -> 
     """`hoso serve` as a process with two workers; a client that pauses longer than uvicorn's default
     keep-alive (5 s) between two requests still finds its connection open (a load generator or a
     hospital system reusing it would otherwise get a read error)."""
-    import socket
-    import time
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

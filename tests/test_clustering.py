@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from linkage.clustering import constrained_clusters
+import random
+
+from linkage.mpi.clustering import _greedy, constrained_clusters
 
 
 def groups(result) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
@@ -45,10 +47,6 @@ def test_size_cap_stops_chaining() -> None:
 
 
 def test_the_component_fast_path_forms_the_same_clusters_as_the_greedy_pass() -> None:
-    import random
-
-    from linkage.clustering import _greedy
-
     rng = random.Random(5)
     ids = [f"r{i}" for i in range(3000)]
     edges = [(rng.choice(ids), rng.choice(ids), rng.uniform(1, 20)) for _ in range(2500)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import random
 import re
 from datetime import date
@@ -13,15 +12,18 @@ from typing import Any
 import duckdb
 import pytest
 
+from graph.identity import RECORD_PROPS
 from linkage import pipeline
-from linkage.compiled import CompiledModel, NotCompilable, compile_condition
-from linkage.ingest import ingest
-from linkage.scoring import Scorer
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
+from linkage.matching import BASELINE, TrainedModel
+from linkage.matching.compiled import CompiledModel, NotCompilable, compile_condition
+from linkage.matching.realtime import RealtimeMatcher
+from linkage.matching.scoring import Scorer
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
-SOURCES = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-           SourceKind.IMMUNIZATION: "immunization/*.csv", SourceKind.FHIR: "fhir/*.ndjson"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.IMMUNIZATION, SourceKind.FHIR)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +31,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorer, list[dict
     root = tmp_path_factory.mktemp("compiled")
     synth, data = root / "synth", root / "data"
     generate(SynthConfig(persons=1200, seed=3, profile="realistic"), synth)
-    for kind, pattern in SOURCES.items():
-        ingest(kind, sorted(synth.glob(pattern)), data)
+    for kind, files, _ in synthetic_inputs(synth, KINDS):
+        ingest(kind, files, data)
     table = pipeline.load_tables(data, pipeline.all_batch_ids(data))
     model = pipeline.train_model(data, table=table)
     return pipeline.scorer_for(model, table), [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
@@ -141,12 +143,9 @@ def test_a_model_that_does_not_compile_is_scored_by_splinks_sql(
 
 def test_the_matcher_needs_no_duckdb_connection_for_a_compiled_model(tmp_path: Path,
         trained: tuple[Scorer, list[dict[str, Any]]]) -> None:
-    from linkage.realtime import RealtimeMatcher
-    from linkage.training import TrainedModel
-
     scorer, rows = trained
     person_of = {str(r["unique_id"]): f"P{i}" for i, r in enumerate(rows)}
-    model = TrainedModel("v-test", {**scorer.model, "hoso_tf": scorer.tf}, tmp_path / "model.json")
+    model = TrainedModel(splink=scorer.model, tf=scorer.tf, meta={"version": "v-test"})
     target = next(r for r in rows if r["source"] == "population" and r["birth_date"])
 
     def candidates(query: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
@@ -165,10 +164,8 @@ def test_the_matcher_needs_no_duckdb_connection_for_a_compiled_model(tmp_path: P
 def test_the_graph_keeps_and_the_candidate_query_returns_every_column_the_model_reads() -> None:
     """A column missing on the graph's side is NULL there, and a level reading it silently never
     applies in real-time matching (birth_ym and birth_dm_swap once were)."""
-    from graph.identity import RECORD_PROPS
-    from linkage.training import BASELINE
 
-    reads = CompiledModel(json.loads(BASELINE.read_text())).columns
+    reads = CompiledModel(TrainedModel.read(BASELINE).splink).columns
     assert {"family_fold", "birth_dm_swap", "pid_ok"} <= reads
     root = Path(__file__).resolve().parent.parent
     cypher = (root / "graph" / "cypher" / "matching" / "candidates.cypher").read_text()

@@ -21,6 +21,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.audit import AuditLog
 from api.backup import BackupError, backup, fingerprint, restore
 from api.runtime import driver_for, managed_server
 from api.security import Role, add_user
@@ -28,13 +29,13 @@ from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget, apply_migrations, wipe_graph
 from graph.operations import PersonOperations
-from linkage.ingest import IngestError, ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import IngestError, ingest
 from linkage.pipeline import train_model
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
-PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-            SourceKind.HOSPITAL130: "hospital130/*.xml"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
 HOSO = [sys.executable, "-m", "api.cli"]
 
 
@@ -98,8 +99,8 @@ def signature(driver: Driver) -> tuple[Any, ...]:
 def test_kill_during_linking_then_rerun_matches_an_uninterrupted_run(
         synth: Path, tmp_path: Path, graph: Driver, neo4j_target_: Neo4jTarget, settings: Settings) -> None:
     data = tmp_path / "data"
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted(synth.glob(pattern)), data)
+    for kind, files, _ in synthetic_inputs(synth, KINDS):
+        ingest(kind, files, data)
     train_model(data)  # the model (and the standardised tables) both runs below start from
     proc = subprocess.Popen([*HOSO, "link"], env=env_for(data, neo4j_target_), stdout=subprocess.DEVNULL)
     # Killed once some links are written: the re-run must not build on its own half-written links.
@@ -214,8 +215,6 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_audit_entries_of_a_killed_api_process_are_shipped_once(own_server: Settings) -> None:
-    from api.audit import AuditLog
-
     killed = subprocess.run([sys.executable, "-c", SPOOL_AND_DIE, str(own_server.data_path)], check=False)
     assert killed.returncode == -signal.SIGKILL
     spool = own_server.data_path / "audit"
@@ -237,8 +236,8 @@ def test_audit_entries_of_a_killed_api_process_are_shipped_once(own_server: Sett
 
 
 def test_backup_and_restore_round_trip(own_server: Settings, synth: Path, tmp_path: Path) -> None:
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted(synth.glob(pattern)), own_server.data_path)
+    for kind, files, _ in synthetic_inputs(synth, KINDS):
+        ingest(kind, files, own_server.data_path)
     with driver_for(own_server) as (driver, database):
         run_linking(own_server, driver, database)
         pair = driver.execute_query("MATCH (a:Person {status: 'active'}), (b:Person {status: 'active'}) "

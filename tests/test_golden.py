@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkage.golden import golden_record
+from linkage.mpi.golden import golden_record
 
 REGISTRY = {"uid": "population|001090012345", "source": "population", "name": "Nguyễn Văn An",
             "birth_date": "1990-03-05", "birth_precision": "day", "personal_id": "001090012345", "pid_ok": True,

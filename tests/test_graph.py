@@ -17,13 +17,12 @@ from api.services import run_linking
 from api.settings import Settings
 from graph.load import GraphLoader
 from graph.persons import PersonNotFound, person_profile
-from linkage.ingest import ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
-PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-            SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
-            SourceKind.FHIR: "fhir/*.ndjson"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130, SourceKind.IMMUNIZATION, SourceKind.FHIR)
 FACTS = "MATCH (n) WHERE n:Encounter OR n:Immunization OR n:Condition OR n:Observation RETURN count(n) AS n"
 FACT_RELS = ("MATCH (:SourceRecord)-[r:HAD_ENCOUNTER|RECEIVED|REPORTED|OBSERVED]->() RETURN count(r) AS n")
 
@@ -36,8 +35,8 @@ def count(driver: Driver, query: str) -> int:
 def linked(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings) -> dict[str, object]:
     root = tmp_path_factory.mktemp("graph")
     generate(SynthConfig(persons=1200, seed=21), root / "synth")
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
+        ingest(kind, files, root / "data")
     local = settings.model_copy(update={"data_dir": root / "data"})
     summary = run_linking(local, graph, "neo4j")
     return {"settings": local, "summary": summary, "root": root}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.ingest import IngestError, ingest, list_batches
+from linkage.intake.batches import IngestError, ingest, list_batches
 from linkage.vocab import SourceKind
 
 HEADER = ("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru,ma_tinh_thuong_tru,ma_xa_thuong_tru,"

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
 from neo4j import Driver
 
-from graph.identity import GraphLinkStore
+from graph.identity import GraphLinkStore, _with_birth_keys, graph_candidates
 from linkage import pipeline
 from linkage.evaluation import evaluate_linkage, read_truth
-from linkage.ingest import ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
+from linkage.matching import ModelStore
+from linkage.matching.realtime import RealtimeMatcher
+from linkage.matching.training import match_weights_chart
 from linkage.synth import SynthConfig, generate
-from linkage.training import ModelStore
 from linkage.vocab import SourceKind
 
 UPPER, LOWER = 0.95, 0.5
-FIRST = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-         SourceKind.IMMUNIZATION: "immunization/*.csv", SourceKind.FHIR: "fhir/*.ndjson"}
+FIRST = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.IMMUNIZATION, SourceKind.FHIR)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +30,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver) -> dict[str, 
     root = tmp_path_factory.mktemp("linkage")
     synth, data = root / "synth", root / "data"
     generate(SynthConfig(persons=2500, seed=7, profile="realistic"), synth)
-    for kind, pattern in FIRST.items():
-        ingest(kind, sorted(synth.glob(pattern)), data)
+    for kind, files, _ in synthetic_inputs(synth, FIRST):
+        ingest(kind, files, data)
     store = GraphLinkStore(graph)
     first = pipeline.link(data, store, UPPER, LOWER)
     return {"synth": synth, "data": data, "store": store, "first": first,
@@ -115,11 +119,6 @@ def test_rebuild_keeps_ids_and_reviewers_decisions(world: dict[str, object], gra
 
 
 def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, object], graph: Driver) -> None:
-    from datetime import date
-
-    from graph.identity import graph_candidates
-    from linkage.realtime import RealtimeMatcher
-
     store, data = world["store"], world["data"]
     assert isinstance(store, GraphLinkStore) and isinstance(data, Path)
     rows, _, _ = graph.execute_query(
@@ -138,7 +137,6 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
         hits += best.person_id == row["person_id"]
     assert hits >= 24
     # Many request threads share the matcher's few connections and get the same answers.
-    from concurrent.futures import ThreadPoolExecutor
 
     queries = [{"name_as_written": row["r"]["name"], "birth_date": date.fromisoformat(row["r"]["birth_date"]),
                 "sex": row["r"]["sex"]} for row in rows]
@@ -160,8 +158,6 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
 
 
 def test_candidates_written_before_birth_keys_were_stored_get_them_from_their_date() -> None:
-    from graph.identity import _with_birth_keys
-
     assert _with_birth_keys({"birth_date": "1990-03-05"}) == {
         "birth_date": "1990-03-05", "birth_ym": "1990-03", "birth_dm_swap": "1990-05-03"}
     assert _with_birth_keys({"birth_year": 1990}) == {"birth_year": 1990}
@@ -170,8 +166,6 @@ def test_candidates_written_before_birth_keys_were_stored_get_them_from_their_da
 
 
 def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_path: Path) -> None:
-    from linkage.training import match_weights_chart
-
     data = world["data"]
     assert isinstance(data, Path)
     chart = match_weights_chart(ModelStore(data).current().settings, tmp_path / "weights.html")

@@ -10,9 +10,10 @@ from neo4j import Driver
 
 from graph import apply_migrations, wipe_graph
 from graph.identity import GraphLinkStore
-from graph.operations import ConflictError, OperationError, PersonOperations
+from graph.operations import ConflictError, OperationError, PersonOperations, review_events
 from graph.persons import person_profile
-from linkage.persons import Link, LinkPlan
+from linkage.evaluation import review_label_scores
+from linkage.mpi.plan import Link, LinkPlan
 from linkage.standardize.table import LINKAGE_COLUMNS
 
 
@@ -131,9 +132,6 @@ def test_two_concurrent_changes_one_wins_one_conflicts(ops: PersonOperations, gr
 
 
 def test_reviewers_decisions_serve_as_labels(ops: PersonOperations, graph: Driver) -> None:
-    from graph.operations import review_events
-    from linkage.evaluation import review_label_scores
-
     ops.link("hospital130|B1", "P1", actor="reviewer:lan", reason="confirmed")  # was POSSIBLE_MATCH to P1
     ops.link("hospital130|A2", "P1", actor="reviewer:lan", reason="wrong", state="NO_MATCH")  # was AUTO MATCH
     scores = review_label_scores(review_events(graph))

@@ -1,4 +1,4 @@
-"""The four outcomes of a new record (MPI.md), person ids, and rebuilds — on tiny inline data."""
+"""The four outcomes of a new record (linkage.mpi.plan), person ids, and rebuilds — on tiny inline data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 import pandas as pd
 
-from linkage.persons import Reviewed, plan_incremental, plan_rebuild, seeded_person_ids, valid_person_id
+from linkage.mpi import seeded_person_ids, valid_person_id
+from linkage.mpi.plan import Reviewed, plan_incremental, plan_rebuild
 
 UPPER, LOWER = 0.95, 0.5
 

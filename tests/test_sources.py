@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from linkage.records import SourceRecord
-from linkage.sources import READERS, Rejected, SourceError
+from linkage import SourceError
+from linkage.intake import SOURCES
+from linkage.intake.readers import Rejected
+from linkage.intake.records import SourceRecord
 from linkage.vocab import CodeList, DatePrecision, IdKind, Sex, SourceKind
 
 POP_HEADER = ("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru,ma_tinh_thuong_tru,ma_xa_thuong_tru,"
@@ -19,7 +21,7 @@ POP_HEADER = ("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru,ma_tin
 
 
 def read_all(kind: SourceKind, path: Path, **kw: object) -> tuple[list[SourceRecord], list[Rejected]]:
-    items = list(READERS[kind](path, **kw))
+    items = list(SOURCES[kind].read(path, **kw))
     return [i for i in items if isinstance(i, SourceRecord)], [i for i in items if isinstance(i, Rejected)]
 
 

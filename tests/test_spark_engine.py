@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from linkage import pipeline
-from linkage.engines import spark_session
-from linkage.ingest import ingest
-from linkage.persons import plan_incremental
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
+from linkage.matching.engines import spark_session
+from linkage.mpi.plan import plan_incremental
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
@@ -17,9 +18,9 @@ from linkage.vocab import SourceKind
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_spark_and_duckdb_form_the_same_persons(tmp_path: Path) -> None:
     generate(SynthConfig(persons=800, seed=11), tmp_path / "s")
-    for kind, pattern in {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-                          SourceKind.HOSPITAL130: "hospital130/*.xml"}.items():
-        ingest(kind, sorted((tmp_path / "s").glob(pattern)), tmp_path / "d")
+    kinds = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
+    for kind, files, _ in synthetic_inputs(tmp_path / "s", kinds):
+        ingest(kind, files, tmp_path / "d")
     model = pipeline.train_model(tmp_path / "d")
     table = pipeline.load_tables(tmp_path / "d", pipeline.all_batch_ids(tmp_path / "d"))
     empty = table.iloc[0:0]

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
 from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
 from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
 from linkage.standardize.names import clean_name, family_key, split_name
 from linkage.standardize.phones import normalise_phone, old_form
+from linkage.standardize.table import LINKAGE_COLUMNS, standardise, standardise_one
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text, unify_tones
-from linkage.vocab import DatePrecision
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import DatePrecision, SourceKind
 
 
 def test_nfc_joins_decomposed_text() -> None:
@@ -87,18 +92,11 @@ def test_utf8_mojibake_is_repaired_and_legacy_encodings_refused() -> None:
 
 
 def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from linkage.ingest import ingest
-    from linkage.standardize.table import LINKAGE_COLUMNS, standardise, standardise_one
-    from linkage.synth import SynthConfig, generate
-    from linkage.vocab import SourceKind
 
     generate(SynthConfig(persons=600, seed=5, profile="hard"), tmp_path / "s")
-    patterns = {SourceKind.POPULATION: "population/*.csv", SourceKind.HOSPITAL130: "hospital130/*.xml",
-                SourceKind.COMMUNE831: "commune831/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv"}
-    for kind, pattern in patterns.items():
-        ingest(kind, sorted((tmp_path / "s").glob(pattern)), tmp_path / "d")
+    kinds = (SourceKind.POPULATION, SourceKind.HOSPITAL130, SourceKind.COMMUNE831, SourceKind.IMMUNIZATION)
+    for kind, files, _ in synthetic_inputs(tmp_path / "s", kinds):
+        ingest(kind, files, tmp_path / "d")
     raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
     table = standardise(raw)
     for fields, expected in zip(raw.to_dict("records"), table.to_dict("records"), strict=True):

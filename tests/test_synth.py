@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from linkage.intake import SOURCES, synthetic_files, synthetic_inputs
+
 HOSO = str(Path(sys.executable).with_name("hoso"))
-KIND_FILES = {
-    "population": "population/*.csv", "commune831": "commune831/*.xml", "hospital130": "hospital130/*.xml",
-    "immunization": "immunization/*.csv", "fhir": "fhir/*.ndjson", "csv": "csv/*.csv",
-}  # fmt: skip
+SYNTHETIC = [kind for kind, source in SOURCES.items() if source.synthetic]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -42,12 +41,13 @@ def digest(folder: Path) -> str:
 
 
 def test_all_six_formats_and_truth_are_written(population: Path) -> None:
-    for pattern in KIND_FILES.values():
-        assert list(population.glob(pattern)), pattern
+    for kind in SYNTHETIC:
+        assert synthetic_files(population, kind), kind
     with open(population / "truth.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert set(rows[0]) == {"source", "record_id", "person_id"}
-    assert {r["source"] for r in rows} == set(KIND_FILES)
+    assert {r["source"] for r in rows} == set(SYNTHETIC) == {"population", "commune831", "hospital130",
+                                                             "immunization", "fhir", "csv"}
     expected = json.loads((population / "expected.json").read_text())
     assert expected["persons"] >= 3000
     for kind, counts in expected["sources"].items():
@@ -73,9 +73,9 @@ def test_names_carry_realistic_family_name_shares(population: Path) -> None:
 def test_ingest_of_each_source_gives_the_expected_counts(population: Path, tmp_path: Path) -> None:
     expected = json.loads((population / "expected.json").read_text())["sources"]
     env = dict(os.environ, HOSO_DATA_DIR=str(tmp_path / "data"))
-    for kind, pattern in KIND_FILES.items():
-        files = [str(p) for p in sorted(population.glob(pattern))]
-        extra = ["--mapping", str(population / "csv" / "clinic.mapping.toml")] if kind == "csv" else []
+    for kind, paths, mapping in synthetic_inputs(population):
+        files = [str(p) for p in paths]
+        extra = ["--mapping", str(mapping)] if mapping else []
         result = run("ingest", kind, *files, *extra, "--json", env=env)
         assert result.returncode == 0, result.stderr
         counts = json.loads(result.stdout)

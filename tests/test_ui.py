@@ -23,13 +23,13 @@ from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget
-from linkage.ingest import ingest
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-PATTERNS = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-            SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv"}
+KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130, SourceKind.IMMUNIZATION)
 PASSWORD = "browser password"
 
 
@@ -45,8 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
          live_server: Any) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("ui")
     generate(SynthConfig(persons=1200, seed=23, profile="hard"), root / "synth")
-    for kind, pattern in PATTERNS.items():
-        ingest(kind, sorted((root / "synth").glob(pattern)), root / "data")
+    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
+        ingest(kind, files, root / "data")
     local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
                                         "neo4j_password": SecretStr(neo4j_target_.password),
                                         "jobs_poll_seconds": 0.3})

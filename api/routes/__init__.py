@@ -1,1 +1,10 @@
-"""The API's routes, one module per resource."""
+"""The API's routes, one module per resource; `ROUTERS` in the order the application includes them."""
+
+from fastapi import APIRouter
+
+from api.routes import admin, analytics, auth, fhir, health, jobs, persons, portal, review
+
+ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in (
+    health, auth, persons, review, admin, fhir, jobs, analytics, portal))
+
+__all__ = ["ROUTERS"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from api.audit import person_hash, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role
-from graph.queries import default_registry
+from graph import default_registry
 
 router = APIRouter(prefix="/audit", tags=["admin"])
 

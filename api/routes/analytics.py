@@ -10,12 +10,25 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 
-from analytics.base import GraphReader
-from analytics.households import not_seen
-from analytics.immunization import due_list
-from analytics.projection import ProjectionError, ProjectionReader, reader_for
-from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report, write
-from analytics.scope import Level, Period, Scope, ScopeError, parse_period, resolve_scope
+from analytics import (
+    CATALOGUE,
+    GraphReader,
+    Level,
+    Period,
+    ProjectionError,
+    ProjectionReader,
+    Scope,
+    ScopeError,
+    due_list,
+    not_seen,
+    parse_period,
+    reader_for,
+    resolve_scope,
+    run_analysis,
+    statistical_report,
+    suppress_report,
+    write_report,
+)
 from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
@@ -110,7 +123,7 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if as_of := _as_of(reader):
         headers["X-Data-As-Of"] = as_of
-    return Response(write(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
+    return Response(write_report(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
                     media_type=MEDIA[format], headers=headers)
 
 

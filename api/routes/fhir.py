@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.parameters import Parameters
+from pydantic import ValidationError
 
 from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.fhir import patient_resource, search_bundle
 from api.routes.persons import MATCHERS, readable_profile
-from graph.persons import person_profile
-from graph.queries import default_registry
-from linkage.vocab import SYSTEM_KINDS, IdKind
+from graph import default_registry, person_profile
+from linkage import SYSTEM_KINDS, IdKind, parse_birth_date
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -69,8 +70,6 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
                         count: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
     """FHIR $match: a Parameters resource holding a Patient in; a searchset Bundle of candidate Patients
     with their search score and match-grade out."""
-    from fhir.resources.R4B.parameters import Parameters
-    from pydantic import ValidationError
 
     require_role(request, settings, user, MATCHERS, "match persons")
     try:
@@ -91,7 +90,6 @@ async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, 
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the Patient needs a name")
     ids = {SYSTEM_KINDS.get(i.system or ""): i.value for i in patient.identifier or []}
     birth = str(patient.birthDate) if patient.birthDate else None
-    from linkage.standardize.dates import parse_birth_date
 
     born, precision = parse_birth_date(birth) if birth else (None, None)
     fields = {"name_as_written": full, "birth_date": born, "birth_precision": precision,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
@@ -12,34 +11,15 @@ from api.audit import audit, require_role
 from api.deps import CurrentUser, SettingsDep
 from api.jobs import JOB_ID, Job, JobStore
 from api.security import Role, User
-from linkage.vocab import SourceKind
+from linkage import ANY_TYPE, SOURCES, UPLOADABLE, SourceKind
 
 router = APIRouter(tags=["jobs"])
 CHUNK = 1 << 20
 
 
-class UploadKind(StrEnum):
-    """The source kinds a file can be uploaded as."""
-
-    POPULATION = "population"
-    COMMUNE831 = "commune831"
-    HOSPITAL130 = "hospital130"
-    IMMUNIZATION = "immunization"
-    FHIR = "fhir"
-    CSV = "csv"
-
-
-# What each kind's file may declare itself as (browsers and clients also send octet-stream).
-CONTENT_TYPES: dict[UploadKind, set[str]] = {
-    UploadKind.POPULATION: {"text/csv", "application/csv", "text/plain"},
-    UploadKind.IMMUNIZATION: {"text/csv", "application/csv", "text/plain"},
-    UploadKind.CSV: {"text/csv", "application/csv", "text/plain"},
-    UploadKind.COMMUNE831: {"application/xml", "text/xml"},
-    UploadKind.HOSPITAL130: {"application/xml", "text/xml"},
-    UploadKind.FHIR: {"application/json", "application/fhir+json", "application/x-ndjson", "application/ndjson",
-                      "application/fhir+ndjson"},
-}
-ANY_TYPE = "application/octet-stream"
+# The path parameter lists only the kinds the registry lets be uploaded; a citizen's report comes
+# through the portal.
+UploadKind = Annotated[SourceKind, Path(json_schema_extra={"enum": [kind.value for kind in UPLOADABLE]})]
 
 
 def _staff(request: Request, settings: Any, user: User) -> None:
@@ -66,17 +46,22 @@ def submit(request: Request, user: CurrentUser, settings: SettingsDep, kind: Upl
     Answers at once with the job; follow it at `GET /jobs/{job_id}`.
     """
     _staff(request, settings, user)
+    source = SOURCES[kind]
+    if not source.uploadable:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"kind: a {kind.value} record cannot be uploaded: use one of {', '.join(UPLOADABLE)}")
     declared = (file.content_type or ANY_TYPE).split(";")[0].strip().lower()
-    if declared != ANY_TYPE and declared not in CONTENT_TYPES[kind]:
+    if declared != ANY_TYPE and declared not in source.content_types:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"a {kind.value} file cannot be {declared}: send "
-                            f"{' or '.join(sorted(CONTENT_TYPES[kind]))}")
-    if kind is UploadKind.CSV and mapping is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "kind csv needs its column mapping: add a `mapping` part")
+                            f"{' or '.join(sorted(source.content_types))}")
+    if source.needs_mapping and mapping is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"kind {kind.value} needs its column mapping: add a `mapping` part")
     limit = settings.upload_max_mb << 20
     mapping_bytes = mapping.file.read(1 << 20) if mapping is not None else None
     try:
-        job = JobStore(settings.data_path).create(SourceKind(kind.value), file.filename or "upload", _chunks(file),
+        job = JobStore(settings.data_path).create(kind, file.filename or "upload", _chunks(file),
                                                   user.username, limit, mapping_bytes)
     except ValueError as exc:
         code = status.HTTP_413_CONTENT_TOO_LARGE if "limit" in str(exc) else status.HTTP_400_BAD_REQUEST

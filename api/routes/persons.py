@@ -11,14 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from analytics.immunization import next_doses
+from analytics import next_doses
 from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.export831 import record_831
+from api.fhir import person_bundle
 from api.security import Role, User
-from graph.operations import PersonOperations
-from graph.persons import PersonNotFound, profile_and_viewer
-from graph.queries import default_registry
-from linkage.standardize.text import fold
+from graph import PersonNotFound, PersonOperations, default_registry, profile_and_viewer
+from linkage import fold
 
 router = APIRouter(tags=["persons"])
 MATCHERS = (Role.CLINICIAN, Role.REVIEWER)  # who may match demographics against the index
@@ -199,8 +199,6 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
 def export_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                   format: Annotated[Literal["831", "fhir"], Query()] = "fhir") -> Response:
     """The merged record as an 831 XML document or a FHIR Bundle."""
-    from api.export831 import record_831
-    from api.fhir import person_bundle
 
     profile = readable_profile(request, driver, settings, user, person_id)
     if format == "831":

@@ -16,9 +16,8 @@ from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.jobs import JobStore
 from api.routes.persons import authorise_person, check_person_id
 from api.security import Role, User
-from graph.persons import PersonNotFound, person_profile
-from graph.queries import default_registry
-from linkage.vocab import SourceKind
+from graph import PersonNotFound, default_registry, person_profile
+from linkage import SourceKind
 
 router = APIRouter(tags=["portal"])
 

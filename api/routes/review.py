@@ -13,9 +13,7 @@ from pydantic import BaseModel, Field
 from api.audit import audit, require_role
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.security import Role, User
-from graph.operations import ConflictError, OperationError, PersonOperations
-from graph.queries import default_registry
-from graph.values import plain
+from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
 
 router = APIRouter(prefix="/review", tags=["review"])
 FIELDS = {"personal_id": "personal_id", "cmnd": "cmnd", "bhxh": "bhxh", "family_name": "name",

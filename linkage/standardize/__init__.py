@@ -4,5 +4,41 @@
 - `names`: family, middle and given parts, family-name equivalences;
 - `dates`: dates of birth with their precision; hospital compact dates;
 - `phones`: one phone form with the 2018 prefix move;
-- `icd10`: ICD-10 code form and existence.
+- `ids`: what a personal id (CCCD) encodes, insurance numbers;
+- `icd10`: ICD-10 code form and existence;
+- `admin_units`: Vietnam's administrative units before and after the 1 July 2025 reform;
+- `table`: a batch's records as the linkage table the model reads.
 """
+
+from linkage.standardize.admin_units import AdminUnit, AdminUnits, load_admin_units
+from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
+from linkage.standardize.icd10 import VIETNAM_RETAINED, icd10_description, is_known_icd10, normalise_icd10
+from linkage.standardize.names import split_name
+from linkage.standardize.phones import normalise_phone, old_form
+from linkage.standardize.table import LINKAGE_COLUMNS, birth_keys, place_newborns, standardise, standardise_one
+from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text
+
+__all__ = [
+    "LINKAGE_COLUMNS",
+    "VIETNAM_RETAINED",
+    "AdminUnit",
+    "AdminUnits",
+    "EncodingProblem",
+    "birth_keys",
+    "fold",
+    "icd10_description",
+    "is_known_icd10",
+    "load_admin_units",
+    "nfc",
+    "normalise_icd10",
+    "normalise_phone",
+    "old_form",
+    "parse_birth_date",
+    "parse_compact",
+    "parse_compact_datetime",
+    "place_newborns",
+    "repair_text",
+    "split_name",
+    "standardise",
+    "standardise_one",
+]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.admin_units import AdminUnits, load_admin_units
+from linkage.standardize.admin_units import AdminUnits, load_admin_units
 from linkage.standardize.ids import bhxh_from_card, personal_id_consistent
 from linkage.standardize.names import clean_name, family_key, is_placeholder_name, split_name
 from linkage.standardize.phones import normalise_phone

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 from xml.sax.saxutils import escape
 
-from linkage.admin_units import AdminUnit, load_admin_units
-from linkage.standardize.phones import old_form
+from linkage.standardize import AdminUnit, load_admin_units, old_form
 from linkage.synth.vocab import (
     ACUTE,
     AGE_GROUPS,

@@ -27,15 +27,14 @@ from typing import Any
 import sqlglot
 from rapidfuzz.distance import JaroWinkler
 from splink import SettingsCreator
-from splink.internals.misc import prob_to_match_weight
 from sqlglot import exp
+
+from linkage.errors import NotCompilable
+from linkage.matching.splink_internals import prob_to_match_weight
 
 Row = Mapping[str, Any]
 Evaluator = Callable[[Row, Row], Any]  # (left row, right row) -> value; None is SQL's NULL
 
-
-class NotCompilable(ValueError):
-    """A model whose conditions use SQL this compiler does not translate."""
 
 
 def _connective(a: Evaluator, b: Evaluator, decisive: bool) -> Evaluator:
@@ -242,9 +241,8 @@ class CompiledModel:
     """A trained model's comparisons as Python functions; scores pairs exactly as Splink's SQL does."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        clean = {k: v for k, v in settings.items() if not k.startswith("hoso")}
-        compiled = SettingsCreator.from_path_or_dict(clean).get_settings("duckdb")
-        prefix = clean.get("term_frequency_adjustment_column_prefix", "tf_")
+        compiled = SettingsCreator.from_path_or_dict(settings).get_settings("duckdb")
+        prefix = settings.get("term_frequency_adjustment_column_prefix", "tf_")
         self.prior_weight = float(prob_to_match_weight(compiled._probability_two_random_records_match))
         comparisons = []
         # What a record must carry to be scored: the columns the conditions read, and the columns whose

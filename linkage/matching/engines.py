@@ -10,19 +10,23 @@ from typing import Any
 
 import duckdb
 
+from linkage.errors import LinkageError
+from linkage.matching.splink_internals import similarity_jar_location
+
 # What a batch linking connection may hold in memory before DuckDB spills to disk. Unbounded, DuckDB
 # takes up to 80% of the machine: scoring 2.2 million records then peaked at 13.3 GB. The process
 # also holds the records (about 4 GB at that size), so the default keeps linking under 8 GB.
-DUCKDB_MEMORY_LIMIT = os.environ.get("HOSO_DUCKDB_MEMORY_LIMIT", "2500MB")
+# The default of the setting `HOSO_DUCKDB_MEMORY_LIMIT`.
+DUCKDB_MEMORY_LIMIT = "2500MB"
 
 
-def duckdb_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection for batch training and scoring: bounded memory
-    (`HOSO_DUCKDB_MEMORY_LIMIT`), spilling to a temporary directory beyond it."""
+def duckdb_connection(memory_limit: str = DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for batch training and scoring: bounded memory, spilling to a
+    temporary directory beyond it."""
     # A directory of its own (DuckDB creates it when it first spills and removes it on close), so that
     # concurrent linking processes never share spill files.
     spill = Path(tempfile.gettempdir()) / f"hoso-duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
+    return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill)})
 
 
 def spark_session(master: str = "local[2]", checkpoint_dir: str | None = None, app_name: str = "hoso-linkage") -> Any:
@@ -31,8 +35,10 @@ def spark_session(master: str = "local[2]", checkpoint_dir: str | None = None, a
     `master` is a Spark master URL: `local[2]` on one machine, `spark://host:7077` or `yarn` on a
     cluster.
     """
-    from pyspark.sql import SparkSession
-    from splink.internals.spark.jar_location import similarity_jar_location
+    try:  # pyspark is optional (the `spark` extra): imported only when a Spark session is asked for
+        from pyspark.sql import SparkSession  # noqa: PLC0415
+    except ImportError as exc:
+        raise LinkageError("Spark needs pyspark: pip install 'hoso[spark]'") from exc
 
     session = (
         SparkSession.builder.master(master)

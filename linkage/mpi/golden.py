@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from linkage.standardize.text import fold
+from linkage.standardize import fold
 
 AUTHORITATIVE = "population"
 REGISTRY_FIELDS = ("name", "birth_date", "personal_id", "sex", "household_code", "household_relation")

@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from linkage.sources.base import SourceError
+from linkage.errors import SourceError
 
 
 def iter_elements(path: Path, tag: str) -> Iterator[tuple[int, Element]]:

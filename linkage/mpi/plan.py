@@ -1,4 +1,4 @@
-"""From scored pairs to persons and links, following the master person index rules (MPI.md).
+"""From scored pairs to persons and links, following a master person index's rules.
 
 A new record (or a cluster of new records that are strongly linked to each other):
 1. matches nobody: a new person;
@@ -8,69 +8,24 @@ A new record (or a cluster of new records that are strongly linked to each other
 4. only weakly matches: a person of its own, and POSSIBLE_MATCH to the persons it weakly matches.
 
 Strong links whose union would hold two different valid personal ids are refused (see
-`linkage.clustering`), and so are links a reviewer ruled out. Person ids never change because new
+`linkage.mpi.clustering`), and so are links a reviewer ruled out. Person ids never change because new
 data arrived; a full rebuild (`plan_rebuild`) keeps every id whose person still exists.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import mul
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from linkage.clustering import constrained_clusters
+from linkage.mpi.clustering import constrained_clusters
+from linkage.mpi.ids import IdFactory, new_person_id
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_VALUE = {ch: i for i, ch in enumerate(_CROCKFORD)}
-_SHIFTS = tuple(range(0, 50, 5))
-_POSITIONS = tuple(range(1, 11))
-
-
-IdFactory = Callable[[Sequence[str]], str]
 NO_WEIGHTS = "{}"  # a link with no scored pair behind it (a record alone, a reviewer's decision)
-
-
-def new_person_id(members: Sequence[str] = ()) -> str:
-    """A fresh, opaque person id: 'HS' + 10 Crockford base-32 characters + a check character.
-
-    The check character catches a mistyped character when an id is read out or keyed in.
-    """
-    return _id_from_bits(int.from_bytes(secrets.token_bytes(7), "big"))
-
-
-def _id_from_bits(bits: int) -> str:
-    digits = [(bits >> shift) & 31 for shift in _SHIFTS]
-    return f"HS{''.join(map(_CROCKFORD.__getitem__, digits))}{_CROCKFORD[sum(map(mul, digits, _POSITIONS)) % 31]}"
-
-
-def seeded_person_ids(seed: str) -> IdFactory:
-    """Ids derived from a run's seed and the cluster's first record: re-running the same run
-    (after a crash) gives the same ids, so nothing is created twice."""
-
-    def make(members: Sequence[str]) -> str:
-        return _id_from_bits(int.from_bytes(hashlib.sha256(f"{seed}|{min(members)}".encode()).digest()[:8], "big"))
-
-    return make
-
-
-def person_id_check(body: str) -> str:
-    """A check character: weighted sum modulo the prime 31, so any single wrong character and any
-    swap of two neighbours changes it; drawn from the same URL-safe alphabet."""
-    return _CROCKFORD[sum(map(mul, map(_VALUE.__getitem__, body), _POSITIONS)) % 31]
-
-
-def valid_person_id(value: str) -> bool:
-    """True for a well-formed person id with a correct check character."""
-    body = value[2:-1]
-    return (len(value) == 13 and value.startswith("HS") and all(c in _VALUE for c in body)
-            and person_id_check(body) == value[-1])
 
 
 class Link(NamedTuple):

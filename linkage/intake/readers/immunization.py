@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from linkage.sources.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, reject_row
-from linkage.standardize.dates import parse_birth_date
+from linkage.intake.readers.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, reject_row
+from linkage.standardize import parse_birth_date
 from linkage.vocab import CodeList, IdKind, SourceKind
 
 REQUIRED = ("ma_tre", "ho_ten_tre", "ma_vac_xin", "ngay_tiem")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from linkage.sources.base import ReadItem, Rejected, build_record
+from linkage.intake.readers.base import ReadItem, Rejected, build_record
 from linkage.vocab import SourceKind
 
 

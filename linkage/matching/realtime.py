@@ -1,7 +1,7 @@
 """Real-time matching: one person's demographics in, candidate persons out.
 
 Candidates come from an index lookup on the model's blocking keys (never a scan of all records);
-they are scored with the trained model compiled to Python (`linkage.compiled`: the same numbers as
+they are scored with the trained model compiled to Python (`linkage.matching.compiled`: the same numbers as
 Splink's SQL, without a DuckDB execution per request), or, for a model that does not compile, by
 Splink's `compare_records` on a DuckDB connection kept open. Each person is represented by its
 best-scoring record.
@@ -22,9 +22,9 @@ from typing import Any
 
 import duckdb
 
-from linkage.scoring import TF_COLUMNS, Scorer
-from linkage.standardize.table import standardise_one
-from linkage.training import TrainedModel
+from linkage.matching.scoring import TF_COLUMNS, Scorer
+from linkage.matching.store import TrainedModel
+from linkage.standardize import standardise_one
 
 # (standardised query row) -> list of (standardised candidate record, person id)
 CandidateSource = Callable[[dict[str, Any]], list[tuple[dict[str, Any], str]]]
@@ -45,8 +45,7 @@ class RealtimeMatcher:
     """Scores one record against indexed candidates; safe to share between threads."""
 
     def __init__(self, model: TrainedModel, candidates: CandidateSource, connections: int | None = None) -> None:
-        settings = {k: v for k, v in model.settings.items() if k != "hoso_tf"}
-        self.scorer = Scorer(settings, model.settings.get("hoso_tf") or {c: {} for c in TF_COLUMNS})
+        self.scorer = Scorer(model.splink, model.tf or {c: {} for c in TF_COLUMNS})
         self.candidates = candidates
         self.version = model.version
         # A few single-threaded DuckDB connections shared by all request threads: one per core does

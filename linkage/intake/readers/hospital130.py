@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-from linkage.sources.base import ReadItem, Rejected, build_record, parse_sex
-from linkage.sources.xmlsafe import child_text, iter_elements, parse_fragment
-from linkage.standardize.dates import parse_compact, parse_compact_datetime
+from linkage.intake.readers.base import ReadItem, Rejected, build_record, parse_sex
+from linkage.intake.readers.xmlsafe import child_text, iter_elements, parse_fragment
+from linkage.standardize import parse_compact, parse_compact_datetime
 from linkage.vocab import CodeList, IdKind, SourceKind
 
 OUTCOMES = {"1": "cured", "2": "improved", "3": "unchanged", "4": "worse", "5": "died",

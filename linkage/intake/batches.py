@@ -31,8 +31,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkage.records import SourceRecord
-from linkage.sources import READERS, Rejected, SourceError
+from linkage.errors import IngestError, SourceError
+from linkage.intake.readers import Rejected
+from linkage.intake.records import SourceRecord
+from linkage.intake.registry import SOURCES
 from linkage.vocab import IdKind, SourceKind
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,6 @@ RECORD_SCHEMA = pa.schema([
     ("caregiver_phone", pa.string()), ("reported_by_citizen", pa.bool_()), ("payload", pa.string()),
 ])  # fmt: skip
 
-
-class IngestError(Exception):
-    """The input cannot be ingested at all; nothing was written."""
 
 
 @dataclass
@@ -219,7 +218,7 @@ def _write_batch(
     kind: SourceKind, paths: list[Path], mapping: Path | None, batch_id: str, files: list[dict[str, Any]], tmp: Path,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    reader = READERS[kind]
+    reader = SOURCES[kind].read
     read = accepted = quarantined = 0
     reasons: dict[str, int] = {}
     seen: set[str] = set()

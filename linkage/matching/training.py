@@ -7,20 +7,14 @@ nonsense, and the training is refused with the comparison named.
 
 A parameter the local data cannot estimate (a first batch from one source has no duplicates to run
 EM on, and no pairs for the prior) is taken from the baseline model shipped with HoSo
-(`linkage/data/baseline_model.json`, trained on the realistic synthetic population by
-`python -m linkage.training --baseline`), level by level, and the model records which ones were.
-
-Models live in `DATA/models/model-vNNN.json`; `current` names the one linking uses.
+(`linkage/matching/data/baseline_model.json`, trained on the realistic synthetic population by
+`python -m linkage.synth.baseline`), level by level, and the model records which ones were.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +22,12 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 
-from linkage.engines import duckdb_connection
-from linkage.model import MODEL_NAME, TRAINING_BLOCKS, deterministic_rules, settings
-from linkage.standardize.table import LINKAGE_COLUMNS
+from linkage.errors import ModelError
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection
+from linkage.matching.model import TRAINING_BLOCKS, deterministic_rules, settings
+from linkage.matching.scoring import term_frequencies
+from linkage.matching.store import TrainedModel
+from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 BASELINE = Path(__file__).parent / "data" / "baseline_model.json"
@@ -41,17 +38,6 @@ MIN_EM_PAIRS = 50
 MINIMUM_WEIGHTS = {"personal_id": 5.0, "given_name": 3.0, "birth": 3.0, "family_name": 1.0}
 
 
-class ModelError(Exception):
-    """No usable model: none trained yet, or training learnt nonsense."""
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    """A trained model: its version and its Splink settings (with m and u values)."""
-
-    version: str
-    settings: dict[str, Any]
-    path: Path
 
 
 def model_problems(settings_dict: dict[str, Any]) -> list[str]:
@@ -93,13 +79,14 @@ def with_floors(settings_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
-          baseline: dict[str, Any] | None = None, use_baseline: bool = True) -> dict[str, Any]:
-    """Train the model on a linkage table; returns the Splink settings dictionary.
+          baseline: dict[str, Any] | None = None, use_baseline: bool = True,
+          memory_limit: str = DUCKDB_MEMORY_LIMIT) -> TrainedModel:
+    """Train the model on a linkage table (not yet saved: `ModelStore.save` gives it a version).
 
-    What the table cannot support is filled from `baseline` (the shipped baseline model when not
-    given); the filled parameters are listed under `hoso_from_baseline`.
+    What the table cannot support is filled from `baseline` (Splink settings; the shipped baseline
+    model's when not given); the filled parameters are listed in the model's `meta["from_baseline"]`.
     """
-    con = duckdb_connection()
+    con = duckdb_connection(memory_limit)
     try:
         db_api = DuckDBAPI(connection=con)
         records = db_api.register(table, table_name="hoso_training_records")
@@ -127,12 +114,11 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     filled = fill_from_baseline(trained, reference)
     if filled:
         log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
-        trained["hoso_from_baseline"] = filled
     trained = with_floors(trained)
     problems = model_problems(trained)
     if problems:
         raise ModelError("training learnt implausible weights: " + "; ".join(problems))
-    return trained
+    return TrainedModel(splink=trained, tf=term_frequencies(table), meta={"from_baseline": filled} if filled else {})
 
 
 def block_pairs(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> int:
@@ -150,11 +136,11 @@ def _m_values(settings_dict: dict[str, Any]) -> dict[str, list[float | None]]:
 
 
 def load_baseline() -> dict[str, Any] | None:
+    """The Splink settings of the baseline model shipped with HoSo (None when it cannot be read)."""
     try:
-        baseline: dict[str, Any] = json.loads(BASELINE.read_text())
+        return TrainedModel.read(BASELINE).splink
     except (OSError, ValueError):
         return None
-    return baseline
 
 
 def fill_from_baseline(trained: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
@@ -183,110 +169,16 @@ def fill_from_baseline(trained: dict[str, Any], baseline: dict[str, Any] | None)
     return filled
 
 
-def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
-    """The trained model's parameters on the model's comparisons rendered for another SQL dialect.
-
-    A saved model holds SQL in the dialect it was trained with (DuckDB quotes identifiers with ",
-    Spark with `); the comparisons are described once in `linkage.model`, so they are rendered anew
-    for the engine and the trained m and u values are carried over level by level.
-    """
-    fresh: dict[str, Any] = settings().get_settings(dialect).as_dict()
-    for new, old in zip(fresh["comparisons"], trained["comparisons"], strict=True):
-        if new["output_column_name"] != old["output_column_name"]:
-            raise ModelError(f"model and code disagree on comparison {old['output_column_name']!r}: retrain")
-        for new_level, old_level in zip(new["comparison_levels"], old["comparison_levels"], strict=True):
-            for key in ("m_probability", "u_probability"):
-                if old_level.get(key) is not None:
-                    new_level[key] = old_level[key]
-    fresh["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
-    return fresh
-
-
-class ModelStore:
-    """Versioned models under a data directory."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.root = data_dir / "models"
-
-    def versions(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        return sorted(p.stem.removeprefix("model-") for p in self.root.glob("model-v*.json"))
-
-    def save(self, trained: dict[str, Any], meta: dict[str, Any]) -> TrainedModel:
-        """Write a new version and make it current."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        versions = self.versions()
-        number = int(versions[-1][1:]) + 1 if versions else 1
-        version = f"v{number:03d}"
-        trained = {**trained, "hoso": {"model": MODEL_NAME, "version": version,
-                                       "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), **meta}}
-        path = self.root / f"model-{version}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(trained, indent=2, ensure_ascii=False))
-        tmp.replace(path)
-        current = self.root / "current"
-        tmp_current = self.root / ".current.tmp"
-        tmp_current.write_text(version)
-        os.replace(tmp_current, current)
-        return TrainedModel(version=version, settings=trained, path=path)
-
-    def current(self) -> TrainedModel:
-        """The model linking uses; `ModelError` when none was trained."""
-        pointer = self.root / "current"
-        if not pointer.exists():
-            raise ModelError("no trained model: run `hoso train` first")
-        version = pointer.read_text().strip()
-        path = self.root / f"model-{version}.json"
-        return TrainedModel(version=version, settings=json.loads(path.read_text()), path=path)
-
-
-def match_weights_chart(settings_dict: dict[str, Any], path: Path) -> Path:
+def match_weights_chart(model: TrainedModel, path: Path) -> Path:
     """Write the model's match-weight chart (Splink's Altair chart) as a self-contained HTML file."""
     con = duckdb.connect()
     try:
         db_api = DuckDBAPI(connection=con)
-        clean = {k: v for k, v in settings_dict.items() if not k.startswith("hoso")}
         empty = db_api.register(pd.DataFrame({c: pd.Series(dtype="object") for c in LINKAGE_COLUMNS}),
                                 table_name="hoso_chart_records")
-        linker = Linker(empty, clean, log_level=logging.WARNING)
+        linker = Linker(empty, model.splink, log_level=logging.WARNING)
         chart = linker.visualisations.match_weights_chart()
         chart.save(str(path), format="html", inline=True)
     finally:
         con.close()
     return path
-
-
-
-def write_baseline(persons: int = 20_000, seed: int = 11) -> Path:
-    """Train on a synthetic realistic population of every source and ship it as the baseline model."""
-    import tempfile
-
-    from linkage.ingest import ingest
-    from linkage.pipeline import load_tables
-    from linkage.synth import SynthConfig, generate
-    from linkage.vocab import SourceKind
-
-    patterns = {SourceKind.POPULATION: "population/*.csv", SourceKind.COMMUNE831: "commune831/*.xml",
-                SourceKind.HOSPITAL130: "hospital130/*.xml", SourceKind.IMMUNIZATION: "immunization/*.csv",
-                SourceKind.FHIR: "fhir/*"}
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        generate(SynthConfig(persons=persons, seed=seed, profile="realistic"), root / "synth")
-        batches = [ingest(kind, sorted((root / "synth").glob(pattern)), root / "data").batch_id
-                   for kind, pattern in patterns.items() if any((root / "synth").glob(pattern))]
-        trained = train(load_tables(root / "data", batches), seed=seed, use_baseline=False)
-    trained["hoso_baseline"] = {"persons": persons, "seed": seed, "profile": "realistic",
-                                "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    BASELINE.parent.mkdir(parents=True, exist_ok=True)
-    BASELINE.write_text(json.dumps(trained, indent=1, ensure_ascii=False) + "\n")
-    return BASELINE
-
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] != ["--baseline"]:
-        sys.exit("usage: python -m linkage.training --baseline")
-    logging.basicConfig(level=logging.INFO)
-    print(f"baseline written to {write_baseline()}")

@@ -16,8 +16,9 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from linkage.sources.base import ReadItem, Rejected, SourceError, build_record, validation_reason
-from linkage.standardize.dates import parse_birth_date
+from linkage.errors import SourceError
+from linkage.intake.readers.base import ReadItem, Rejected, build_record, validation_reason
+from linkage.standardize import parse_birth_date
 from linkage.vocab import ICD10_SYSTEM, LOINC_VITALS, SYSTEM_KINDS, IdKind, SourceKind
 
 KINDS = ("Patient", "Encounter", "Condition", "Immunization", "Observation")

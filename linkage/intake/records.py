@@ -14,8 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
-from linkage.standardize.text import nfc
+from linkage.standardize import is_known_icd10, nfc, normalise_icd10
 from linkage.vocab import CodeList, DatePrecision, IdKind, Sex, SourceKind
 
 _ID_SHAPES: dict[IdKind, re.Pattern[str]] = {

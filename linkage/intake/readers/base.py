@@ -12,14 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from linkage.records import SourceRecord
-from linkage.standardize.names import split_name
-from linkage.standardize.text import EncodingProblem, repair_text
+from linkage.errors import SourceError
+from linkage.intake.records import SourceRecord
+from linkage.standardize import EncodingProblem, repair_text, split_name
 from linkage.vocab import Sex
-
-
-class SourceError(Exception):
-    """A whole file cannot be read (not found, not the format, broken beyond one record)."""
 
 
 @dataclass(frozen=True)

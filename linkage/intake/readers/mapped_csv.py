@@ -33,17 +33,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from linkage.sources.base import (
+from linkage.errors import SourceError
+from linkage.intake.readers.base import (
     ReadItem,
     Rejected,
-    SourceError,
     build_record,
     none_if_blank,
     open_csv,
     parse_sex,
     row_problem,
 )
-from linkage.standardize.dates import parse_birth_date
+from linkage.standardize import parse_birth_date
 from linkage.vocab import CodeList, IdKind, Sex, SourceKind
 
 
@@ -108,7 +108,7 @@ def load_mapping(path: Path) -> Mapping:
 def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem]:
     """Stream the rows of `path` as records, using the columns named by `mapping`."""
     if mapping is None:
-        raise SourceError("a csv source needs --mapping FILE (see linkage/sources/mapped_csv.py)")
+        raise SourceError("a csv source needs --mapping FILE (see linkage/intake/readers/mapped_csv.py)")
     spec = load_mapping(mapping)
     cols = spec.columns
     sex_codes = {k.lower(): v for k, v in spec.sex_codes.items()} or None

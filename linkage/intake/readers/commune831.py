@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from linkage.sources.base import ReadItem, Rejected, build_record, parse_sex
-from linkage.sources.xmlsafe import child_text, iter_elements
-from linkage.standardize.dates import parse_birth_date, parse_compact_datetime
+from linkage.intake.readers.base import ReadItem, Rejected, build_record, parse_sex
+from linkage.intake.readers.xmlsafe import child_text, iter_elements
+from linkage.standardize import parse_birth_date, parse_compact_datetime
 from linkage.vocab import CodeList, IdKind, SourceKind
 
 RISK_FACTORS = {"1": "smoking", "2": "alcohol", "3": "drugs", "4": "physical_activity"}

@@ -15,6 +15,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 
+from linkage.errors import ModelError
+
 MODEL_NAME = "hoso-person"
 
 
@@ -176,3 +178,22 @@ def settings() -> SettingsCreator:
         max_iterations=25,
         em_convergence=0.001,
     )
+
+
+def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained model's parameters on the model's comparisons rendered for another SQL dialect.
+
+    A saved model holds SQL in the dialect it was trained with (DuckDB quotes identifiers with ",
+    Spark with `); the comparisons are described once in `linkage.matching.model`, so they are rendered anew
+    for the engine and the trained m and u values are carried over level by level.
+    """
+    fresh: dict[str, Any] = settings().get_settings(dialect).as_dict()
+    for new, old in zip(fresh["comparisons"], trained["comparisons"], strict=True):
+        if new["output_column_name"] != old["output_column_name"]:
+            raise ModelError(f"model and code disagree on comparison {old['output_column_name']!r}: retrain")
+        for new_level, old_level in zip(new["comparison_levels"], old["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if old_level.get(key) is not None:
+                    new_level[key] = old_level[key]
+    fresh["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    return fresh

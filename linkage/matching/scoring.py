@@ -18,10 +18,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
+from splink.backends.spark import SparkAPI
 
-from linkage.compiled import CompiledModel, NotCompilable, match_probability
-from linkage.engines import duckdb_connection
-from linkage.standardize.table import LINKAGE_COLUMNS
+from linkage.matching.compiled import CompiledModel, NotCompilable, match_probability
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection
+from linkage.matching.model import for_dialect
+from linkage.matching.splink_internals import compare_records
+from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
-    settings = copy.deepcopy({k: v for k, v in model.items() if not k.startswith("hoso")})  # HoSo's metadata
+    settings = copy.deepcopy(model)
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = False
     return settings
@@ -101,12 +104,13 @@ def _pairs(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 class Scorer:
-    """Applies one trained model; `engine` is 'duckdb' (default) or 'spark'."""
+    """Applies one trained model (its Splink settings and term frequencies) on DuckDB, or on Spark
+    when given a session; DuckDB connections are bounded by `memory_limit`."""
 
-    def __init__(self, model: dict[str, Any], tf: dict[str, dict[str, float]], spark: Any = None) -> None:
-        from linkage.training import for_dialect
-
+    def __init__(self, model: dict[str, Any], tf: dict[str, dict[str, float]], spark: Any = None,
+                 memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
         self.model = model
+        self.memory_limit = memory_limit
         self.settings = _prediction_settings(for_dialect(model, "spark") if spark is not None else model)
         self.tf = tf
         self.spark = spark
@@ -132,10 +136,8 @@ class Scorer:
 
     def _db_api(self) -> tuple[Any, Any]:
         if self.spark is not None:
-            from splink.backends.spark import SparkAPI
-
             return SparkAPI(spark_session=self.spark), None
-        con = duckdb_connection()
+        con = duckdb_connection(self.memory_limit)
         return DuckDBAPI(connection=con), con
 
     def _frame(self, frame: pd.DataFrame) -> Any:
@@ -275,8 +277,6 @@ class Scorer:
 
     def _realtime_sql(self) -> str:
         if self._rt_sql is None:
-            from splink.internals.realtime import compare_records
-
             probe = self._rt_row("l", {"unique_id": "a"})
             probe.pop("hoso_side")
             other = {**probe, "unique_id": "b"}

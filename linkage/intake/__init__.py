@@ -1,0 +1,25 @@
+"""Source files in, immutable batches out: the sources' registry, their readers, records, batches.
+
+    summary = ingest(SourceKind.POPULATION, [Path("registry.csv")], data_dir)
+    summary.accepted, summary.quarantined
+"""
+
+from linkage.intake.batches import BatchSummary, batches_dir, ingest, list_batches, read_manifest, sha256_file
+from linkage.intake.records import SourceRecord
+from linkage.intake.registry import ANY_TYPE, SOURCES, UPLOADABLE, Source, synthetic_files, synthetic_inputs
+
+__all__ = [
+    "ANY_TYPE",
+    "SOURCES",
+    "UPLOADABLE",
+    "BatchSummary",
+    "Source",
+    "SourceRecord",
+    "batches_dir",
+    "ingest",
+    "list_batches",
+    "read_manifest",
+    "sha256_file",
+    "synthetic_files",
+    "synthetic_inputs",
+]

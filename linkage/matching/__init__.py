@@ -1,0 +1,38 @@
+"""The Splink model, its training, and scoring: batch, incremental, and one record in real time.
+
+- `model`: the comparisons and blocking rules, described (no I/O);
+- `training`: unsupervised training, checked before it is kept;
+- `store`: `TrainedModel` (Splink's settings, term frequencies, HoSo's metadata) and its versions;
+- `scoring`: pairs scored on DuckDB or Spark; `compiled`: the model as Python for real time;
+- `realtime`: one record against indexed candidates; `engines`: DuckDB and Spark connections;
+- `splink_internals`: the only module that imports `splink.internals`.
+"""
+
+from linkage.matching.compiled import CompiledModel
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection, spark_session
+from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect
+from linkage.matching.realtime import Candidate, CandidateSource, RealtimeMatcher
+from linkage.matching.scoring import TF_COLUMNS, Scorer, term_frequencies
+from linkage.matching.store import ModelStore, TrainedModel
+from linkage.matching.training import BASELINE, match_weights_chart, train
+
+__all__ = [
+    "BASELINE",
+    "BLOCKING_KEYS",
+    "DUCKDB_MEMORY_LIMIT",
+    "MODEL_NAME",
+    "TF_COLUMNS",
+    "Candidate",
+    "CandidateSource",
+    "CompiledModel",
+    "ModelStore",
+    "RealtimeMatcher",
+    "Scorer",
+    "TrainedModel",
+    "duckdb_connection",
+    "for_dialect",
+    "match_weights_chart",
+    "spark_session",
+    "term_frequencies",
+    "train",
+]

@@ -1,0 +1,25 @@
+"""The master person index: person ids, the plan of a linking run, clustering, golden records.
+
+A linking run's scored pairs become a `LinkPlan` (persons to create, links with their state,
+possible duplicates, retired ids); reviewers' decisions (`Reviewed`) always win over the model.
+"""
+
+from linkage.mpi.golden import FREQUENT_FIELDS, NEWEST_FIELDS, REGISTRY_FIELDS, golden_record
+from linkage.mpi.ids import IdFactory, new_person_id, seeded_person_ids, valid_person_id
+from linkage.mpi.plan import Link, LinkPlan, Reviewed, plan_incremental, plan_rebuild
+
+__all__ = [
+    "FREQUENT_FIELDS",
+    "NEWEST_FIELDS",
+    "REGISTRY_FIELDS",
+    "IdFactory",
+    "Link",
+    "LinkPlan",
+    "Reviewed",
+    "golden_record",
+    "new_person_id",
+    "plan_incremental",
+    "plan_rebuild",
+    "seeded_person_ids",
+    "valid_person_id",
+]
