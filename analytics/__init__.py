@@ -18,7 +18,7 @@ from analytics.projection import ProjectionError, ProjectionInfo, ProjectionRead
 from analytics.projection import read_info as projection_info
 from analytics.projection import refresh as refresh_projection
 from analytics.projection import remove as remove_projection
-from analytics.reports import CATALOGUE, FORMATS, run_analysis, statistical_report, suppress_report
+from analytics.reports import CATALOGUE, FORMATS, ReportFormat, run_analysis, statistical_report, suppress_report
 from analytics.reports import write as write_report
 from analytics.scope import Level, Period, Scope, ScopeError, parse_period, resolve_scope
 
@@ -32,6 +32,7 @@ __all__ = [
     "ProjectionError",
     "ProjectionInfo",
     "ProjectionReader",
+    "ReportFormat",
     "Scope",
     "ScopeError",
     "due_list",

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 import pandas as pd
 
@@ -20,7 +21,17 @@ from analytics.base import GraphReader
 from analytics.privacy import check_no_identifiers, suppress
 from analytics.scope import Level, Period, Scope
 
-FORMATS = ("csv", "xlsx", "html", "json")
+
+class ReportFormat(StrEnum):
+    """The file formats a report is written in."""
+
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    JSON = "json"
+
+
+FORMATS = tuple(ReportFormat)
 
 
 @dataclass(frozen=True)

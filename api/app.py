@@ -22,7 +22,15 @@ from api.jobs import JobWorker
 from api.routes import ROUTERS
 from api.runtime import neo4j_target
 from api.settings import Settings, get_settings
-from graph import GraphError, apply_migrations, graph_candidates, open_driver
+from graph import (
+    ConflictError,
+    GraphError,
+    GraphUnavailable,
+    OperationError,
+    apply_migrations,
+    graph_candidates,
+    open_driver,
+)
 from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
 
 log = logging.getLogger(__name__)
@@ -140,7 +148,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(GraphError)
     async def graph_error(_: Request, exc: GraphError) -> JSONResponse:
-        log.warning("graph error: %s", type(exc).__name__)
-        return problem(503, "graph_unavailable", str(exc))
+        """A graph error by its kind: the server away (503, try again), the person changed meanwhile (409,
+        reload), an operation that does not apply (422); any other is HoSo's own fault (500)."""
+        if isinstance(exc, GraphUnavailable):
+            log.warning("Neo4j unavailable: %s", type(exc).__name__)
+            response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly")
+            response.headers["Retry-After"] = "5"
+            return response
+        if isinstance(exc, ConflictError):
+            return problem(409, "conflict", f"{exc}: reload and decide again")
+        if isinstance(exc, OperationError):
+            return problem(422, "invalid_operation", str(exc))
+        log.error("graph error: %s", type(exc).__name__, exc_info=exc)
+        return problem(500, "internal_error", "HoSo failed on this request; the error is logged for its operators")
 
     return app

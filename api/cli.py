@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,8 +27,9 @@ from pydantic import ValidationError
 
 from analytics import (
     CATALOGUE,
-    FORMATS,
+    Level,
     ProjectionError,
+    ReportFormat,
     ScopeError,
     parse_period,
     projection_info,
@@ -55,6 +57,9 @@ from graph import (
     wipe_graph,
 )
 from linkage import (
+    SOURCES,
+    UPLOADABLE,
+    Engine,
     LinkageError,
     SourceKind,
     evaluate_linkage,
@@ -66,7 +71,7 @@ from linkage import (
     synthetic_inputs,
     train_model,
 )
-from linkage.synth import SynthConfig, generate
+from linkage.synth import Profile, SynthConfig, generate
 
 log = logging.getLogger("hoso")
 
@@ -79,7 +84,17 @@ class CliError(Exception):
 
 
 HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, LinkageError, BackupError)
-INGEST_KINDS = [k.value for k in SourceKind if k is not SourceKind.CITIZEN]
+
+
+class LogLevel(StrEnum):
+    """uvicorn's log levels."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+    TRACE = "trace"
 
 
 def _settings() -> Settings:
@@ -167,15 +182,15 @@ def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm: this deletes
 
 @app.command("ingest")
 def ingest_command(
-    kind: Annotated[str, typer.Argument(help=f"Source kind: {', '.join(INGEST_KINDS)}.")],
+    kind: Annotated[SourceKind, typer.Argument(help="Source kind (a citizen's report comes through the portal).")],
     paths: Annotated[list[Path], typer.Argument(help="Input files.")],
     mapping: Annotated[Path | None, typer.Option(help="Column mapping (TOML) for kind csv.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
 ) -> None:
     """Validate files of one source kind and store them as an immutable batch, ready for linking."""
-    if kind not in INGEST_KINDS:
-        raise CliError(f"unknown source kind {kind!r}: use one of {', '.join(INGEST_KINDS)}")
-    summary = ingest(SourceKind(kind), paths, _settings().data_path, mapping=mapping)
+    if not SOURCES[kind].uploadable:
+        raise CliError(f"a {kind.value} record cannot be ingested from a file: use one of {', '.join(UPLOADABLE)}")
+    summary = ingest(kind, paths, _settings().data_path, mapping=mapping)
     if as_json:
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False))
         return
@@ -190,15 +205,13 @@ def ingest_command(
 def synth(
     persons: Annotated[int, typer.Option(min=1, help="How many persons.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 1,
-    profile: Annotated[str, typer.Option(help="Error profile: clean, realistic or hard.")] = "realistic",
+    profile: Annotated[Profile, typer.Option(help="Error profile.")] = Profile.REALISTIC,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("synth"),
 ) -> None:
     """Write a synthetic population in all six source formats, with truth.csv and expected.json."""
 
-    if profile not in ("clean", "realistic", "hard"):
-        raise CliError(f"unknown profile {profile!r}: use clean, realistic or hard")
     began = time.monotonic()
-    summary = generate(SynthConfig(persons=persons, seed=seed, profile=profile), out)  # type: ignore[arg-type]
+    summary = generate(SynthConfig(persons=persons, seed=seed, profile=profile), out)
     typer.echo(f"{summary['persons']} persons written to {out} in {time.monotonic() - began:.1f} s")
     for source, counts in summary["sources"].items():
         typer.echo(f"  {source}: {counts['records']} records, {counts['quarantined']} invalid on purpose")
@@ -210,7 +223,8 @@ def train_command(
 ) -> None:
     """Train a new model version on every ingested batch (linking then uses it)."""
 
-    model = train_model(_settings().data_path)
+    settings = _settings()
+    model = train_model(settings.data_path, memory_limit=settings.duckdb_memory_limit)
     typer.echo(f"model {model.version} written to {model.path}")
     if chart is not None:
         match_weights_chart(model, chart)
@@ -231,20 +245,20 @@ def _spark_session(master: str) -> Any:
 
 @app.command("link")
 def link_command(
-    engine: Annotated[str, typer.Option(help="duckdb (one machine) or spark.")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
     master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
 ) -> None:
     """Link every ingested batch not yet linked against the existing persons; prints a JSON summary."""
-    _run_link("link", master if engine == "spark" else None)
+    _run_link("link", master if engine is Engine.SPARK else None)
 
 
 @app.command("relink")
 def relink_command(
-    engine: Annotated[str, typer.Option(help="duckdb (one machine) or spark.")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
     master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
 ) -> None:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
-    _run_link("relink", master if engine == "spark" else None)
+    _run_link("relink", master if engine is Engine.SPARK else None)
 
 
 @app.command("backup")
@@ -284,10 +298,10 @@ def bench_command(ctx: typer.Context) -> None:
 def report_command(
     name: Annotated[str, typer.Argument(help="`statistics` (the indicator report) or an analysis; "
                                             "`hoso report list` names them.")],
-    level: Annotated[str, typer.Option(help="facility, commune, district, province or national.")] = "national",
+    level: Annotated[Level, typer.Option(help="The unit's level (district: pre-2025 units).")] = Level.NATIONAL,
     unit: Annotated[str | None, typer.Option(help="Unit code (none for national).")] = None,
     period: Annotated[str, typer.Option(help="2026-Q3, 2026-07, 2026-W14, 2026 or 2026-01-01..2026-04-01.")] = "",
-    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, html or json.")] = "csv",
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="The file format.")] = ReportFormat.CSV,
     out: Annotated[Path | None, typer.Option(help="Output file (standard output when not given).")] = None,
     identified: Annotated[bool, typer.Option("--no-suppression", help="Keep cells under 5 (staff use only; "
                                                                      "never for publication).")] = False,
@@ -301,8 +315,6 @@ def report_command(
         return
     if name != "statistics" and name not in CATALOGUE:
         raise CliError(f"no report {name!r}: run `hoso report list`")
-    if fmt not in FORMATS:
-        raise CliError(f"format {fmt!r} is unknown: use {', '.join(FORMATS)}")
     if not period:
         raise CliError("--period is required (for example 2026-Q3)")
     settings = _settings()
@@ -398,7 +410,7 @@ app.add_typer(user_app, name="user")
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="Account name.")],
-    role: Annotated[str, typer.Option(help="citizen, clinician, reviewer, epidemiologist or admin.")],
+    role: Annotated[Role, typer.Option(help="The account's role.")],
     facility: Annotated[str | None, typer.Option(help="Staff: the facility code.")] = None,
     province: Annotated[str | None, typer.Option(help="Staff: the post-2025 province code.")] = None,
     person_id: Annotated[str | None, typer.Option(help="Citizen: their person id.")] = None,
@@ -407,14 +419,12 @@ def user_add(
 ) -> None:
     """Create or update an account (the password is asked for, or read from standard input)."""
 
-    if role not in [r.value for r in Role]:
-        raise CliError(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "password", hide_input=True, confirmation_prompt=True)
     with driver_for(_settings()) as (driver, database):
         apply_migrations(driver, database)
         try:
-            add_user(driver, username, password, Role(role), facility, province, person_id, database)
+            add_user(driver, username, password, role, facility, province, person_id, database)
         except AuthError as exc:
             raise CliError(str(exc)) from exc
     typer.echo(f"account {username} ({role}) saved")
@@ -426,7 +436,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes (default HOSO_API_WORKERS, 0 there meaning one per core).")] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn's log level.")] = LogLevel.INFO,
 ) -> None:
     """Run the HTTP API with uvicorn."""
 
@@ -447,7 +457,7 @@ def demo(
         neo4j_start()
     synth_dir = settings.data_path / "demo-synth"
     if not (synth_dir / "truth.csv").exists():
-        generate(SynthConfig(persons=persons, seed=1, profile="realistic"), synth_dir)
+        generate(SynthConfig(persons=persons, seed=1, profile=Profile.REALISTIC), synth_dir)
         typer.echo(f"synthetic population of {persons} persons written to {synth_dir}")
     for kind, files, mapping in synthetic_inputs(synth_dir):
         summary = ingest(kind, files, settings.data_path, mapping=mapping)
@@ -476,9 +486,9 @@ def demo(
 
 def main() -> None:
     """Entry point of the `hoso` console script: one-line errors and a non-zero exit."""
-    level = os.environ.get("HOSO_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s",
+                            stream=sys.stderr)
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
@@ -488,7 +498,8 @@ def main() -> None:
         sys.exit(130)
     except ValidationError as exc:
         first = exc.errors()[0]
-        typer.echo(f"hoso: error: bad setting: {first['msg']}", err=True)
+        where = f"HOSO_{str(first['loc'][0]).upper()}: " if first.get("loc") else ""
+        typer.echo(f"hoso: error: bad setting: {where}{first['msg']}", err=True)
         sys.exit(2)
     except HANDLED_ERRORS as exc:
         typer.echo(f"hoso: error: {exc}", err=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from neo4j import Driver
 
+from api.audit import require_role
 from api.security import AuthError, Role, User, decode_token
 from api.settings import Settings
 
@@ -45,12 +46,15 @@ def get_current_user(request: Request, settings: SettingsDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require(*roles: Role) -> object:
-    """A dependency that lets only `roles` through (403 otherwise)."""
+def require(*roles: Role, may_not: str) -> Any:
+    """A dependency that lets only `roles` through: anyone else gets a 403 reading "the <their role>
+    role may not <may_not>", written to the audit trail too.
 
-    def check(user: CurrentUser) -> User:
-        if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role cannot use this endpoint")
+        Reviewer = Annotated[User, require(Role.REVIEWER, may_not="review links")]
+    """
+
+    def check(request: Request, settings: SettingsDep, user: CurrentUser) -> User:
+        require_role(request, settings, user, roles, may_not)
         return user
 
     return Depends(check)

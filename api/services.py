@@ -28,12 +28,12 @@ def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal
 def _run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"],
                  spark: Any) -> dict[str, Any]:
     apply_migrations(driver, database)
-    loader = GraphLoader(driver, database)
+    loader = GraphLoader(driver, database, writers=settings.neo4j_writers)
     loader.load_reference()
-    store = GraphLinkStore(driver, database)
+    store = GraphLinkStore(driver, database, writers=settings.neo4j_writers)
     run = link if kind == "link" else relink
     summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
-                  spark=spark)
+                  spark=spark, memory_limit=settings.duckdb_memory_limit)
     began = time.perf_counter()
     loaded = loader.loaded_batches()
     facts: dict[str, int] = {}

@@ -12,8 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph import WRITERS
+from linkage import DUCKDB_MEMORY_LIMIT
 
 
 def _default_cache_dir() -> Path:
@@ -44,6 +47,11 @@ class Settings(BaseSettings):
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
     neo4j_bolt_port: int | None = Field(default=None, ge=1, le=65535)
+    # Concurrent write transactions of a bulk load: one per core Neo4j has.
+    neo4j_writers: int = Field(default=WRITERS, ge=1, le=64)
+    # What DuckDB may hold while training and scoring before it spills to a temporary directory.
+    duckdb_memory_limit: str = Field(default=DUCKDB_MEMORY_LIMIT, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
 
     match_threshold_upper: float = Field(default=0.95, gt=0, lt=1)
     match_threshold_lower: float = Field(default=0.50, gt=0, lt=1)
@@ -64,6 +72,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=60, gt=0)
     api_keys: list[SecretStr] = Field(default_factory=list)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

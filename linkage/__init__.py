@@ -24,6 +24,7 @@ from linkage.intake import (
 from linkage.locks import exclusive
 from linkage.matching import (
     DUCKDB_MEMORY_LIMIT,
+    Engine,
     ModelStore,
     RealtimeMatcher,
     TrainedModel,
@@ -63,6 +64,7 @@ __all__ = [
     "UPLOADABLE",
     "VIETNAM_RETAINED",
     "CodeList",
+    "Engine",
     "IdKind",
     "IngestError",
     "LinkPlan",

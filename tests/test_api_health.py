@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from api.app import create_app
 from api.settings import Settings
-from graph import open_driver
+from graph import ConflictError, GraphError, Neo4jNotRunning, OperationError, QueryParameterError, open_driver
 from graph.server import find_free_port
 
 
@@ -35,3 +36,27 @@ def test_neo4j_unreachable_answers_503_and_recovers(graph: Driver, settings: Set
             client.app.state.driver = live  # type: ignore[attr-defined]
             dead.close()
         assert client.get("/ready").status_code == 200
+
+
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (Neo4jNotRunning("Neo4j is not running"), 503, "graph_unavailable"),
+    (ConflictError("person HS1 changed"), 409, "conflict"),
+    (OperationError("record r1 is not on person HS1"), 422, "invalid_operation"),
+    (QueryParameterError("query x takes ['a'], was given []"), 500, "internal_error"),
+])
+def test_graph_errors_answer_by_their_kind(graph: Driver, settings: Settings, error: GraphError, status: int,
+                                           code: str) -> None:
+    app = create_app(settings)
+
+    def fail() -> None:
+        raise error
+
+    app.add_api_route("/test-only/fail", fail)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/test-only/fail")
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == code
+    assert ("Retry-After" in answer.headers) is (status == 503)
+    if status == 500:  # HoSo's own fault: nothing of its internals in the answer
+        assert "query" not in answer.json()["detail"]

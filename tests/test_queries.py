@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from neo4j import Driver
+from neo4j.exceptions import Neo4jError
 
 from graph import QueryFileError, QueryParameterError, QueryRegistry, default_registry
 from graph.queries import split_statements, used_parameters
@@ -77,3 +79,14 @@ def test_calling_with_wrong_parameters_is_refused(graph) -> None:  # type: ignor
     with pytest.raises(QueryParameterError, match="takes \\['limit'\\], was given \\['limt'\\]"):
         registry.write(graph, "system/wipe_batch", limt=5)
     assert registry.read(graph, "system/ping")[0]["ok"] == 1
+
+
+def test_an_error_while_a_query_runs_names_its_file(graph: Driver) -> None:
+    registry = default_registry()
+    with pytest.raises(Neo4jError) as read:
+        registry.read(graph, "identity/delete_auto_links", limit="not a number")
+    with pytest.raises(Neo4jError) as write:
+        registry.write(graph, "identity/delete_auto_links", limit=-1)
+    for raised in (read.value, write.value):
+        assert any("identity/delete_auto_links" in note and "delete_auto_links.cypher" in note
+                   for note in raised.__notes__), raised.__notes__

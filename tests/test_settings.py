@@ -45,3 +45,25 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings()
     assert settings.data_dir == Path("/srv/hoso")
     assert settings.match_threshold_upper == 0.97
+
+
+def test_every_tunable_is_a_setting_read_from_the_env_file_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("HOSO_DUCKDB_MEMORY_LIMIT", "HOSO_LOG_LEVEL", "HOSO_NEO4J_WRITERS"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("HOSO_DUCKDB_MEMORY_LIMIT=3GB\nHOSO_LOG_LEVEL=info\nHOSO_NEO4J_WRITERS=4\n")
+    settings = Settings()
+    assert (settings.duckdb_memory_limit, settings.log_level, settings.neo4j_writers) == ("3GB", "INFO", 4)
+
+
+def test_a_memory_limit_duckdb_would_not_read_is_refused() -> None:
+    with pytest.raises(ValidationError, match="duckdb_memory_limit"):
+        Settings(duckdb_memory_limit="lots")
+
+
+def test_every_setting_is_documented() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        aliases = getattr(field.validation_alias, "choices", None) or [f"HOSO_{name.upper()}"]
+        assert any(f"`{alias}`" in readme for alias in aliases), f"{aliases[0]} is not in the README's settings table"

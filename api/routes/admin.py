@@ -6,21 +6,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.audit import person_hash, require_role
-from api.deps import CurrentUser, DriverDep, SettingsDep
-from api.security import Role
+from api.audit import person_hash
+from api.deps import DriverDep, SettingsDep, require
+from api.security import Role, User
 from graph import default_registry
 
 router = APIRouter(prefix="/audit", tags=["admin"])
 
+Auditor = Annotated[User, require(Role.ADMIN, may_not="read the audit trail")]
+
 
 @router.get("", operation_id="read_audit", responses={403: {}})
-def read_audit(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def read_audit(request: Request, user: Auditor, driver: DriverDep, settings: SettingsDep,
                person_id: Annotated[str | None, Query(pattern=r"^HS[0-9A-Z]{11}$|^P\d+$")] = None,
                username: Annotated[str | None, Query(max_length=100)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit entries, newest first; `person_id` is matched through its keyed hash."""
-    require_role(request, settings, user, Role.ADMIN, "read the audit trail")
     request.app.state.audit.flush()  # this process's latest entries; other processes ship theirs within seconds
     rows = default_registry().read(driver, "audit/query", database=settings.neo4j_database,
                                    person_hash=person_hash(person_id, settings) if person_id else None,

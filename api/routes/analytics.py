@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
+from neo4j import Driver
 
 from analytics import (
     CATALOGUE,
@@ -29,9 +30,10 @@ from analytics import (
     suppress_report,
     write_report,
 )
-from api.audit import audit, require_role
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.audit import audit
+from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
+from api.settings import Settings
 
 router = APIRouter(tags=["analytics"])
 Unit = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{2,10}$", description="Unit code (none for national).")]
@@ -42,18 +44,18 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8", "
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _epidemiologist(request: Request, settings: Any, user: User) -> None:
-    require_role(request, settings, user, Role.EPIDEMIOLOGIST, "use the analytics")
+Epidemiologist = Annotated[User, require(Role.EPIDEMIOLOGIST, may_not="use the analytics")]
+StationClinician = Annotated[User, require(Role.CLINICIAN, may_not="read patient work lists")]
 
 
-def _scope(driver: Any, settings: Any, level: Level, unit: str | None, period: str) -> tuple[Scope, Period]:
+def _scope(driver: Driver, settings: Settings, level: Level, unit: str | None, period: str) -> tuple[Scope, Period]:
     try:
         return resolve_scope(driver, settings.neo4j_database, level.value, unit), parse_period(period)
     except ScopeError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
-def _reader(driver: Any, settings: Any) -> GraphReader:
+def _reader(driver: Driver, settings: Settings) -> GraphReader:
     """The analyses read the projection when one has been built (see analytics.projection), else the graph."""
     try:
         return reader_for(driver, settings.neo4j_database, settings.data_path, settings.analytics_source)
@@ -73,19 +75,17 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/analytics", operation_id="list_analyses")
-def list_analyses(request: Request, user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
+def list_analyses(request: Request, user: Epidemiologist, settings: SettingsDep) -> dict[str, Any]:
     """The analyses available, by name."""
-    _epidemiologist(request, settings, user)
     items = [{"name": a.name, "title": a.title} for a in CATALOGUE.values()]
     return {"data": items, "count": len(items)}
 
 
 @router.get("/analytics/units", operation_id="list_units", responses={403: {}})
-def units(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def units(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep,
           level: Annotated[Literal["province", "commune"], Query()] = "province",
           province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> dict[str, Any]:
     """Post-2025 provinces or communes with their coordinates, for maps."""
-    _epidemiologist(request, settings, user)
     frame = GraphReader(driver, settings.neo4j_database).frame("units_located", ["code", "name", "province", "lat",
                                                                                   "lon"], level=level,
                                                                province=province)
@@ -93,10 +93,9 @@ def units(request: Request, user: CurrentUser, driver: DriverDep, settings: Sett
 
 
 @router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}, 503: {}})
-def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, name: str,
+def analysis(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep, name: str,
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
     """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
-    _epidemiologist(request, settings, user)
     if name not in CATALOGUE:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
     scope, span = _scope(driver, settings, level, unit, period)
@@ -109,12 +108,11 @@ def analysis(request: Request, user: CurrentUser, driver: DriverDep, settings: S
 
 
 @router.get("/reports/statistics", operation_id="statistical_report", responses={400: {}, 403: {}, 503: {}})
-def report(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep, period: PeriodQ,
+def report(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep, period: PeriodQ,
            level: LevelQ = Level.NATIONAL, unit: Unit = None,
            format: Annotated[Literal["csv", "xlsx", "html", "json"], Query()] = "json") -> Response:
     """The statistical report (indicators with numerator, denominator and value) for the unit and the
     units below it, with small cells withheld, as CSV, XLSX, HTML or JSON."""
-    _epidemiologist(request, settings, user)
     scope, span = _scope(driver, settings, level, unit, period)
     reader = _reader(driver, settings)
     frame = suppress_report(statistical_report(reader, scope, span))
@@ -127,10 +125,9 @@ def report(request: Request, user: CurrentUser, driver: DriverDep, settings: Set
                     media_type=MEDIA[format], headers=headers)
 
 
-def _station(request: Request, driver: Any, settings: Any, user: User, commune: str) -> Scope:
+def _station(request: Request, driver: Driver, settings: Settings, user: User, commune: str) -> Scope:
     """Work lists name patients: clinicians of the commune's province only. They read the live graph, not
     the analytics projection, so a child vaccinated today leaves the list today."""
-    require_role(request, settings, user, Role.CLINICIAN, "read patient work lists")
     try:
         scope = resolve_scope(driver, settings.neo4j_database, "commune", commune)
     except ScopeError as exc:
@@ -142,7 +139,7 @@ def _station(request: Request, driver: Any, settings: Any, user: User, commune: 
 
 
 @router.get("/stations/{commune}/immunization-due", operation_id="immunization_due", responses={400: {}, 403: {}})
-def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def immunization_due(request: Request, user: StationClinician, driver: DriverDep, settings: SettingsDep,
                      commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
                      on: Annotated[date | None, Query(ge=EARLIEST, le=LATEST,
                                                       description="Day of the list (today by default).")] = None
@@ -155,7 +152,7 @@ def immunization_due(request: Request, user: CurrentUser, driver: DriverDep, set
 
 
 @router.get("/stations/{commune}/ncd-not-seen", operation_id="ncd_not_seen", responses={400: {}, 403: {}})
-def ncd_not_seen(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def ncd_not_seen(request: Request, user: StationClinician, driver: DriverDep, settings: SettingsDep,
                  commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
                  days: Annotated[int, Query(ge=1, le=3650)] = 90,
                  on: Annotated[date | None, Query(ge=EARLIEST, le=LATEST)] = None) -> dict[str, Any]:

@@ -8,12 +8,15 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.parameters import Parameters
+from neo4j import Driver
 from pydantic import ValidationError
 
-from api.audit import audit, require_role
+from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep
 from api.fhir import patient_resource, search_bundle
-from api.routes.persons import MATCHERS, readable_profile
+from api.routes.persons import Matcher, readable_profile
+from api.security import User
+from api.settings import Settings
 from graph import default_registry, person_profile
 from linkage import SYSTEM_KINDS, IdKind, parse_birth_date
 
@@ -21,7 +24,7 @@ router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
 
 
-def _patient(request: Request, driver: Any, settings: Any, user: Any, person_id: str) -> dict[str, Any]:
+def _patient(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> dict[str, Any]:
     return patient_resource(readable_profile(request, driver, settings, user, person_id))
 
 
@@ -66,12 +69,11 @@ def _grade(probability: float, upper: float, lower: float) -> str:
 
 
 @router.post("/Patient/$match", operation_id="fhir_match_patient", responses={400: {}, 403: {}, 503: {}})
-async def match_patient(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+async def match_patient(request: Request, user: Matcher, driver: DriverDep, settings: SettingsDep,
                         count: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
     """FHIR $match: a Parameters resource holding a Patient in; a searchset Bundle of candidate Patients
     with their search score and match-grade out."""
 
-    require_role(request, settings, user, MATCHERS, "match persons")
     try:
         body = await request.json()
         params = Parameters.model_validate(body)

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
 
-from api.audit import audit, require_role
-from api.deps import CurrentUser, SettingsDep
+from api.audit import audit
+from api.deps import SettingsDep, require
 from api.jobs import JOB_ID, Job, JobStore
 from api.security import Role, User
+from api.settings import Settings
 from linkage import ANY_TYPE, SOURCES, UPLOADABLE, SourceKind
 
 router = APIRouter(tags=["jobs"])
@@ -22,8 +23,7 @@ CHUNK = 1 << 20
 UploadKind = Annotated[SourceKind, Path(json_schema_extra={"enum": [kind.value for kind in UPLOADABLE]})]
 
 
-def _staff(request: Request, settings: Any, user: User) -> None:
-    require_role(request, settings, user, Role.ADMIN, "use ingestion jobs")
+Staff = Annotated[User, require(Role.ADMIN, may_not="use ingestion jobs")]
 
 
 def _chunks(upload: UploadFile) -> Iterator[bytes]:
@@ -37,7 +37,7 @@ def _job_view(job: Job) -> dict[str, Any]:
 
 @router.post("/ingest/{kind}", operation_id="submit_ingest_job", status_code=status.HTTP_202_ACCEPTED,
              responses={400: {}, 403: {}, 413: {}, 415: {}})
-def submit(request: Request, user: CurrentUser, settings: SettingsDep, kind: UploadKind,
+def submit(request: Request, user: Staff, settings: SettingsDep, kind: UploadKind,
            file: Annotated[UploadFile, File(description="The source file.")],
            mapping: Annotated[UploadFile | None, File(description="Column mapping (TOML), for kind csv.")] = None,
            ) -> dict[str, Any]:
@@ -45,7 +45,6 @@ def submit(request: Request, user: CurrentUser, settings: SettingsDep, kind: Upl
 
     Answers at once with the job; follow it at `GET /jobs/{job_id}`.
     """
-    _staff(request, settings, user)
     source = SOURCES[kind]
     if not source.uploadable:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -74,10 +73,9 @@ def submit(request: Request, user: CurrentUser, settings: SettingsDep, kind: Upl
 
 
 @router.get("/jobs", operation_id="list_jobs", responses={403: {}})
-def list_jobs(request: Request, user: CurrentUser, settings: SettingsDep,
+def list_jobs(request: Request, user: Staff, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """The newest ingestion jobs first."""
-    _staff(request, settings, user)
     jobs = [_job_view(j) for j in JobStore(settings.data_path).recent(limit)]
     return {"data": jobs, "count": len(jobs)}
 
@@ -85,7 +83,7 @@ def list_jobs(request: Request, user: CurrentUser, settings: SettingsDep,
 JobId = Annotated[str, Path(pattern=JOB_ID.pattern, description="A job id as returned by POST /ingest/{kind}.")]
 
 
-def _get(settings: Any, job_id: str) -> Job:
+def _get(settings: Settings, job_id: str) -> Job:
     try:
         return JobStore(settings.data_path).get(job_id)
     except KeyError as exc:
@@ -93,21 +91,19 @@ def _get(settings: Any, job_id: str) -> Job:
 
 
 @router.get("/jobs/{job_id}", operation_id="get_job", responses={403: {}, 404: {}})
-def get_job(request: Request, user: CurrentUser, settings: SettingsDep,
+def get_job(request: Request, user: Staff, settings: SettingsDep,
             job_id: JobId) -> dict[str, Any]:
     """A job's state and counts (read, accepted, quarantined, linked, waiting for review), with the
     quarantine reasons and the first quarantined records."""
-    _staff(request, settings, user)
     job = _get(settings, job_id)
     return _job_view(job) | {"quarantine_sample": JobStore(settings.data_path).quarantine(job)}
 
 
 @router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", responses={403: {}, 404: {}})
-def get_quarantine(request: Request, user: CurrentUser, settings: SettingsDep, job_id: JobId,
+def get_quarantine(request: Request, user: Staff, settings: SettingsDep, job_id: JobId,
                    offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """The job's quarantine report, paged: file, position, reason and excerpt of each rejected record."""
-    _staff(request, settings, user)
     job = _get(settings, job_id)
     entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
     return {"data": entries, "count": job.quarantined, "offset": offset}

@@ -9,19 +9,23 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from neo4j import Driver
 from pydantic import BaseModel, Field
 
 from analytics import next_doses
-from api.audit import audit, require_role
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.export831 import record_831
 from api.fhir import person_bundle
 from api.security import Role, User
+from api.settings import Settings
 from graph import PersonNotFound, PersonOperations, default_registry, profile_and_viewer
 from linkage import fold
 
 router = APIRouter(tags=["persons"])
-MATCHERS = (Role.CLINICIAN, Role.REVIEWER)  # who may match demographics against the index
+# Who may match demographics against the index.
+Matcher = Annotated[User, require(Role.CLINICIAN, Role.REVIEWER, may_not="match persons")]
+Searcher = Annotated[User, require(Role.CLINICIAN, may_not="search persons")]
 PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
 
 
@@ -30,7 +34,7 @@ def check_person_id(person_id: str) -> None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
 
 
-def check_may_read(request: Request, settings: Any, user: User, person_id: str, province: str | None,
+def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
                    relation: Mapping[str, Any]) -> None:
     """Refuse with 403 (audited) unless `user` may read the person `person_id` of `province`, related to
     them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
@@ -50,7 +54,7 @@ def adult_year() -> int:
     return datetime.now(UTC).year - 18
 
 
-def authorise_person(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> str:
+def authorise_person(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> str:
     """The surviving id of `person_id` if the user may read that person: 404 for an unknown id,
     403 (audited) beyond the role."""
     rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
@@ -62,7 +66,8 @@ def authorise_person(request: Request, driver: Any, settings: Any, user: User, p
     return surviving
 
 
-def readable_profile(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> dict[str, Any]:
+def readable_profile(request: Request, driver: Driver, settings: Settings, user: User,
+                     person_id: str) -> dict[str, Any]:
     """The profile of `person_id` (or its survivor) if the user may read it: 400 for a malformed id,
     404 for an unknown one, 403 (audited) beyond the role; the read itself is audited. One round trip:
     the profile comes with the reader's relation to it, and is dropped when that refuses the read."""
@@ -111,7 +116,7 @@ class PersonPage(BaseModel):
 
 @router.get("/persons", operation_id="search_persons", response_model=PersonPage, responses={400: {}, 403: {}})
 def search_persons(
-    request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+    request: Request, user: Searcher, driver: DriverDep, settings: SettingsDep,
     personal_id: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
     bhxh: Annotated[str | None, Query(pattern=r"^\d{10}$")] = None,
     name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
@@ -121,7 +126,6 @@ def search_persons(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PersonPage:
     """Search: exact on ids, tolerant of missing diacritics on names; clinicians within their province."""
-    require_role(request, settings, user, Role.CLINICIAN, "search persons")
     if not any((personal_id, bhxh, name, birth_date, commune)):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, "
                                                          "birth_date, commune")
@@ -169,9 +173,8 @@ class MatchResponse(BaseModel):
 
 
 @router.post("/match", operation_id="match_person", response_model=MatchResponse, responses={403: {}, 503: {}})
-def match_person(body: MatchRequest, request: Request, user: CurrentUser, settings: SettingsDep) -> MatchResponse:
+def match_person(body: MatchRequest, request: Request, user: Matcher, settings: SettingsDep) -> MatchResponse:
     """Candidate persons for one person's demographics, with probability and the weight of each field."""
-    require_role(request, settings, user, MATCHERS, "match persons")
     matcher = request.app.state.matcher()
     if matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")

@@ -9,13 +9,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from neo4j import Driver
 from pydantic import BaseModel, Field
 
-from api.audit import audit, require_role
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.audit import audit
+from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.jobs import JobStore
 from api.routes.persons import authorise_person, check_person_id
 from api.security import Role, User
+from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
 from linkage import SourceKind
 
@@ -40,7 +42,7 @@ class SelfReportIn(BaseModel):
     blood_pressure: BloodPressure | None = None
 
 
-def _citizen(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
+def _citizen(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> None:
     check_person_id(person_id)
     if user.role is not Role.CITIZEN:
         audit(request, settings, user, 403, person_id)
@@ -107,15 +109,13 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     return {"job_id": job.job_id, "state": job.state.value}
 
 
-def _admin(request: Request, settings: Any, user: User) -> None:
-    require_role(request, settings, user, Role.ADMIN, "manage HoSo")
+Admin = Annotated[User, require(Role.ADMIN, may_not="manage HoSo")]
 
 
 @router.get("/tasks/corrections", operation_id="open_corrections", responses={403: {}})
-def open_corrections(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def open_corrections(request: Request, user: Admin, driver: DriverDep, settings: SettingsDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Open correction requests from citizens, oldest first."""
-    _admin(request, settings, user)
     rows = [r.data() for r in default_registry().read(driver, "tasks/open_corrections",
                                                       database=settings.neo4j_database, limit=limit)]
     audit(request, settings, user, 200)
@@ -123,8 +123,7 @@ def open_corrections(request: Request, user: CurrentUser, driver: DriverDep, set
 
 
 @router.get("/users", operation_id="list_users", responses={403: {}})
-def list_users(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
+def list_users(request: Request, user: Admin, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """The accounts (never their password hashes)."""
-    _admin(request, settings, user)
     rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]
     return {"data": rows, "count": len(rows)}

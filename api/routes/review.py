@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.audit import audit, require_role
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.audit import audit
+from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
 from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
 
@@ -37,8 +37,7 @@ def parse_item_id(value: str) -> tuple[str, str, str]:
     return ("possible_match" if prefix == "pm" else "possible_duplicate"), left, right
 
 
-def _reviewer(request: Request, settings: Any, user: User) -> None:
-    require_role(request, settings, user, Role.REVIEWER, "review links")
+Reviewer = Annotated[User, require(Role.REVIEWER, may_not="review links")]
 
 
 class QueueItem(BaseModel):
@@ -54,13 +53,12 @@ class Queue(BaseModel):
 
 
 @router.get("/queue", operation_id="review_queue", response_model=Queue, responses={403: {}})
-def review_queue(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
+def review_queue(request: Request, user: Reviewer, driver: DriverDep, settings: SettingsDep,
                  province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
                  source: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
                  skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Queue:
     """Open items with the backlog count, most uncertain first, then oldest."""
-    _reviewer(request, settings, user)
     row = default_registry().read(driver, "review/queue", database=settings.neo4j_database, province=province,
                                   source=source, skip=skip, limit=limit)[0]
     items = [QueueItem(id=item_id(i["kind"], i["left"], i["right"]), kind=i["kind"], probability=i["probability"],
@@ -77,10 +75,9 @@ def _comparison(left: dict[str, Any], right: dict[str, Any], weights: dict[str, 
 
 
 @router.get("/items/{item}", operation_id="review_item", responses={400: {}, 403: {}, 404: {}})
-def review_item(item: str, request: Request, user: CurrentUser, driver: DriverDep,
+def review_item(item: str, request: Request, user: Reviewer, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """Both sides field by field with the weight of each field, and the version to decide on."""
-    _reviewer(request, settings, user)
     kind, left, right = parse_item_id(item)
     queries = default_registry()
     if kind == "possible_match":
@@ -115,10 +112,9 @@ class Decision(BaseModel):
 
 @router.post("/items/{item}/decision", operation_id="decide_review_item",
              responses={400: {}, 403: {}, 404: {}, 409: {"description": "The item changed since it was read"}})
-def decide(item: str, body: Decision, request: Request, user: CurrentUser, driver: DriverDep,
+def decide(item: str, body: Decision, request: Request, user: Reviewer, driver: DriverDep,
            settings: SettingsDep) -> dict[str, Any]:
     """MATCH or NO_MATCH for a record; MERGE or NOT_DUPLICATE for two persons. A stale version is a 409."""
-    _reviewer(request, settings, user)
     kind, left, right = parse_item_id(item)
     ops = PersonOperations(driver, settings.neo4j_database)
     actor = f"reviewer:{user.username}"

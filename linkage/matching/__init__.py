@@ -9,7 +9,7 @@
 """
 
 from linkage.matching.compiled import CompiledModel
-from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection, spark_session
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, spark_session
 from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect
 from linkage.matching.realtime import Candidate, CandidateSource, RealtimeMatcher
 from linkage.matching.scoring import TF_COLUMNS, Scorer, term_frequencies
@@ -25,6 +25,7 @@ __all__ = [
     "Candidate",
     "CandidateSource",
     "CompiledModel",
+    "Engine",
     "ModelStore",
     "RealtimeMatcher",
     "Scorer",

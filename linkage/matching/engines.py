@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,17 @@ import duckdb
 from linkage.errors import LinkageError
 from linkage.matching.splink_internals import similarity_jar_location
 
+
 # What a batch linking connection may hold in memory before DuckDB spills to disk. Unbounded, DuckDB
 # takes up to 80% of the machine: scoring 2.2 million records then peaked at 13.3 GB. The process
 # also holds the records (about 4 GB at that size), so the default keeps linking under 8 GB.
+class Engine(StrEnum):
+    """Where Splink runs: DuckDB on this machine, or Spark (a local or a cluster master)."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
 # The default of the setting `HOSO_DUCKDB_MEMORY_LIMIT`.
 DUCKDB_MEMORY_LIMIT = "2500MB"
 

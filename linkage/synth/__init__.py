@@ -1,5 +1,5 @@
 """A deterministic synthetic population with its truth, written in every source's format."""
 
-from linkage.synth.generate import SynthConfig, generate
+from linkage.synth.generate import Profile, SynthConfig, generate
 
-__all__ = ["SynthConfig", "generate"]
+__all__ = ["Profile", "SynthConfig", "generate"]

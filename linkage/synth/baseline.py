@@ -20,14 +20,14 @@ from pathlib import Path
 from linkage.intake import ingest, synthetic_inputs
 from linkage.matching import BASELINE, train
 from linkage.pipeline import load_tables
-from linkage.synth.generate import SynthConfig, generate
+from linkage.synth.generate import Profile, SynthConfig, generate
 
 
 def write_baseline(persons: int = 20_000, seed: int = 11, path: Path = BASELINE) -> Path:
     """Train on a synthetic realistic population of every source and write it as the baseline model."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate(SynthConfig(persons=persons, seed=seed, profile="realistic"), root / "synth")
+        generate(SynthConfig(persons=persons, seed=seed, profile=Profile.REALISTIC), root / "synth")
         batches = [ingest(kind, files, root / "data", mapping=mapping).batch_id
                    for kind, files, mapping in synthetic_inputs(root / "synth")]
         trained = train(load_tables(root / "data", batches), seed=seed, use_baseline=False)

@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 from xml.sax.saxutils import escape
 
 from linkage.standardize import AdminUnit, load_admin_units, old_form
@@ -39,7 +40,15 @@ from linkage.synth.vocab import (
 )
 from linkage.vocab import CodeList
 
-Profile = Literal["clean", "realistic", "hard"]
+
+class Profile(StrEnum):
+    """How many and which errors each source carries (the rates below)."""
+
+    CLEAN = "clean"
+    REALISTIC = "realistic"
+    HARD = "hard"
+
+
 REFERENCE_DATE = date(2026, 9, 30)
 RATES: dict[str, dict[str, float]] = {
     #               no accents, typo, swap middle/given, family variant, year-only dob, dob day/month swap,
@@ -66,7 +75,7 @@ TAILS = {"831": "</DANHSACHHOSO>\n", "130": "</DANHSACHHOSO></THONGTINHOSO></GIA
 class SynthConfig:
     persons: int = 10_000
     seed: int = 1
-    profile: Profile = "realistic"
+    profile: Profile = Profile.REALISTIC
 
 
 @dataclass
