@@ -34,6 +34,7 @@ from linkage.matching import (
 from linkage.mpi import (
     FREQUENT_FIELDS,
     NEWEST_FIELDS,
+    PERSON_ID_PATTERN,
     REGISTRY_FIELDS,
     LinkPlan,
     Reviewed,
@@ -58,6 +59,7 @@ __all__ = [
     "FREQUENT_FIELDS",
     "ID_SYSTEMS",
     "NEWEST_FIELDS",
+    "PERSON_ID_PATTERN",
     "REGISTRY_FIELDS",
     "SOURCES",
     "SYSTEM_KINDS",

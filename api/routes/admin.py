@@ -5,20 +5,40 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
 from api.audit import person_hash
 from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
 from graph import default_registry
+from linkage import PERSON_ID_PATTERN
 
 router = APIRouter(prefix="/audit", tags=["admin"])
 
 Auditor = Annotated[User, require(Role.ADMIN, may_not="read the audit trail")]
 
 
-@router.get("", operation_id="read_audit", responses={403: {}})
+class AuditEntry(BaseModel):
+    """One disclosure or refusal: who, as what, which endpoint, the answer, and the person's keyed hash."""
+
+    username: str | None = None
+    role: str | None = None
+    method: str | None = None
+    endpoint: str | None = None
+    status: int | None = None
+    person_hash: str | None = None
+    client: str | None = None
+    at: str | None = None
+
+
+class AuditPage(BaseModel):
+    data: list[AuditEntry]
+    count: int
+
+
+@router.get("", operation_id="read_audit", response_model=AuditPage, responses={403: {}})
 def read_audit(request: Request, user: Auditor, driver: DriverDep, settings: SettingsDep,
-               person_id: Annotated[str | None, Query(pattern=r"^HS[0-9A-Z]{11}$|^P\d+$")] = None,
+               person_id: Annotated[str | None, Query(pattern=PERSON_ID_PATTERN)] = None,
                username: Annotated[str | None, Query(max_length=100)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit entries, newest first; `person_id` is matched through its keyed hash."""

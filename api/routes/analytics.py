@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 from neo4j import Driver
+from pydantic import BaseModel
 
 from analytics import (
     CATALOGUE,
@@ -74,14 +75,64 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return [{str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows]
 
 
-@router.get("/analytics", operation_id="list_analyses")
+Row = dict[str, Any]
+
+
+class AnalysisName(BaseModel):
+    name: str
+    title: str
+
+
+class AnalysisNames(BaseModel):
+    data: list[AnalysisName]
+    count: int
+
+
+class LocatedUnit(BaseModel):
+    code: str
+    name: str | None
+    province: str | None
+    lat: float | None
+    lon: float | None
+
+
+class Units(BaseModel):
+    data: list[LocatedUnit]
+    count: int
+
+
+class AnalysisResult(BaseModel):
+    """An analysis's table for one unit and period; `as_of` is when the analytics projection was built
+    (none when the live graph was read)."""
+
+    name: str
+    title: str
+    period: str
+    level: Level
+    unit: str | None
+    unit_name: str | None
+    as_of: str | None
+    data: list[Row]
+    count: int
+
+
+class WorkList(BaseModel):
+    """A health station's list of patients (names included: clinicians of the province only)."""
+
+    commune: str
+    days: int | None = None
+    data: list[Row]
+    count: int
+
+
+@router.get("/analytics", operation_id="list_analyses", response_model=AnalysisNames, responses={403: {}})
 def list_analyses(request: Request, user: Epidemiologist, settings: SettingsDep) -> dict[str, Any]:
     """The analyses available, by name."""
     items = [{"name": a.name, "title": a.title} for a in CATALOGUE.values()]
     return {"data": items, "count": len(items)}
 
 
-@router.get("/analytics/units", operation_id="list_units", responses={403: {}})
+@router.get("/analytics/units", operation_id="list_units", response_model=Units, responses={403: {}})
 def units(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep,
           level: Annotated[Literal["province", "commune"], Query()] = "province",
           province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> dict[str, Any]:
@@ -92,7 +143,8 @@ def units(request: Request, user: Epidemiologist, driver: DriverDep, settings: S
     return {"data": _records(frame), "count": len(frame)}
 
 
-@router.get("/analytics/{name}", operation_id="run_analysis", responses={400: {}, 403: {}, 404: {}, 503: {}})
+@router.get("/analytics/{name}", operation_id="run_analysis", response_model=AnalysisResult,
+            responses={400: {}, 403: {}, 404: {}, 503: {}})
 def analysis(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep, name: str,
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
     """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
@@ -107,7 +159,10 @@ def analysis(request: Request, user: Epidemiologist, driver: DriverDep, settings
             "count": len(frame)}
 
 
-@router.get("/reports/statistics", operation_id="statistical_report", responses={400: {}, 403: {}, 503: {}})
+@router.get("/reports/statistics", operation_id="statistical_report", response_class=Response,
+            responses={200: {"description": "The statistical report as a file",
+                             "content": {media.split(";")[0]: {} for media in MEDIA.values()}},
+                       400: {}, 403: {}, 503: {}})
 def report(request: Request, user: Epidemiologist, driver: DriverDep, settings: SettingsDep, period: PeriodQ,
            level: LevelQ = Level.NATIONAL, unit: Unit = None,
            format: Annotated[Literal["csv", "xlsx", "html", "json"], Query()] = "json") -> Response:
@@ -138,7 +193,8 @@ def _station(request: Request, driver: Driver, settings: Settings, user: User, c
     return scope
 
 
-@router.get("/stations/{commune}/immunization-due", operation_id="immunization_due", responses={400: {}, 403: {}})
+@router.get("/stations/{commune}/immunization-due", operation_id="immunization_due", response_model=WorkList,
+            responses={400: {}, 403: {}})
 def immunization_due(request: Request, user: StationClinician, driver: DriverDep, settings: SettingsDep,
                      commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
                      on: Annotated[date | None, Query(ge=EARLIEST, le=LATEST,
@@ -151,7 +207,8 @@ def immunization_due(request: Request, user: StationClinician, driver: DriverDep
     return {"commune": commune, "data": _records(frame), "count": len(frame)}
 
 
-@router.get("/stations/{commune}/ncd-not-seen", operation_id="ncd_not_seen", responses={400: {}, 403: {}})
+@router.get("/stations/{commune}/ncd-not-seen", operation_id="ncd_not_seen", response_model=WorkList,
+            responses={400: {}, 403: {}})
 def ncd_not_seen(request: Request, user: StationClinician, driver: DriverDep, settings: SettingsDep,
                  commune: Annotated[str, PathParam(pattern=r"^\d{5}$")],
                  days: Annotated[int, Query(ge=1, le=3650)] = 90,

@@ -24,18 +24,25 @@ router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
 
 
+def _fhir(what: str) -> dict[str, Any]:
+    """The OpenAPI description of a FHIR answer (validated against FHIR R4B by the suite, not by a model here)."""
+    return {"description": what, "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+
+
 def _patient(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> dict[str, Any]:
     return patient_resource(readable_profile(request, driver, settings, user, person_id))
 
 
-@router.get("/Patient/{person_id}", operation_id="fhir_read_patient", responses={400: {}, 403: {}, 404: {}})
+@router.get("/Patient/{person_id}", operation_id="fhir_read_patient", response_class=JSONResponse,
+            responses={200: _fhir("A Patient"), 400: {}, 403: {}, 404: {}})
 def read_patient(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> JSONResponse:
     """The merged person as a FHIR Patient (a retired id answers with the surviving Patient)."""
     return JSONResponse(_patient(request, driver, settings, user, person_id), media_type=FHIR_JSON)
 
 
-@router.get("/Patient", operation_id="fhir_search_patient", responses={400: {}, 403: {}})
+@router.get("/Patient", operation_id="fhir_search_patient", response_class=JSONResponse,
+            responses={200: _fhir("A searchset Bundle of Patients"), 400: {}, 403: {}})
 def search_patient(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                    identifier: Annotated[str, Query(max_length=200, description="system|value")]) -> JSONResponse:
     """Patients whose personal id, social insurance number or CMND is the given identifier."""
@@ -68,7 +75,9 @@ def _grade(probability: float, upper: float, lower: float) -> str:
     return "possible" if probability >= lower / 2 else "certainly-not"
 
 
-@router.post("/Patient/$match", operation_id="fhir_match_patient", responses={400: {}, 403: {}, 503: {}})
+@router.post("/Patient/$match", operation_id="fhir_match_patient", response_class=JSONResponse,
+             responses={200: _fhir("A searchset Bundle of candidate Patients with their scores"),
+                        400: {}, 403: {}, 503: {}})
 async def match_patient(request: Request, user: Matcher, driver: DriverDep, settings: SettingsDep,
                         count: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
     """FHIR $match: a Parameters resource holding a Patient in; a searchset Bundle of candidate Patients

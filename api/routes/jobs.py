@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import audit
 from api.deps import SettingsDep, require
-from api.jobs import JOB_ID, Job, JobStore
+from api.jobs import JOB_ID, Job, JobState, JobStore
 from api.security import Role, User
 from api.settings import Settings
 from linkage import ANY_TYPE, SOURCES, UPLOADABLE, SourceKind
@@ -31,11 +32,68 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
+class JobLinks(BaseModel):
+    self: str
+    quarantine: str
+
+
+class JobView(BaseModel):
+    """An ingestion job: its state, counts and quarantine reasons (`reasons`: reason -> records)."""
+
+    job_id: str
+    kind: SourceKind
+    filename: str
+    size: int
+    submitted_by: str
+    submitted_at: str
+    state: JobState
+    updated_at: str
+    attempts: int
+    read: int
+    accepted: int
+    quarantined: int
+    linked: int
+    review: int
+    batch_id: str | None
+    already_ingested: bool
+    reasons: dict[str, int]
+    error: str | None
+    mapping: str | None
+    links: JobLinks
+
+
+class QuarantineEntry(BaseModel):
+    """A rejected record: which file, where in it, why, and a short excerpt."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file: str | None = None
+    position: str | None = None
+    reason: str
+    excerpt: str | None = None
+
+
+class JobDetail(JobView):
+    quarantine_sample: list[QuarantineEntry]
+
+
+class JobPage(BaseModel):
+    data: list[JobView]
+    count: int
+
+
+class QuarantinePage(BaseModel):
+    data: list[QuarantineEntry]
+    count: int = Field(description="Every quarantined record of the job")
+    offset: int
+
+
 def _job_view(job: Job) -> dict[str, Any]:
     return job.as_json() | {"links": {"self": f"/jobs/{job.job_id}", "quarantine": f"/jobs/{job.job_id}/quarantine"}}
 
 
 @router.post("/ingest/{kind}", operation_id="submit_ingest_job", status_code=status.HTTP_202_ACCEPTED,
+             response_model=JobView,
              responses={400: {}, 403: {}, 413: {}, 415: {}})
 def submit(request: Request, user: Staff, settings: SettingsDep, kind: UploadKind,
            file: Annotated[UploadFile, File(description="The source file.")],
@@ -72,7 +130,7 @@ def submit(request: Request, user: Staff, settings: SettingsDep, kind: UploadKin
     return _job_view(job)
 
 
-@router.get("/jobs", operation_id="list_jobs", responses={403: {}})
+@router.get("/jobs", operation_id="list_jobs", response_model=JobPage, responses={403: {}})
 def list_jobs(request: Request, user: Staff, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """The newest ingestion jobs first."""
@@ -90,7 +148,7 @@ def _get(settings: Settings, job_id: str) -> Job:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
 
 
-@router.get("/jobs/{job_id}", operation_id="get_job", responses={403: {}, 404: {}})
+@router.get("/jobs/{job_id}", operation_id="get_job", response_model=JobDetail, responses={403: {}, 404: {}})
 def get_job(request: Request, user: Staff, settings: SettingsDep,
             job_id: JobId) -> dict[str, Any]:
     """A job's state and counts (read, accepted, quarantined, linked, waiting for review), with the
@@ -99,7 +157,8 @@ def get_job(request: Request, user: Staff, settings: SettingsDep,
     return _job_view(job) | {"quarantine_sample": JobStore(settings.data_path).quarantine(job)}
 
 
-@router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", responses={403: {}, 404: {}})
+@router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", response_model=QuarantinePage,
+            responses={403: {}, 404: {}})
 def get_quarantine(request: Request, user: Staff, settings: SettingsDep, job_id: JobId,
                    offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -20,18 +19,19 @@ from api.fhir import person_bundle
 from api.security import Role, User
 from api.settings import Settings
 from graph import PersonNotFound, PersonOperations, default_registry, profile_and_viewer
-from linkage import fold
+from linkage import fold, valid_person_id
 
 router = APIRouter(tags=["persons"])
 # Who may match demographics against the index.
 Matcher = Annotated[User, require(Role.CLINICIAN, Role.REVIEWER, may_not="match persons")]
 Searcher = Annotated[User, require(Role.CLINICIAN, may_not="search persons")]
-PERSON_ID = re.compile(r"^HS[0-9A-Z]{11}$|^P\d+$")
 
 
 def check_person_id(person_id: str) -> None:
-    if not PERSON_ID.match(person_id):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{person_id!r} is not a person id (HS + 11 characters)")
+    """A 400 for anything but a well-formed person id with its check character right."""
+    if not valid_person_id(person_id):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"person_id: {person_id!r} is not a person id (HS, ten "
+                            "characters and a check character, as HS2WYNSFH8JJB)")
 
 
 def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
@@ -83,7 +83,53 @@ def readable_profile(request: Request, driver: Driver, settings: Settings, user:
     return profile
 
 
-@router.get("/persons/{person_id}", operation_id="read_person",
+Row = dict[str, Any]
+
+
+class Household(BaseModel):
+    code: str
+    relation: str | None = None
+    members: list[str]
+
+
+class Profile(BaseModel):
+    """A person's merged record in the structure of the 831 record: the golden record
+    (`administrative`) with where each value came from (`provenance`), household and family, and the
+    facts of every linked record."""
+
+    person_id: str
+    merged_from: str | None = Field(description="The retired id asked for, when it was merged into this one")
+    merged_ids: list[str]
+    administrative: Row
+    provenance: Row
+    household: Household | None
+    parents: list[str]
+    children: list[str]
+    history: list[Row]
+    immunizations: list[Row]
+    visits: list[Row]
+    observations: list[Row]
+    records: list[Row]
+    next_doses: list[Row] | None = Field(default=None, description="A child under 6: doses still to come")
+
+
+class LinkEvent(BaseModel):
+    event_id: str
+    actor: str | None = None
+    action: str
+    reason: str | None = None
+    before: Any = None
+    after: Any = None
+    uids: list[str] | None = None
+    at: str | None = None
+
+
+class History(BaseModel):
+    data: list[LinkEvent]
+    count: int
+
+
+@router.get("/persons/{person_id}", operation_id="read_person", response_model=Profile,
             responses={400: {}, 403: {}, 404: {}})
 def read_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
@@ -185,7 +231,7 @@ def match_person(body: MatchRequest, request: Request, user: Matcher, settings: 
     return MatchResponse(data=data, count=len(data), model_version=matcher.version)
 
 
-@router.get("/persons/{person_id}/history", operation_id="read_person_history",
+@router.get("/persons/{person_id}/history", operation_id="read_person_history", response_model=History,
             responses={400: {}, 403: {}, 404: {}})
 def read_history(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> dict[str, Any]:
@@ -198,7 +244,10 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
     return {"data": events, "count": len(events)}
 
 
-@router.get("/persons/{person_id}/export", operation_id="export_person", responses={400: {}, 403: {}, 404: {}})
+@router.get("/persons/{person_id}/export", operation_id="export_person", response_class=Response,
+            responses={200: {"description": "The person's 831 record (XML) or a FHIR Bundle",
+                             "content": {"application/xml": {}, "application/fhir+json": {}}},
+                       400: {}, 403: {}, 404: {}})
 def export_person(person_id: str, request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                   format: Annotated[Literal["831", "fhir"], Query()] = "fhir") -> Response:
     """The merged record as an 831 XML document or a FHIR Bundle."""

@@ -42,6 +42,16 @@ class SelfReportIn(BaseModel):
     blood_pressure: BloodPressure | None = None
 
 
+class CorrectionCreated(BaseModel):
+    task_id: str
+    status: Literal["open"]
+
+
+class SelfReportQueued(BaseModel):
+    job_id: str
+    state: str
+
+
 def _citizen(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> None:
     check_person_id(person_id)
     if user.role is not Role.CITIZEN:
@@ -51,6 +61,7 @@ def _citizen(request: Request, driver: Driver, settings: Settings, user: User, p
 
 
 @router.post("/persons/{person_id}/corrections", operation_id="request_correction", status_code=201,
+             response_model=CorrectionCreated,
              responses={400: {}, 403: {}, 404: {}})
 def request_correction(person_id: str, body: CorrectionIn, request: Request, user: CurrentUser, driver: DriverDep,
                        settings: SettingsDep) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def request_correction(person_id: str, body: CorrectionIn, request: Request, use
 
 
 @router.post("/persons/{person_id}/self-reports", operation_id="self_report", status_code=202,
+             response_model=SelfReportQueued,
              responses={400: {}, 403: {}, 404: {}})
 def self_report(person_id: str, body: SelfReportIn, request: Request, user: CurrentUser, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
@@ -112,7 +124,42 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
 Admin = Annotated[User, require(Role.ADMIN, may_not="manage HoSo")]
 
 
-@router.get("/tasks/corrections", operation_id="open_corrections", responses={403: {}})
+class CorrectionTask(BaseModel):
+    task_id: str
+    field: str
+    value: str
+    note: str | None = None
+    requested_by: str
+    created_at: str | None
+    person_id: str | None
+    current: str | None = Field(description="The value the person's record holds now")
+
+
+class CorrectionTasks(BaseModel):
+    data: list[CorrectionTask]
+    count: int
+
+
+class Account(BaseModel):
+    """An account, never its password hash; `linked_person` says whether a citizen's person is set."""
+
+    username: str
+    role: str
+    facility: str | None
+    province: str | None
+    linked_person: bool
+    active: bool | None
+    created_at: str | None
+
+
+class Accounts(BaseModel):
+    data: list[Account]
+    count: int
+
+
+
+@router.get("/tasks/corrections", operation_id="open_corrections", response_model=CorrectionTasks,
+            responses={403: {}})
 def open_corrections(request: Request, user: Admin, driver: DriverDep, settings: SettingsDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Open correction requests from citizens, oldest first."""
@@ -122,7 +169,7 @@ def open_corrections(request: Request, user: Admin, driver: DriverDep, settings:
     return {"data": rows, "count": len(rows)}
 
 
-@router.get("/users", operation_id="list_users", responses={403: {}})
+@router.get("/users", operation_id="list_users", response_model=Accounts, responses={403: {}})
 def list_users(request: Request, user: Admin, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """The accounts (never their password hashes)."""
     rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]

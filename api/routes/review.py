@@ -52,6 +52,39 @@ class Queue(BaseModel):
     count: int
 
 
+class FieldComparison(BaseModel):
+    """One comparison of the model: the field shown, both sides' values and the weight it gave."""
+
+    comparison: str
+    field: str
+    left: Any
+    right: Any
+    weight: float | None
+
+
+class Item(BaseModel):
+    """An open review item: a record against a person (`record`, `person`) or two persons (`left`,
+    `right`), with the evidence and the version a decision must quote."""
+
+    id: str
+    kind: Literal["possible_match", "possible_duplicate"]
+    record: dict[str, Any] | None = None
+    person: dict[str, Any] | None = None
+    left: dict[str, Any] | None = None
+    right: dict[str, Any] | None = None
+    probability: float | None
+    match_weight: float | None = None
+    fields: list[FieldComparison]
+    version: str
+
+
+class DecisionResult(BaseModel):
+    event_id: str
+    action: str
+    persons: list[str]
+    versions: dict[str, int]
+
+
 @router.get("/queue", operation_id="review_queue", response_model=Queue, responses={403: {}})
 def review_queue(request: Request, user: Reviewer, driver: DriverDep, settings: SettingsDep,
                  province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
@@ -74,7 +107,7 @@ def _comparison(left: dict[str, Any], right: dict[str, Any], weights: dict[str, 
     return out
 
 
-@router.get("/items/{item}", operation_id="review_item", responses={400: {}, 403: {}, 404: {}})
+@router.get("/items/{item}", operation_id="review_item", response_model=Item, responses={400: {}, 403: {}, 404: {}})
 def review_item(item: str, request: Request, user: Reviewer, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """Both sides field by field with the weight of each field, and the version to decide on."""
@@ -110,7 +143,7 @@ class Decision(BaseModel):
     version: str = Field(pattern=r"^\d+(\.\d+)?$", description="The item's version as read")
 
 
-@router.post("/items/{item}/decision", operation_id="decide_review_item",
+@router.post("/items/{item}/decision", operation_id="decide_review_item", response_model=DecisionResult,
              responses={400: {}, 403: {}, 404: {}, 409: {"description": "The item changed since it was read"}})
 def decide(item: str, body: Decision, request: Request, user: Reviewer, driver: DriverDep,
            settings: SettingsDep) -> dict[str, Any]:

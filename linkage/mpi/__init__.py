@@ -5,12 +5,13 @@ possible duplicates, retired ids); reviewers' decisions (`Reviewed`) always win 
 """
 
 from linkage.mpi.golden import FREQUENT_FIELDS, NEWEST_FIELDS, REGISTRY_FIELDS, golden_record
-from linkage.mpi.ids import IdFactory, new_person_id, seeded_person_ids, valid_person_id
+from linkage.mpi.ids import PERSON_ID_PATTERN, IdFactory, new_person_id, seeded_person_ids, valid_person_id
 from linkage.mpi.plan import Link, LinkPlan, Reviewed, plan_incremental, plan_rebuild
 
 __all__ = [
     "FREQUENT_FIELDS",
     "NEWEST_FIELDS",
+    "PERSON_ID_PATTERN",
     "REGISTRY_FIELDS",
     "IdFactory",
     "Link",

@@ -18,6 +18,8 @@ _POSITIONS = tuple(range(1, 11))
 
 
 IdFactory = Callable[[Sequence[str]], str]
+# The form of a person id, for a request's validation; `valid_person_id` checks the check character too.
+PERSON_ID_PATTERN = r"^HS[0-9A-HJKMNP-TV-Z]{11}$"
 
 
 def new_person_id(members: Sequence[str] = ()) -> str:
