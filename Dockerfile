@@ -5,6 +5,7 @@ COPY linkage ./linkage
 COPY graph ./graph
 COPY api ./api
 COPY analytics ./analytics
+COPY bench ./bench
 RUN pip install --no-cache-dir . && useradd --system --create-home hoso && mkdir -p /var/lib/hoso && chown hoso /var/lib/hoso
 USER hoso
 EXPOSE 8000

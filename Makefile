@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 PACKAGES := linkage graph api analytics
 
-.PHONY: install system-deps demo test lint typecheck unit bench clean
+.PHONY: install system-deps demo test lint typecheck unit bench docs clean
 
 install: $(STAMP) system-deps
 
@@ -38,6 +38,10 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The command reference, written from the commands (a test fails when it is stale).
+docs: install
+	$(BIN)/python -m api.cli_reference > docs/cli.md
 
 clean:
 	rm -rf $(VENV) .data-test .mypy_cache .ruff_cache .pytest_cache

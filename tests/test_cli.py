@@ -112,3 +112,11 @@ def test_serve_runs_workers_that_keep_an_idle_connection_open(graph: Driver) -> 
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_the_benchmarks_run_outside_a_checkout(tmp_path: Path) -> None:
+    """`hoso bench` runs `python -m bench`: the benchmarks are installed with HoSo, not only in a checkout."""
+    out = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, cwd=tmp_path,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "--persons" in out.stdout

@@ -168,6 +168,6 @@ def test_candidates_written_before_birth_keys_were_stored_get_them_from_their_da
 def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_path: Path) -> None:
     data = world["data"]
     assert isinstance(data, Path)
-    chart = match_weights_chart(ModelStore(data).current().settings, tmp_path / "weights.html")
+    chart = match_weights_chart(ModelStore(data).current(), tmp_path / "weights.html")
     html = chart.read_text()
     assert "vega" in html and "given_name" in html
