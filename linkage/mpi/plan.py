@@ -122,7 +122,12 @@ def plan_incremental(
     reviewed: Reviewed = Reviewed(),
     make_id: IdFactory = new_person_id,
 ) -> LinkPlan:
-    """Decide persons and links for `new` records given the `existing` ones and their persons."""
+    """Decide persons and links for `new` records given the `existing` ones and their persons.
+
+    In four steps: the new records are clustered on their strong pairs; the clusters that meet no
+    existing record become new persons in bulk; each other cluster is decided against the persons it
+    meets; weak pairs between the new persons become review items.
+    """
     plan = LinkPlan()
     strong_new = pairs_new[pairs_new["match_probability"] >= upper]
     new_keys = _keys(new)
@@ -130,7 +135,43 @@ def plan_incremental(
         new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
                                        strong_new["match_weight"].tolist(), strict=True), new_keys)
     plan.refused_conflicts += len(clusters.refused_conflict)
-    # The personal ids each existing person carries, to refuse a MATCH that would conflict.
+    between_by_new = _existing_partners(pairs_between, assignment)
+    members_of: dict[str, list[str]] = clusters.members()
+    person_of_cluster: dict[str, str] = {}
+    alone = {root for root, members in members_of.items() if between_by_new.keys().isdisjoint(members)}
+    _new_persons_in_bulk(plan, alone, members_of, clusters.cluster_of, pairs_new, make_id, person_of_cluster)
+
+    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
+    undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
+    weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
+    best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
+                                 ignore_index=True))
+    deciding = _Deciding(plan, best, assignment, _keys_by_person(existing, assignment), new_keys,
+                         {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id)
+    for root, members in members_of.items():
+        if root not in alone:
+            person = deciding.cluster(members, between_by_new)
+            if person is not None:
+                person_of_cluster[root] = person
+    deciding.weak_between_new_persons(weak_new, members_of, clusters.cluster_of, person_of_cluster)
+    return plan
+
+
+def _existing_partners(pairs_between: pd.DataFrame,
+                       assignment: Mapping[str, str]) -> dict[str, list[tuple[str, float]]]:
+    """For each new record, the existing records it was scored against, with the pair's probability."""
+    partners: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for a, b, p in zip(pairs_between["unique_id_l"].tolist(), pairs_between["unique_id_r"].tolist(),
+                       pairs_between["match_probability"].tolist(), strict=True):
+        old, fresh = (a, b) if a in assignment else (b, a)
+        if old in assignment:
+            partners[fresh].append((old, float(p)))
+    return partners
+
+
+def _keys_by_person(existing: pd.DataFrame, assignment: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
+    """The valid personal ids and insurance numbers each existing person carries, to refuse a MATCH that
+    would give a person two of them."""
     existing_keys = _keys(existing)
     person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for uid, person in assignment.items():
@@ -138,20 +179,15 @@ def plan_incremental(
             value = values.get(uid)
             if isinstance(value, str):
                 person_keys[person][kind].add(value)
-    ruled_out = {(uid, person) for uid, person in reviewed.no_matches}
-    between_by_new: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for a, b, p in zip(pairs_between["unique_id_l"].tolist(), pairs_between["unique_id_r"].tolist(),
-                       pairs_between["match_probability"].tolist(), strict=True):
-        old, fresh = (a, b) if a in assignment else (b, a)
-        if old in assignment:
-            between_by_new[fresh].append((old, float(p)))
+    return person_keys
 
-    members_of: dict[str, list[str]] = clusters.members()
-    person_of_cluster: dict[str, str] = {}
-    # Most clusters meet no existing record: each is a new person, its records linked by their
-    # strongest pair inside it. Done in bulk; the loop below decides the others one by one.
-    alone = {root for root, members in members_of.items() if between_by_new.keys().isdisjoint(members)}
-    inside = _best_within_clusters(pairs_new, clusters.cluster_of)
+
+def _new_persons_in_bulk(plan: LinkPlan, alone: set[str], members_of: Mapping[str, list[str]],
+                         cluster_of: Mapping[str, str], pairs_new: pd.DataFrame, make_id: IdFactory,
+                         person_of_cluster: dict[str, str]) -> None:
+    """Most clusters meet no existing record: each is a new person, its records linked by their strongest
+    pair inside it. Done in bulk (a first link is nearly all of these)."""
+    inside = _best_within_clusters(pairs_new, cluster_of)
     new_probability, new_weight = pairs_new["match_probability"].tolist(), pairs_new["match_weight"].tolist()
     new_weights = pairs_new["weights"].tolist()
     for root in sorted(alone):
@@ -163,82 +199,99 @@ def plan_incremental(
             row = inside.get(uid)
             plan.links.append(Link(uid, person, "MATCH", 1.0, None, NO_WEIGHTS) if row is None else Link(
                 uid, person, "MATCH", float(new_probability[row]), float(new_weight[row]), new_weights[row]))
-    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
-    undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
-    weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
-    best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
-                                 ignore_index=True))
 
-    def link(uid: str, person: str, state: str, partners: Iterable[str]) -> None:
-        edges = [best[(uid, other)] for other in partners if (uid, other) in best]
+
+@dataclass
+class _Deciding:
+    """The clusters of new records that meet existing persons, decided one by one."""
+
+    plan: LinkPlan
+    best: dict[tuple[str, str], tuple[float, float, str]]
+    assignment: Mapping[str, str]
+    person_keys: dict[str, dict[str, set[str]]]
+    new_keys: dict[str, dict[str, str]]
+    ruled_out: set[tuple[str, str]]
+    upper: float
+    lower: float
+    make_id: IdFactory
+
+    def link(self, uid: str, person: str, state: str, partners: Iterable[str]) -> None:
+        """Link `uid` to `person` through its strongest scored pair with one of `partners`."""
+        edges = [self.best[(uid, other)] for other in partners if (uid, other) in self.best]
         p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
-        plan.links.append(Link(uid, person, state, p, w, weights))
+        self.plan.links.append(Link(uid, person, state, p, w, weights))
 
-    for root, members in members_of.items():
-        if root in alone:
-            continue
+    def cluster(self, members: list[str], between_by_new: Mapping[str, list[tuple[str, float]]]) -> str | None:
+        """Decide one cluster: MATCH to the one compatible person it strongly meets, POSSIBLE_MATCH to each
+        of several (no person of its own until a reviewer decides: None), else a new person; and
+        POSSIBLE_MATCH to the persons it meets weakly. Returns the cluster's person."""
         strong_persons: dict[str, list[str]] = defaultdict(list)
         weak_persons: dict[str, list[str]] = defaultdict(list)
         for uid in members:
             for old, p in between_by_new.get(uid, []):
-                person = assignment[old]
-                if (uid, person) in ruled_out or p < lower:
+                person = self.assignment[old]
+                if (uid, person) in self.ruled_out or p < self.lower:
                     continue
-                if p >= upper:
+                if p >= self.upper:
                     strong_persons[person].append(old)
                 else:
                     weak_persons[person].append(old)
         compatible: dict[str, list[str]] = {}
         if strong_persons:
-            cluster_keys = {kind: {v for uid in members if isinstance(v := new_keys[kind].get(uid), str)}
-                            for kind in new_keys}
+            cluster_keys = {kind: {v for uid in members if isinstance(v := self.new_keys[kind].get(uid), str)}
+                            for kind in self.new_keys}
             compatible = {person: olds for person, olds in strong_persons.items()
-                          if all(len(cluster_keys[k] | person_keys[person][k]) <= 1 for k in cluster_keys)}
+                          if all(len(cluster_keys[k] | self.person_keys[person][k]) <= 1 for k in cluster_keys)}
         for person in set(strong_persons) - set(compatible):
             weak_persons[person].extend(strong_persons[person])
-            plan.refused_conflicts += 1
+            self.plan.refused_conflicts += 1
+        if len(compatible) > 1:
+            self._possible_duplicates(members, compatible)
+            return None
         if len(compatible) == 1:
             person = next(iter(compatible))
             for uid in members:
-                link(uid, person, "MATCH", [*compatible[person], *members])
-            person_of_cluster[root] = person
-        elif len(compatible) > 1:
-            persons = sorted(compatible)
-            for uid in members:
-                for person in persons:
-                    link(uid, person, "POSSIBLE_MATCH", compatible[person])
-            for i, a in enumerate(persons):
-                for b in persons[i + 1:]:
-                    p, _, weights = max((best[(uid, o)] for uid in members for o in compatible[a]
-                                         if (uid, o) in best), key=_strength, default=(upper, None, NO_WEIGHTS))
-                    plan.duplicates.append((a, b, p, weights))
-            continue
+                self.link(uid, person, "MATCH", [*compatible[person], *members])
         else:
-            person = make_id(members)
-            plan.new_persons.append(person)
-            person_of_cluster[root] = person
+            person = self.make_id(members)
+            self.plan.new_persons.append(person)
             for uid in members:
-                link(uid, person, "MATCH", members)
+                self.link(uid, person, "MATCH", members)
         for weak_person, olds in weak_persons.items():
-            if weak_person == person_of_cluster.get(root):
+            if weak_person == person:
                 continue
             for uid in members:
-                if any((uid, o) in best for o in olds):
-                    link(uid, weak_person, "POSSIBLE_MATCH", olds)
-    # Weak links between new records of different new persons: one review item per pair of persons.
-    seen: set[tuple[str, str]] = set()
-    for a, b in weak_new[["unique_id_l", "unique_id_r"]].itertuples(index=False):
-        ra, rb = clusters.cluster_of.get(a), clusters.cluster_of.get(b)
-        pa, pb = person_of_cluster.get(ra or ""), person_of_cluster.get(rb or "")
-        if ra == rb or pa is None or pb is None or pa == pb:
-            continue
-        small, other_person = (a, pb) if len(members_of[ra or ""]) <= len(members_of[rb or ""]) else (b, pa)
-        key = (small, other_person)
-        if key in seen or key in ruled_out:
-            continue
-        seen.add(key)
-        link(small, other_person, "POSSIBLE_MATCH", members_of[rb or ""] if small == a else members_of[ra or ""])
-    return plan
+                if any((uid, o) in self.best for o in olds):
+                    self.link(uid, weak_person, "POSSIBLE_MATCH", olds)
+        return person
+
+    def _possible_duplicates(self, members: list[str], compatible: Mapping[str, list[str]]) -> None:
+        persons = sorted(compatible)
+        for uid in members:
+            for person in persons:
+                self.link(uid, person, "POSSIBLE_MATCH", compatible[person])
+        for i, a in enumerate(persons):
+            for b in persons[i + 1:]:
+                p, _, weights = max((self.best[(uid, o)] for uid in members for o in compatible[a]
+                                     if (uid, o) in self.best), key=_strength, default=(self.upper, None, NO_WEIGHTS))
+                self.plan.duplicates.append((a, b, p, weights))
+
+    def weak_between_new_persons(self, weak_new: pd.DataFrame, members_of: Mapping[str, list[str]],
+                                 cluster_of: Mapping[str, str], person_of_cluster: Mapping[str, str]) -> None:
+        """Weak links between new records of different new persons: one review item per pair of persons."""
+        seen: set[tuple[str, str]] = set()
+        for a, b in weak_new[["unique_id_l", "unique_id_r"]].itertuples(index=False):
+            ra, rb = cluster_of.get(a), cluster_of.get(b)
+            pa, pb = person_of_cluster.get(ra or ""), person_of_cluster.get(rb or "")
+            if ra == rb or pa is None or pb is None or pa == pb:
+                continue
+            small, other_person = (a, pb) if len(members_of[ra or ""]) <= len(members_of[rb or ""]) else (b, pa)
+            key = (small, other_person)
+            if key in seen or key in self.ruled_out:
+                continue
+            seen.add(key)
+            self.link(small, other_person, "POSSIBLE_MATCH",
+                      members_of[rb or ""] if small == a else members_of[ra or ""])
 
 
 def plan_rebuild(
