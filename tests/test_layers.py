@@ -5,7 +5,8 @@ Every import counts, those inside functions too. The layers, lowest first:
 - inside linkage: its base modules (vocab, errors, locks) < standardize < intake < matching, mpi <
   pipeline < evaluation < synth (matching and mpi do not import each other);
 - a module outside a package imports only the package itself (its `__init__`, the public surface),
-  never a module inside it; `linkage.synth` is reached directly, as it is no part of linkage's surface;
+  never a module inside it; `linkage.synth` is reached directly, as it is no part of linkage's surface,
+  and only by the command line;
 - `splink.internals` is imported only by `linkage.matching.splink_internals`.
 """
 
@@ -24,6 +25,7 @@ RANKS = {"linkage": 0, "graph": 1, "analytics": 2, "api": 3}
 LINKAGE_RANKS = {"vocab": 0, "errors": 0, "locks": 0, "standardize": 1, "intake": 2, "matching": 3, "mpi": 3,
                  "pipeline": 4, "evaluation": 5, "synth": 6}
 ENTRY_POINTS = {"linkage.synth"}  # reached directly: kept out of linkage's surface on purpose
+SYNTH_USERS = {"api.cli"}  # synthetic data serves the command line (and the benchmarks and tests) only
 INTERNALS_GATE = "linkage.matching.splink_internals"
 
 
@@ -121,6 +123,9 @@ def problems(graph: nx.DiGraph, root: Path = ROOT) -> list[str]:
         same_unit = importer.split(".")[:2] == target.split(".")[:2]
         if mine is not None and theirs is not None and not same_unit and theirs >= mine:
             found.append(f"{where}: {importer} imports {target}, not a lower stage of linkage")
+        if target.startswith("linkage.synth") and not importer.startswith("linkage.synth") \
+                and importer not in SYNTH_USERS:
+            found.append(f"{where}: {importer} imports {target}: synthetic data is for the command line only")
         boundary = _boundary(importer, target, root)
         inside_own = _package(importer, root) == boundary or _package(importer, root).startswith(boundary + ".")
         if target != boundary and target not in ENTRY_POINTS and not inside_own:
@@ -138,7 +143,8 @@ def tiny(tmp_path: Path) -> Path:
     for name in ("linkage/__init__.py", "linkage/vocab.py", "linkage/standardize/__init__.py",
                  "linkage/standardize/text.py", "linkage/matching/__init__.py", "linkage/matching/scoring.py",
                  "linkage/mpi/__init__.py", "linkage/mpi/plan.py", "graph/__init__.py", "graph/server.py",
-                 "graph/connection.py", "analytics/__init__.py", "api/__init__.py", "api/app.py"):
+                 "graph/connection.py", "analytics/__init__.py", "api/__init__.py", "api/app.py",
+                 "linkage/synth/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     (tmp_path / "linkage/matching/scoring.py").write_text("from linkage.standardize import fold\n")
@@ -158,6 +164,7 @@ def test_a_correct_tree_passes(tiny: Path) -> None:
     ("api/app.py", "from linkage.standardize.text import fold\n", "import linkage instead"),
     ("linkage/mpi/plan.py", "from linkage.standardize.text import fold\n", "import linkage.standardize instead"),
     ("api/app.py", "import splink.internals.misc\n", "splink.internals outside"),
+    ("graph/server.py", "from linkage.synth import generate\n", "for the command line only"),
 ])
 def test_each_kind_of_mistake_is_named(tiny: Path, path: str, text: str, expected: str) -> None:
     target = tiny / path
