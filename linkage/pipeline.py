@@ -133,8 +133,14 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     everyone = pd.concat([existing, new], ignore_index=True)
     new = place_newborns(new, everyone)
     timings["standardise"] = time.perf_counter() - began
-    t = time.perf_counter()
     models = ModelStore(data_dir)
+    if new.empty:  # batches that accepted no record, or none new: marked linked, nothing to train or score
+        version = models.current().version if models.versions() else "none"
+        run_id = _run_id("link", new_ids, version)
+        store.write(new, LinkPlan(), version, run_id, new_ids, "link")
+        timings["total"] = time.perf_counter() - began
+        return RunSummary(run_id, "link", version, new_ids, 0, len(existing), 0, LinkPlan().stats(), timings)
+    t = time.perf_counter()
     if not models.versions():
         log.info("no model yet: training one")
         train_model(data_dir, table=everyone, memory_limit=memory_limit)

@@ -19,7 +19,7 @@ from api.routes.persons import authorise_person, check_person_id
 from api.security import Role, User
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
-from linkage import SourceKind
+from linkage import Moment, SourceKind
 
 router = APIRouter(tags=["portal"])
 
@@ -33,7 +33,7 @@ class CorrectionIn(BaseModel):
 class BloodPressure(BaseModel):
     systolic: int = Field(ge=50, le=300)
     diastolic: int = Field(ge=30, le=200)
-    measured_at: datetime | None = None
+    measured_at: Moment | None = None
 
 
 class SelfReportIn(BaseModel):

@@ -5,7 +5,7 @@
 """
 
 from linkage.intake.batches import BatchSummary, batches_dir, ingest, list_batches, read_manifest, sha256_file
-from linkage.intake.records import SourceRecord
+from linkage.intake.records import Moment, SourceRecord, Text
 from linkage.intake.registry import ANY_TYPE, SOURCES, UPLOADABLE, Source, synthetic_files, synthetic_inputs
 
 __all__ = [
@@ -13,8 +13,10 @@ __all__ = [
     "SOURCES",
     "UPLOADABLE",
     "BatchSummary",
+    "Moment",
     "Source",
     "SourceRecord",
+    "Text",
     "batches_dir",
     "ingest",
     "list_batches",

@@ -3,6 +3,12 @@
 Every reader turns its format into `SourceRecord`s. Validation is strict about shapes (a personal id
 is 12 digits, an ICD-10 code exists, a date is possible) and lenient about content (a missing id is
 fine): a record that fails goes to the quarantine with the reason, never into a batch.
+
+Every value is also held to what linking, the graph and the exports accept, so that one record can
+never stop the pipeline for everyone: text (`Text`, `Name`) has no control characters (XML exports
+refuse them) and a bounded length (Neo4j cannot index a long value, and no field of a health record is
+long); a time (`Moment`) has a zone offset within ±18 hours (Neo4j refuses any other). The checks on
+text run inside pydantic's core: they cost ingestion nothing measurable.
 """
 
 from __future__ import annotations
@@ -12,10 +18,28 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from linkage.standardize import is_known_icd10, nfc, normalise_icd10
 from linkage.vocab import CodeList, DatePrecision, IdKind, Sex, SourceKind
+
+MAX_TEXT = 1_000  # characters of any text value (Neo4j indexes values of at most ~8 kB)
+MAX_NAME = 200  # characters of a name
+MAX_OFFSET = dt.timedelta(hours=18)  # the largest zone offset Neo4j stores
+# No C0 control character but tab, newline and carriage return, and no DEL: what XML 1.0 refuses.
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _within_offsets(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ValueError(f"zone offset {offset} is beyond the ±18 hours a time can have")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT, pattern=NO_CONTROL)]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME, pattern=NO_CONTROL)]
+Moment = Annotated[datetime, AfterValidator(_within_offsets)]
 
 _ID_SHAPES: dict[IdKind, re.Pattern[str]] = {
     IdKind.PERSONAL_ID: re.compile(r"\d{12}"),
@@ -32,8 +56,8 @@ class Identifier(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: IdKind
-    value: str
-    scope: str | None = None
+    value: Text
+    scope: Text | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Identifier:
@@ -54,12 +78,12 @@ class Address(BaseModel):
     """An address as written, with administrative codes and the code list they belong to."""
 
     use: str = Field(default="current", pattern="^(permanent|current|birth|other)$")
-    text: str | None = None
+    text: Text | None = None
     province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
     district_code: str | None = Field(default=None, pattern=r"^\d{3}$")
     commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
     code_list: CodeList | None = None
-    postcode: str | None = None
+    postcode: Text | None = None
 
     @model_validator(mode="after")
     def _codes_need_a_list(self) -> Address:
@@ -74,10 +98,10 @@ class RelatedPerson(BaseModel):
     """A mother, father or caregiver as the record names them."""
 
     role: str = Field(pattern="^(mother|father|caregiver)$")
-    name: str | None = None
+    name: Name | None = None
     birth_date: date | None = None
     identifiers: list[Identifier] = Field(default_factory=list)
-    phone: str | None = None
+    phone: Text | None = None
 
 
 def _icd10(value: str) -> str:
@@ -93,15 +117,15 @@ Icd10 = Annotated[str, Field(min_length=3, max_length=8)]
 class Encounter(BaseModel):
     """One visit or treatment episode."""
 
-    encounter_id: str
-    facility_code: str | None = None
-    admitted_at: datetime | None = None
-    discharged_at: datetime | None = None
+    encounter_id: Text
+    facility_code: Text | None = None
+    admitted_at: Moment | None = None
+    discharged_at: Moment | None = None
     main_icd10: Icd10 | None = None
     secondary_icd10: list[Icd10] = Field(default_factory=list)
-    outcome: str | None = None
-    visit_type: str | None = None
-    reason: str | None = None
+    outcome: Text | None = None
+    visit_type: Text | None = None
+    reason: Text | None = None
 
     @field_validator("main_icd10", mode="before")
     @classmethod
@@ -125,12 +149,12 @@ class Encounter(BaseModel):
 class Immunization(BaseModel):
     """One dose of a vaccine."""
 
-    vaccine_code: str
-    vaccine_name: str | None = None
+    vaccine_code: Text
+    vaccine_name: Text | None = None
     dose: int | None = Field(default=None, ge=1, le=10)
     date: dt.date
-    facility_code: str | None = None
-    reaction: str | None = None
+    facility_code: Text | None = None
+    reaction: Text | None = None
     pregnancy_month: int | None = Field(default=None, ge=1, le=10)
     next_due: dt.date | None = None
 
@@ -139,10 +163,10 @@ class Condition(BaseModel):
     """A chronic condition, allergy, disability, risk factor or family history item."""
 
     category: str = Field(pattern="^(chronic|allergy|disability|risk_factor|family_history|surgery)$")
-    code: str
-    text: str | None = None
+    code: Text
+    text: Text | None = None
     icd10: Icd10 | None = None
-    relative: str | None = None
+    relative: Text | None = None
     recorded_on: date | None = None
 
     @field_validator("icd10", mode="before")
@@ -156,22 +180,22 @@ class BirthFacts(BaseModel):
 
     weight_g: int | None = Field(default=None, ge=200, le=7000)
     length_cm: float | None = Field(default=None, ge=20, le=70)
-    delivery: str | None = None
+    delivery: Text | None = None
     premature: bool | None = None
     asphyxia: bool | None = None
-    congenital_defect: str | None = None
+    congenital_defect: Text | None = None
     birth_order: int | None = Field(default=None, ge=1, le=20)
 
 
 class Observation(BaseModel):
     """A vital sign or reading, from a visit or a device."""
 
-    code: str
+    code: Text
     value: float
-    unit: str
-    observed_at: datetime | None = None
-    encounter_id: str | None = None
-    device: str | None = None
+    unit: Text
+    observed_at: Moment | None = None
+    encounter_id: Text | None = None
+    device: Text | None = None
 
 
 class SourceRecord(BaseModel):
@@ -180,30 +204,30 @@ class SourceRecord(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     source: SourceKind
-    source_system: str | None = None  # the facility or system that sent it
-    record_id: str = Field(min_length=1, max_length=200)
-    raw_ref: str  # file and position of the raw input
-    batch_id: str | None = None
+    source_system: Text | None = None  # the facility or system that sent it
+    record_id: Text = Field(min_length=1, max_length=200)
+    raw_ref: Text  # file and position of the raw input
+    batch_id: Text | None = None
 
     identifiers: list[Identifier] = Field(default_factory=list)
-    name_as_written: str | None = None
-    family_name: str | None = None
-    middle_name: str | None = None
-    given_name: str | None = None
+    name_as_written: Name | None = None
+    family_name: Name | None = None
+    middle_name: Name | None = None
+    given_name: Name | None = None
     birth_date: date | None = None
     birth_precision: DatePrecision | None = None
     sex: Sex | None = None
-    phones: list[str] = Field(default_factory=list)
+    phones: list[Text] = Field(default_factory=list)
     addresses: list[Address] = Field(default_factory=list)
-    household_code: str | None = None
-    household_relation: str | None = None
+    household_code: Text | None = None
+    household_relation: Text | None = None
     related: list[RelatedPerson] = Field(default_factory=list)
-    ethnicity: str | None = None
-    nationality: str | None = None
-    occupation: str | None = None
-    blood_group: str | None = None
+    ethnicity: Text | None = None
+    nationality: Text | None = None
+    occupation: Text | None = None
+    blood_group: Text | None = None
     reported_by_citizen: bool = False
-    recorded_at: datetime | None = None
+    recorded_at: Moment | None = None
 
     encounters: list[Encounter] = Field(default_factory=list)
     immunizations: list[Immunization] = Field(default_factory=list)

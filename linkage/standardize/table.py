@@ -64,7 +64,9 @@ def commune_post2025(code: str | None, code_list: str | None, units: AdminUnits)
 
 
 def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.DataFrame:
-    """The linkage table of a frame of flat batch records."""
+    """The linkage table of a frame of flat batch records (empty for a batch that accepted none)."""
+    if records.empty:
+        return pd.DataFrame({column: pd.Series(dtype="object") for column in LINKAGE_COLUMNS})
     units = units or load_admin_units()
     out = pd.DataFrame(index=records.index)
     out["unique_id"] = records["source"] + "|" + records["record_id"]

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from linkage.errors import SourceError
-from linkage.intake.records import SourceRecord
+from linkage.intake.records import NO_CONTROL, SourceRecord
 from linkage.standardize import EncodingProblem, repair_text, split_name
 from linkage.vocab import Sex
 
@@ -53,6 +53,8 @@ def validation_reason(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern") == NO_CONTROL:
+        message = "contains a control character"
     return f"{where}: {message}" if where else message
 
 
