@@ -10,6 +10,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.routes.review import item_id
 from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
@@ -137,13 +138,56 @@ def test_review_queue_item_decision_and_stale_version(api, graph: Driver) -> Non
     by_field = {f["comparison"]: f for f in item["fields"]}
     assert by_field["given_name"]["weight"] == 1.5 and by_field["birth"]["weight"] == -2.0
     decision = {"decision": "NO_MATCH", "note": "different mother", "version": item["version"]}
-    done = client.post(f"/review/items/{first['id']}/decision", json=decision, headers=headers)
-    assert done.status_code == 200 and done.json()["action"] == "link:NO_MATCH"
-    stale = client.post(f"/review/items/{first['id']}/decision", json={**decision, "decision": "MATCH"},
+    stale = client.post(f"/review/items/{first['id']}/decision", json={**decision, "version": "999"},
                         headers=headers)
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+    done = client.post(f"/review/items/{first['id']}/decision", json=decision, headers=headers)
+    assert done.status_code == 200 and done.json()["action"] == "link:NO_MATCH"
+    decided = client.post(f"/review/items/{first['id']}/decision", json={**decision, "decision": "MATCH"},
+                          headers=headers)
+    assert decided.status_code == 404  # decided: no longer an open item
     assert client.get("/review/queue", headers=api["login"]("doctor")).status_code == 403
     assert client.get("/review/items/zz~!!", headers=headers).status_code == 400
+
+
+def test_a_decision_on_an_item_never_queued_is_refused(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    """Item ids are readable, so one can be forged for any record and person: only open items are decided."""
+    client, headers = api["client"], api["login"]("reviewer")
+    record = graph.execute_query("MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(:Person {person_id: $p}) "
+                                 "RETURN r.uid AS uid LIMIT 1", {"p": api["stranger"]}).records[0]["uid"]
+    before = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(p:Person) "
+                                 "RETURN p.person_id AS p, l.state AS s", {"uid": record}).records
+    forged = {"possible_match": item_id("possible_match", record, api["family"]["parent"]),
+              "possible_duplicate": item_id("possible_duplicate", api["stranger"], api["family"]["parent"])}
+    versions = {"possible_match": "0", "possible_duplicate": "0.0"}
+    for kind, decision in (("possible_match", "MATCH"), ("possible_match", "NO_MATCH"),
+                           ("possible_duplicate", "MERGE")):
+        answer = client.post(f"/review/items/{forged[kind]}/decision", headers=headers,
+                             json={"decision": decision, "note": "forged", "version": versions[kind]})
+        assert answer.status_code == 404, (kind, decision, answer.text)
+        assert client.get(f"/review/items/{forged[kind]}", headers=headers).status_code == 404
+    after = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(p:Person) "
+                                "RETURN p.person_id AS p, l.state AS s", {"uid": record}).records
+    assert [r.data() for r in after] == [r.data() for r in before]
+
+
+def test_a_reviewer_sees_the_items_of_their_province_only(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client, headers = api["client"], api["login"]("reviewer")
+    province = graph.execute_query("MATCH (p:Person {person_id: $p}) RETURN p.province AS v",
+                                   {"p": api["family"]["parent"]}).records[0]["v"]
+    elsewhere = "01" if province != "01" else "79"
+    assert client.get("/review/queue", params={"province": elsewhere}, headers=headers).status_code == 403
+    graph.execute_query(
+        "MATCH (a:Person {person_id: $a}), (b:Person) WHERE b.province = a.province AND b.person_id > a.person_id "
+        "WITH a, b LIMIT 1 MERGE (a)-[d:POSSIBLE_DUPLICATE]->(b) SET d.status = 'open', d.probability = 0.7, "
+        "d.created_at = datetime()", {"a": api["stranger"]})
+    queue = client.get("/review/queue", params={"limit": 200}, headers=headers).json()
+    ids = {i["id"] for i in queue["data"]}
+    outside = graph.execute_query("MATCH (a:Person {person_id: $a})-[:POSSIBLE_DUPLICATE]-(b:Person) "
+                                  "RETURN b.person_id AS b", {"a": api["stranger"]}).records[0]["b"]
+    item = item_id("possible_duplicate", *sorted((api["stranger"], outside)))
+    assert item not in ids
+    assert client.get(f"/review/items/{item}", headers=headers).status_code == 404
 
 
 def test_admin_reads_the_audit_trail_by_person(api) -> None:  # type: ignore[no-untyped-def]

@@ -8,11 +8,13 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from neo4j import Driver
 from pydantic import BaseModel, Field
 
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
+from api.settings import Settings
 from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
 
 router = APIRouter(prefix="/review", tags=["review"])
@@ -91,7 +93,12 @@ def review_queue(request: Request, user: Reviewer, driver: DriverDep, settings: 
                  source: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
                  skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Queue:
-    """Open items with the backlog count, most uncertain first, then oldest."""
+    """Open items with the backlog count, most uncertain first, then oldest; a reviewer of a province sees
+    that province's items only."""
+    if user.province is not None and province not in (None, user.province):
+        audit(request, settings, user, 403)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this province is outside your own")
+    province = user.province or province
     row = default_registry().read(driver, "review/queue", database=settings.neo4j_database, province=province,
                                   source=source, skip=skip, limit=limit)[0]
     items = [QueueItem(id=item_id(i["kind"], i["left"], i["right"]), kind=i["kind"], probability=i["probability"],
@@ -107,30 +114,38 @@ def _comparison(left: dict[str, Any], right: dict[str, Any], weights: dict[str, 
     return out
 
 
+def _open_item(request: Request, driver: Driver, settings: Settings, user: User, kind: str, left: str,
+               right: str) -> Any:
+    """The open review item `kind` between `left` and `right`, within the reviewer's province (when the
+    account has one); anything else, a forged or decided item included, is a 404 that is audited."""
+    queries = default_registry()
+    if kind == "possible_match":
+        rows = queries.read(driver, "review/possible_match", database=settings.neo4j_database, uid=left,
+                            person_id=right)
+        sides = ("record", "person")
+    else:
+        rows = queries.read(driver, "review/possible_duplicate", database=settings.neo4j_database, a=left, b=right)
+        sides = ("left", "right")
+    provinces = {rows[0][side].get("province") for side in sides} if rows else set()
+    if not rows or (user.province is not None and user.province not in provinces):
+        audit(request, settings, user, 404)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such open review item (decided already?)")
+    return rows[0]
+
+
 @router.get("/items/{item}", operation_id="review_item", response_model=Item, responses={400: {}, 403: {}, 404: {}})
 def review_item(item: str, request: Request, user: Reviewer, driver: DriverDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """Both sides field by field with the weight of each field, and the version to decide on."""
     kind, left, right = parse_item_id(item)
-    queries = default_registry()
-    if kind == "possible_match":
-        rows = queries.read(driver, "review/possible_match", database=settings.neo4j_database, uid=left,
-                            person_id=right)
-        if not rows:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such open review item (decided already?)")
-        row = rows[0]
-        weights = json.loads(row["weights"] or "{}")
-        result = {"id": item, "kind": kind, "record": plain(dict(row["record"])), "person": plain(dict(row["person"])),
-                  "probability": row["probability"], "match_weight": row["match_weight"],
-                  "fields": _comparison(dict(row["record"]), dict(row["person"]), weights),
-                  "version": str(row["version"])}
-        audit(request, settings, user, 200, right)
-        return result
-    rows = queries.read(driver, "review/possible_duplicate", database=settings.neo4j_database, a=left, b=right)
-    if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such open review item (decided already?)")
-    row = rows[0]
+    row = _open_item(request, driver, settings, user, kind, left, right)
     weights = json.loads(row["weights"] or "{}")
+    if kind == "possible_match":
+        audit(request, settings, user, 200, right)
+        return {"id": item, "kind": kind, "record": plain(dict(row["record"])), "person": plain(dict(row["person"])),
+                "probability": row["probability"], "match_weight": row["match_weight"],
+                "fields": _comparison(dict(row["record"]), dict(row["person"]), weights),
+                "version": str(row["version"])}
     audit(request, settings, user, 200, left)
     return {"id": item, "kind": kind, "left": plain(dict(row["left"])), "right": plain(dict(row["right"])),
             "probability": row["probability"], "fields": _comparison(dict(row["left"]), dict(row["right"]), weights),
@@ -147,8 +162,10 @@ class Decision(BaseModel):
              responses={400: {}, 403: {}, 404: {}, 409: {"description": "The item changed since it was read"}})
 def decide(item: str, body: Decision, request: Request, user: Reviewer, driver: DriverDep,
            settings: SettingsDep) -> dict[str, Any]:
-    """MATCH or NO_MATCH for a record; MERGE or NOT_DUPLICATE for two persons. A stale version is a 409."""
+    """MATCH or NO_MATCH for a record; MERGE or NOT_DUPLICATE for two persons, on an open item only (404
+    otherwise). A stale version is a 409."""
     kind, left, right = parse_item_id(item)
+    _open_item(request, driver, settings, user, kind, left, right)
     ops = PersonOperations(driver, settings.neo4j_database)
     actor = f"reviewer:{user.username}"
     try:
