@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
@@ -10,6 +14,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.audit import person_hash
 from api.routes.review import item_id
 from api.security import Role, add_user
 from api.services import run_linking
@@ -259,3 +264,61 @@ def test_export_as_fhir_bundle_and_as_831_that_our_reader_reads(api, tmp_path) -
     profile = client.get(f"/persons/{parent}", headers=headers).json()["administrative"]
     assert items[0].name_as_written == profile["name"]
     assert client.get(f"/persons/{parent}/export", params={"format": "pdf"}, headers=headers).status_code == 422
+
+
+def _audited(graph: Driver, username: str) -> list[dict[str, object]]:
+    rows = graph.execute_query("MATCH (a:AuditEntry {username: $u}) RETURN a", {"u": username}).records
+    return [dict(r["a"]) for r in rows]
+
+
+def _patient_query(person: Any) -> dict[str, Any]:
+    parts = person["name"].split()
+    return {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": {
+        "resourceType": "Patient", "name": [{"family": parts[0], "given": parts[1:]}],
+        "birthDate": person["birth_date"], "gender": person["sex"]}}]}
+
+
+def test_matching_discloses_only_persons_the_caller_may_read_each_audited(  # type: ignore[no-untyped-def]
+        api, graph: Driver) -> None:
+    client = api["client"]
+    stranger = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p", {"id": api["stranger"]}
+                                   ).records[0]["p"]
+    doctor = api["login"]("doctor")
+    fhir = client.post("/fhir/Patient/$match", json=_patient_query(stranger), headers=doctor)
+    assert fhir.status_code == 200
+    assert api["stranger"] not in json.dumps(fhir.json())  # another province: not even a smaller something
+    assert client.post("/fhir/Patient/$match", json=_patient_query(stranger),
+                       headers=api["login"]("reviewer")).status_code == 403
+    body = {"name": stranger["name"], "birth_date": stranger["birth_date"], "sex": stranger["sex"]}
+    for who in ("doctor", "reviewer"):
+        found = client.post("/match", json=body, headers=api["login"](who)).json()["data"]
+        assert api["stranger"] not in [c["person_id"] for c in found], who
+    own = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p", {"id": api["family"]["parent"]}
+                              ).records[0]["p"]
+    client.app.state.audit.flush()
+    before = len(_audited(graph, "doctor"))
+    found = client.post("/match", json={"name": own["name"], "birth_date": own["birth_date"]}, headers=doctor)
+    disclosed = [c["person_id"] for c in found.json()["data"]]
+    client.app.state.audit.flush()
+    entries = _audited(graph, "doctor")[before:]
+    assert disclosed and len(entries) == len(disclosed)
+    keyed = client.app.state.settings
+    assert {e["person_hash"] for e in entries} == {person_hash(p, keyed) for p in disclosed}
+
+
+def test_a_parent_does_not_read_an_adult_childs_record_nor_a_citizen_link_history(  # type: ignore[no-untyped-def]
+        api, graph: Driver) -> None:
+    client, headers = api["client"], api["login"]("citizen")
+    assert client.get(f"/persons/{api['family']['parent']}/history", headers=headers).status_code == 403
+    graph.execute_query("MATCH (a:Person {person_id: $a}), (b:Person {person_id: $b}) MERGE (a)-[:PARENT_OF]->(b)",
+                        {"a": api["family"]["parent"], "b": api["stranger"]})
+    try:
+        born = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p.birth_year AS y",
+                                   {"id": api["stranger"]}).records[0]["y"]
+        adult = born is not None and born < date.today().year - 18
+        answer = client.get(f"/persons/{api['stranger']}", headers=headers).status_code
+        assert answer == (403 if adult else 200)
+        assert adult, "the test needs an adult stranger"
+    finally:
+        graph.execute_query("MATCH (:Person {person_id: $a})-[r:PARENT_OF]->(:Person {person_id: $b}) DELETE r",
+                            {"a": api["family"]["parent"], "b": api["stranger"]})

@@ -31,6 +31,7 @@ from analytics import (
     suppress_report,
     write_report,
 )
+from api.access import audit_disclosures
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
@@ -203,7 +204,7 @@ def immunization_due(request: Request, user: StationClinician, driver: DriverDep
     """Children of the commune with a dose due or overdue, for the health station."""
     scope = _station(request, driver, settings, user, commune)
     frame = due_list(GraphReader(driver, settings.neo4j_database), scope, on or date.today())
-    audit(request, settings, user, 200)
+    audit_disclosures(request, settings, user, frame["person_id"].tolist() if len(frame) else [])
     return {"commune": commune, "data": _records(frame), "count": len(frame)}
 
 
@@ -216,5 +217,5 @@ def ncd_not_seen(request: Request, user: StationClinician, driver: DriverDep, se
     """Hypertension and diabetes patients under management not seen for `days` days, for follow-up."""
     scope = _station(request, driver, settings, user, commune)
     frame = not_seen(GraphReader(driver, settings.neo4j_database), scope, on or date.today(), days)
-    audit(request, settings, user, 200)
+    audit_disclosures(request, settings, user, frame["person_id"].tolist() if len(frame) else [])
     return {"commune": commune, "days": days, "data": _records(frame), "count": len(frame)}

@@ -11,17 +11,18 @@ from fhir.resources.R4B.parameters import Parameters
 from neo4j import Driver
 from pydantic import ValidationError
 
-from api.audit import audit
-from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.access import audit_disclosures, readable_among, readable_profile
+from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.fhir import patient_resource, search_bundle
-from api.routes.persons import Matcher, readable_profile
-from api.security import User
+from api.security import Role, User
 from api.settings import Settings
 from graph import default_registry, person_profile
 from linkage import SYSTEM_KINDS, IdKind, parse_birth_date
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
+# A $match answers with whole Patient resources: reading persons, which reviewers may not.
+PatientMatcher = Annotated[User, require(Role.CLINICIAN, may_not="match patients")]
 
 
 def _fhir(what: str) -> dict[str, Any]:
@@ -78,10 +79,11 @@ def _grade(probability: float, upper: float, lower: float) -> str:
 @router.post("/Patient/$match", operation_id="fhir_match_patient", response_class=JSONResponse,
              responses={200: _fhir("A searchset Bundle of candidate Patients with their scores"),
                         400: {}, 403: {}, 503: {}})
-async def match_patient(request: Request, user: Matcher, driver: DriverDep, settings: SettingsDep,
+async def match_patient(request: Request, user: PatientMatcher, driver: DriverDep, settings: SettingsDep,
                         count: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
     """FHIR $match: a Parameters resource holding a Patient in; a searchset Bundle of candidate Patients
-    with their search score and match-grade out."""
+    with their search score and match-grade out. Patients are whole records: clinicians only, and only
+    the persons of their province, each disclosure audited."""
 
     try:
         body = await request.json()
@@ -107,7 +109,9 @@ async def match_patient(request: Request, user: Matcher, driver: DriverDep, sett
               "sex": patient.gender if patient.gender in ("male", "female") else None,
               "personal_id": ids.get(IdKind.PERSONAL_ID), "bhxh": ids.get(IdKind.BHXH), "cmnd": ids.get(IdKind.CMND),
               "phones": [t.value for t in patient.telecom or [] if t.system == "phone" and t.value]}
-    candidates = matcher.match(fields, limit=count)
+    found = matcher.match(fields, limit=count)
+    allowed = set(readable_among(driver, settings, user, [c.person_id for c in found]))
+    candidates = [c for c in found if c.person_id in allowed]
     entries = []
     base = str(request.base_url).rstrip("/")
     for candidate in candidates:
@@ -118,7 +122,7 @@ async def match_patient(request: Request, user: Matcher, driver: DriverDep, sett
                             {"url": MATCH_GRADE, "valueCode": _grade(candidate.probability,
                                                                      settings.match_threshold_upper,
                                                                      settings.match_threshold_lower)}]}})
-    audit(request, settings, user, 200)
+    audit_disclosures(request, settings, user, [c.person_id for c in candidates])
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
                                     "entry": entries})
     return JSONResponse(bundle.model_dump(mode="json", exclude_none=True), media_type=FHIR_JSON)

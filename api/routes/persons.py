@@ -2,85 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from neo4j import Driver
 from pydantic import BaseModel, Field
 
 from analytics import next_doses
+from api.access import (
+    audit_disclosures,
+    authorise_person,
+    check_person_id,
+    readable_among,
+    readable_profile,
+    refuse_citizens,
+)
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.export831 import record_831
 from api.fhir import person_bundle
 from api.security import Role, User
-from api.settings import Settings
-from graph import PersonNotFound, PersonOperations, default_registry, profile_and_viewer
-from linkage import fold, valid_person_id
+from graph import PersonOperations, default_registry
+from linkage import fold
 
 router = APIRouter(tags=["persons"])
 # Who may match demographics against the index.
 Matcher = Annotated[User, require(Role.CLINICIAN, Role.REVIEWER, may_not="match persons")]
 Searcher = Annotated[User, require(Role.CLINICIAN, may_not="search persons")]
-
-
-def check_person_id(person_id: str) -> None:
-    """A 400 for anything but a well-formed person id with its check character right."""
-    if not valid_person_id(person_id):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"person_id: {person_id!r} is not a person id (HS, ten "
-                            "characters and a check character, as HS2WYNSFH8JJB)")
-
-
-def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
-                   relation: Mapping[str, Any]) -> None:
-    """Refuse with 403 (audited) unless `user` may read the person `person_id` of `province`, related to
-    them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
-    clinicians their province, citizens themselves, their children and the dependants of their household."""
-    if user.role is Role.CLINICIAN:
-        allowed = user.province is not None and province == user.province
-    elif user.role is Role.CITIZEN:
-        allowed = bool(relation["self"] or relation["parent"] or relation["dependant"])
-    else:
-        allowed = False
-    if not allowed:
-        audit(request, settings, user, 403, person_id)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
-
-
-def adult_year() -> int:
-    return datetime.now(UTC).year - 18
-
-
-def authorise_person(request: Request, driver: Driver, settings: Settings, user: User, person_id: str) -> str:
-    """The surviving id of `person_id` if the user may read that person: 404 for an unknown id,
-    403 (audited) beyond the role."""
-    rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
-                                   viewer=user.person_id or "", person_id=person_id, adult_year=adult_year())
-    if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
-    surviving: str = rows[0]["person_id"]
-    check_may_read(request, settings, user, surviving, rows[0]["province"], rows[0])
-    return surviving
-
-
-def readable_profile(request: Request, driver: Driver, settings: Settings, user: User,
-                     person_id: str) -> dict[str, Any]:
-    """The profile of `person_id` (or its survivor) if the user may read it: 400 for a malformed id,
-    404 for an unknown one, 403 (audited) beyond the role; the read itself is audited. One round trip:
-    the profile comes with the reader's relation to it, and is dropped when that refuses the read."""
-    check_person_id(person_id)
-    try:
-        profile, relation = profile_and_viewer(driver, person_id, settings.neo4j_database,
-                                               viewer=user.person_id or "", adult_year=adult_year())
-    except PersonNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from None
-    check_may_read(request, settings, user, profile["person_id"], profile["administrative"].get("province"),
-                   relation)
-    audit(request, settings, user, 200, profile["person_id"])
-    return profile
 
 
 Row = dict[str, Any]
@@ -179,8 +128,9 @@ def search_persons(
         driver, "persons/search", database=settings.neo4j_database, personal_id=personal_id, bhxh=bhxh,
         name_fold=fold(name) if name else None, birth_date=birth_date.isoformat() if birth_date else None,
         commune=commune, province=user.province, skip=skip, limit=limit)[0]
-    audit(request, settings, user, 200)
-    return PersonPage(data=[PersonSummary(**dict(x)) for x in row["data"]], count=row["count"])
+    page = [PersonSummary(**dict(x)) for x in row["data"]]
+    audit_disclosures(request, settings, user, [person.person_id for person in page])
+    return PersonPage(data=page, count=row["count"])
 
 
 class MatchRequest(BaseModel):
@@ -219,13 +169,17 @@ class MatchResponse(BaseModel):
 
 
 @router.post("/match", operation_id="match_person", response_model=MatchResponse, responses={403: {}, 503: {}})
-def match_person(body: MatchRequest, request: Request, user: Matcher, settings: SettingsDep) -> MatchResponse:
-    """Candidate persons for one person's demographics, with probability and the weight of each field."""
+def match_person(body: MatchRequest, request: Request, user: Matcher, driver: DriverDep,
+                 settings: SettingsDep) -> MatchResponse:
+    """Candidate persons for one person's demographics, with probability and the weight of each field:
+    only persons the caller may learn of (their province), each disclosure audited."""
     matcher = request.app.state.matcher()
     if matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
-    candidates = matcher.match(body.fields())
-    audit(request, settings, user, 200)
+    found = matcher.match(body.fields())
+    allowed = set(readable_among(driver, settings, user, [c.person_id for c in found]))
+    candidates = [c for c in found if c.person_id in allowed]
+    audit_disclosures(request, settings, user, [c.person_id for c in candidates])
     data = [MatchCandidate(person_id=c.person_id, probability=c.probability, match_weight=c.match_weight,
                            weights=c.weights) for c in candidates]
     return MatchResponse(data=data, count=len(data), model_version=matcher.version)
@@ -235,8 +189,10 @@ def match_person(body: MatchRequest, request: Request, user: Matcher, settings: 
             responses={400: {}, 403: {}, 404: {}})
 def read_history(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> dict[str, Any]:
-    """The link history of a person (reviewers, and clinicians of the person's province)."""
+    """The link history of a person (reviewers, and clinicians of the person's province): it names
+    reviewers, their notes and other people's records, so it is staff's reading only."""
     check_person_id(person_id)
+    refuse_citizens(request, settings, user, person_id, "link history")
     if user.role is not Role.REVIEWER:
         authorise_person(request, driver, settings, user, person_id)
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)

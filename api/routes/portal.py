@@ -12,10 +12,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from neo4j import Driver
 from pydantic import BaseModel, Field
 
+from api.access import authorise_person, check_person_id
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.jobs import JobStore
-from api.routes.persons import authorise_person, check_person_id
 from api.security import Role, User
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile

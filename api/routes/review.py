@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from neo4j import Driver
 from pydantic import BaseModel, Field
 
+from api.access import audit_disclosures
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
@@ -146,7 +147,7 @@ def review_item(item: str, request: Request, user: Reviewer, driver: DriverDep,
                 "probability": row["probability"], "match_weight": row["match_weight"],
                 "fields": _comparison(dict(row["record"]), dict(row["person"]), weights),
                 "version": str(row["version"])}
-    audit(request, settings, user, 200, left)
+    audit_disclosures(request, settings, user, [left, right])
     return {"id": item, "kind": kind, "left": plain(dict(row["left"])), "right": plain(dict(row["right"])),
             "probability": row["probability"], "fields": _comparison(dict(row["left"]), dict(row["right"]), weights),
             "version": f"{row['left_version']}.{row['right_version']}"}

@@ -2,14 +2,15 @@
 // golden record with provenance), history and risk factors, immunizations and visits, each item
 // with the source record it came from. A retired id gives its surviving person (the end of its
 // MERGED_INTO chain). In the same round trip, how a viewer (a citizen's own person; '' for staff)
-// relates to that person: self, parent of, or the same household where the person is a child under
-// 18 (as persons/viewer_relation). No row when the id is unknown.
+// relates to that person: self, parent of a child under 18, or the same household where the person is
+// a child under 18 (as persons/viewer_relation). No row when the id is unknown.
 // params: $person_id, $viewer, $adult_year
 MATCH (asked:Person {person_id: $person_id})
 OPTIONAL MATCH (asked)-[:MERGED_INTO*1..10]->(survivor:Person {status: 'active'})
 WITH coalesce(survivor, asked) AS p
 OPTIONAL MATCH (me:Person {person_id: $viewer})
-WITH p, {self: $viewer = p.person_id, parent: EXISTS { (me)-[:PARENT_OF]->(p) },
+WITH p, {self: $viewer = p.person_id,
+         parent: EXISTS { (me)-[:PARENT_OF]->(p) WHERE coalesce(p.birth_year, 0) > $adult_year },
          dependant: EXISTS { (me)-[:MEMBER_OF]->(:Household)<-[:MEMBER_OF {relation: 'Con'}]-(p)
                              WHERE coalesce(p.birth_year, 0) > $adult_year }} AS viewer
 CALL (p) {
