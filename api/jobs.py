@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 JOBS = "jobs"
 JOB_ID = re.compile(r"^job-\d{14}-[0-9a-f]{8}$")
 QUARANTINE_SAMPLE = 50
+MAX_ATTEMPTS = 3  # a job that fails in a way nobody foresaw is tried this often, then marked failed
 
 
 class JobState(StrEnum):
@@ -46,10 +47,11 @@ class JobState(StrEnum):
     LINKING = "linking"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def final(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED)
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
 @dataclass
@@ -159,6 +161,24 @@ class JobStore:
                 continue
         return jobs
 
+    def retry(self, job_id: str) -> Job:
+        """Queue a failed or cancelled job again, its attempts counted from zero; ValueError otherwise."""
+        job = self.get(job_id)
+        if job.state not in (JobState.FAILED, JobState.CANCELLED):
+            raise ValueError(f"job {job_id} is {job.state.value}: only a failed or cancelled job is tried again")
+        job.state, job.attempts, job.error = JobState.QUEUED, 0, None
+        self.save(job)
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a job that is queued or failed (its upload is kept); ValueError for one running or done."""
+        job = self.get(job_id)
+        if job.state not in (JobState.QUEUED, JobState.FAILED):
+            raise ValueError(f"job {job_id} is {job.state.value}: only a queued or failed job can be cancelled")
+        job.state = JobState.CANCELLED
+        self.save(job)
+        return job
+
     def unfinished(self) -> list[Job]:
         """Jobs still to do, oldest first (interrupted ones included)."""
         return sorted((j for j in self.recent(limit=10_000) if not j.state.final), key=lambda j: j.job_id)
@@ -235,11 +255,27 @@ class JobWorker:
             for job in self.store.unfinished():
                 if self._stop.is_set():
                     break
-                self.run(job)
+                self._run_guarded(job)
                 ran += 1
         return ran
 
+    def _run_guarded(self, job: Job) -> Job:
+        """Run one job; a failure nobody foresaw is recorded on the job, which is queued again until it has
+        had MAX_ATTEMPTS tries and is then failed: no job blocks the ones behind it."""
+        try:
+            return self.run(job)
+        except Exception as exc:
+            log.exception("job %s: attempt %d failed", job.job_id, job.attempts)
+            reason = f"{type(exc).__name__}: {exc}"
+            if job.attempts >= MAX_ATTEMPTS:
+                return self._fail(job, f"failed {job.attempts} times, last: {reason}")
+            job.state, job.error = JobState.QUEUED, f"attempt {job.attempts} failed ({reason}); it is tried again"
+            self.store.save(job)
+            return job
+
     def run(self, job: Job) -> Job:
+        if job.attempts >= MAX_ATTEMPTS:  # it stopped the process itself (killed mid-job) every time
+            return self._fail(job, f"stopped {job.attempts} times before it finished")
         job.attempts += 1
         job.error = None
         job.state = JobState.INGESTING

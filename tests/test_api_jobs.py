@@ -13,7 +13,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.jobs import JobState, JobStore
+from api.jobs import MAX_ATTEMPTS, JobState, JobStore
 from api.security import Role, add_user
 from api.settings import Settings
 from graph import Neo4jTarget
@@ -136,3 +136,46 @@ def test_bad_uploads_are_refused_with_a_clear_reason(  # type: ignore[no-untyped
         assert refused.status_code == 403
         assert client.get("/jobs", headers=reviewer).status_code == 403
         assert not any((tmp_path / "jobs").glob("job-*")), "a refused upload leaves no job behind"
+
+
+def test_no_job_jams_the_queue_and_admins_retry_or_cancel(  # type: ignore[no-untyped-def]
+        synth: Path, graph: Driver, users, settings: Settings, neo4j_target_: Neo4jTarget, tmp_path: Path) -> None:
+    stopped = local_settings(settings, neo4j_target_, tmp_path, jobs_worker=False)
+    population = sorted((synth / "population").glob("*.csv"))[0]
+    mapping = b'[source]\nsystem = "clinic"\nencoding = "no-such-encoding"\n[columns]\nfull_name = "ho_ten"\n'
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    patient = json.dumps({"resourceType": "Patient", "id": "p1", "name": [{"text": "Nguyen Van An"}],
+                          "birthDate": "1990-01-02", "gender": "male"}).encode() + b"\n"
+    with TestClient(create_app(stopped)) as client:
+        headers = login(client, "jobs-admin", "admin password")
+
+        def upload(kind: str, name: str, body: bytes, ctype: str, **extra: Any) -> str:
+            answer = client.post(f"/ingest/{kind}", headers=headers, files={"file": (name, body, ctype), **extra})
+            assert answer.status_code == 202, answer.text
+            return str(answer.json()["job_id"])
+
+        broken = upload("population", population.name, population.read_bytes(), "text/csv")
+        store = JobStore(stopped.data_path)
+        record = json.loads((store.path(broken) / "job.json").read_text())
+        (store.path(broken) / "job.json").write_text(json.dumps(record | {"kind": "no-such-kind"}))
+        bad_mapping = upload("csv", "clinic.csv", b"ho_ten\nNguyen Van An\n", "text/csv",
+                             mapping=("m.toml", mapping, "application/toml"))
+        nested = upload("fhir", "patients.ndjson", deep + patient, "application/x-ndjson")
+        cancelled = upload("population", "again.csv", population.read_bytes(), "text/csv")
+        assert client.post(f"/jobs/{cancelled}/cancel", headers=headers).json()["state"] == "cancelled"
+    with TestClient(create_app(local_settings(settings, neo4j_target_, tmp_path))) as client:
+        headers = login(client, "jobs-admin", "admin password")
+        done = wait_done(client, headers, nested)
+        assert done["state"] == "done" and (done["accepted"], done["quarantined"]) == (1, 1)
+        assert "nested too deeply" in json.dumps(done["quarantine_sample"])
+        failed = wait_done(client, headers, bad_mapping)
+        assert failed["state"] == "failed" and "unknown encoding 'no-such-encoding'" in failed["error"]
+        jammed = wait_done(client, headers, broken, seconds=60)
+        assert jammed["state"] == "failed" and jammed["attempts"] == MAX_ATTEMPTS and "no-such-kind" in jammed["error"]
+        assert client.get(f"/jobs/{cancelled}", headers=headers).json()["state"] == "cancelled"
+        assert client.post(f"/jobs/{nested}/cancel", headers=headers).status_code == 409
+        again = client.post(f"/jobs/{cancelled}/retry", headers=headers)
+        assert again.status_code == 200 and again.json()["state"] == "queued"
+        assert wait_done(client, headers, cancelled)["state"] == "done"
+        assert client.post(f"/jobs/{cancelled}/retry", headers=headers).status_code == 409
+        assert client.post("/jobs/job-20260101000000-00000000/retry", headers=headers).status_code == 404

@@ -86,3 +86,14 @@ def test_a_time_beyond_eighteen_hours_of_offset_is_quarantined_and_facts_still_l
     observations = graph.execute_query(
         "MATCH (:SourceRecord {uid: 'citizen|self-2'})-[:OBSERVED]->(o:Observation) RETURN count(o) AS n")
     assert observations.records[0]["n"] == 1
+
+
+def test_a_first_batch_too_small_to_train_on_links_with_the_baseline_model(tmp_path: Path, graph: Driver,
+                                                                            settings: Settings) -> None:
+    local = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest(SourceKind.POPULATION, [_population(tmp_path / "one.csv", "079192000123,Võ Thị Em,1993-04-05,Nữ,Huế")],
+           local.data_path)
+    summary = run_linking(local, graph, "neo4j")
+    assert summary["records_new"] == 1 and summary["new_persons"] == 1
+    model = json.loads(next((local.data_path / "models").glob("model-v*.json")).read_text())
+    assert model["hoso"]["from_baseline"] == ["all"]

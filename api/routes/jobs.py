@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
@@ -41,7 +41,7 @@ class JobView(BaseModel):
     """An ingestion job: its state, counts and quarantine reasons (`reasons`: reason -> records)."""
 
     job_id: str
-    kind: SourceKind
+    kind: str = Field(description="The source kind it was uploaded as")
     filename: str
     size: int
     submitted_by: str
@@ -166,3 +166,33 @@ def get_quarantine(request: Request, user: Staff, settings: SettingsDep, job_id:
     job = _get(settings, job_id)
     entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
     return {"data": entries, "count": job.quarantined, "offset": offset}
+
+
+@router.post("/jobs/{job_id}/retry", operation_id="retry_job", response_model=JobView,
+             responses={403: {}, 404: {}, 409: {"description": "The job is neither failed nor cancelled"}})
+def retry_job(request: Request, user: Staff, settings: SettingsDep, job_id: JobId) -> dict[str, Any]:
+    """Queue a failed or cancelled job again (after its cause was fixed, e.g. Neo4j back up)."""
+    job = _change(settings, job_id, JobStore(settings.data_path).retry)
+    worker = getattr(request.app.state, "jobs", None)
+    if worker is not None:
+        worker.notify()
+    audit(request, settings, user, 200)
+    return _job_view(job)
+
+
+@router.post("/jobs/{job_id}/cancel", operation_id="cancel_job", response_model=JobView,
+             responses={403: {}, 404: {}, 409: {"description": "The job is running or done"}})
+def cancel_job(request: Request, user: Staff, settings: SettingsDep, job_id: JobId) -> dict[str, Any]:
+    """Cancel a queued or failed job: the worker leaves it; its upload is kept."""
+    job = _change(settings, job_id, JobStore(settings.data_path).cancel)
+    audit(request, settings, user, 200)
+    return _job_view(job)
+
+
+def _change(settings: Settings, job_id: str, change: Callable[[str], Job]) -> Job:
+    try:
+        return change(job_id)
+    except KeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc

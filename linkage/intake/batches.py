@@ -261,7 +261,15 @@ def _write_batch(
 
 
 def _items(reader: Any, path: Path, mapping: Path | None) -> Iterator[SourceRecord | Rejected]:
-    yield from reader(path, mapping=mapping)
+    """The reader's items; a failure it did not foresee is the file's `SourceError` (cause kept), so that
+    the ingestion ends with a reason instead of leaving its caller (a job, a command) half done."""
+    try:
+        yield from reader(path, mapping=mapping)
+    except (SourceError, OSError):
+        raise
+    except Exception as exc:
+        log.exception("reading %s", path.name)
+        raise SourceError(f"{path.name} cannot be read: {type(exc).__name__}: {exc}") from exc
 
 
 def list_batches(data_dir: Path) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from linkage.standardize import LINKAGE_COLUMNS
 log = logging.getLogger(__name__)
 BASELINE = Path(__file__).parent / "data" / "baseline_model.json"
 MIN_EM_PAIRS = 50
+MIN_RECORDS = 10  # fewer give Splink no pair to estimate the prior or u from
 
 # The least evidence (bits) the best agreement level of each core comparison must carry. The family
 # name is low: Nguyễn alone is 38% of people, so agreeing on a family name says little on average.
@@ -85,7 +86,14 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
 
     What the table cannot support is filled from `baseline` (Splink settings; the shipped baseline
     model's when not given); the filled parameters are listed in the model's `meta["from_baseline"]`.
+    A table of fewer than MIN_RECORDS records has no pair to learn from: the baseline is the model.
     """
+    if len(table) < MIN_RECORDS:
+        reference = (baseline if baseline is not None else load_baseline()) if use_baseline else None
+        if reference is None:
+            raise ModelError(f"{len(table)} record(s) are too few to train a model on: {MIN_RECORDS} are needed")
+        log.warning("%d record(s) are too few to train on: the baseline model is used as it is", len(table))
+        return TrainedModel(splink=reference, tf=term_frequencies(table), meta={"from_baseline": ["all"]})
     con = duckdb_connection(memory_limit)
     try:
         db_api = DuckDBAPI(connection=con)

@@ -24,6 +24,9 @@ def read(path: Path, **_: Any) -> Iterator[ReadItem]:
             except ValueError as exc:
                 yield Rejected(position, f"not JSON: {exc}", line[:200])
                 continue
+            except RecursionError:
+                yield Rejected(position, "not JSON: nested too deeply", line[:200])
+                continue
             if not isinstance(fields, dict):
                 yield Rejected(position, "a line must be one JSON object", line[:200])
                 continue

@@ -94,6 +94,9 @@ def _resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 except json.JSONDecodeError as exc:
                     yield f"{path.name}:{line_no}", {"__error__": f"malformed JSON: {exc.msg}"}
                     continue
+                except RecursionError:
+                    yield f"{path.name}:{line_no}", {"__error__": "malformed JSON: nested too deeply"}
+                    continue
                 yield from _unbundle(item, f"{path.name}:{line_no}")
         return
     try:

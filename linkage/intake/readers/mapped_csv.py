@@ -26,12 +26,13 @@
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from linkage.errors import SourceError
 from linkage.intake.readers.base import (
@@ -42,6 +43,7 @@ from linkage.intake.readers.base import (
     open_csv,
     parse_sex,
     row_problem,
+    validation_reason,
 )
 from linkage.standardize import parse_birth_date
 from linkage.vocab import CodeList, IdKind, Sex, SourceKind
@@ -73,8 +75,18 @@ class Columns(BaseModel):
 
 class SourceInfo(BaseModel):
     system: str
-    delimiter: str = ","
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
 
 
 class Mapping(BaseModel):
@@ -92,16 +104,20 @@ class Mapping(BaseModel):
 
 
 def load_mapping(path: Path) -> Mapping:
-    """Read and check a mapping file; a bad one is a `SourceError` naming the problem."""
+    """Read and check a mapping file; a bad one is a `SourceError` naming the file and the problem."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         mapping = Mapping.model_validate(data)
     except FileNotFoundError as exc:
-        raise SourceError(f"{path}: no such mapping file") from exc
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise SourceError(f"{path}: bad mapping: {str(exc).splitlines()[0]}") from exc
+        raise SourceError(f"{path.name}: no such mapping file") from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path.name}: bad mapping: not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{path.name}: bad mapping: {exc}") from exc
+    except ValidationError as exc:
+        raise SourceError(f"{path.name}: bad mapping: {validation_reason(exc)}") from exc
     if not (mapping.columns.full_name or mapping.columns.given_name):
-        raise SourceError(f"{path}: bad mapping: map full_name or given_name")
+        raise SourceError(f"{path.name}: bad mapping: map full_name or given_name")
     return mapping
 
 
