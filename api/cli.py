@@ -64,9 +64,12 @@ from linkage import (
     SourceKind,
     evaluate_linkage,
     ingest,
+    list_batches,
     match_weights_chart,
     read_truth,
+    restore_batch,
     review_label_scores,
+    set_aside,
     spark_session,
     synthetic_inputs,
     train_model,
@@ -401,6 +404,50 @@ def evaluate_command(
         return
     for key, value in result.items():
         typer.echo(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
+
+
+batch_app = typer.Typer(no_args_is_help=True, help="Ingested batches: list, show, set aside, restore.")
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("list")
+def batch_list(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """Every ingested batch, oldest first, with its counts and whether it is set aside (and why)."""
+    batches = list_batches(_settings().data_path)
+    if as_json:
+        typer.echo(json.dumps({"data": batches, "count": len(batches)}, ensure_ascii=False))
+        return
+    for batch in batches:
+        summary, note = batch["summary"], batch["set_aside"]
+        state = f"set aside: {note['reason']}" if note else "linkable"
+        typer.echo(f"{batch['batch_id']}  {summary['created_at']}  accepted {summary['accepted']:>7}, "
+                   f"quarantined {summary['quarantined']:>6}  {state}")
+    if not batches:
+        typer.echo("no batch yet: `hoso ingest KIND FILE...` makes one")
+
+
+@batch_app.command("show")
+def batch_show(batch_id: Annotated[str, typer.Argument(help="A batch id from `hoso batch list`.")]) -> None:
+    """One batch: its files, counts, quarantine reasons and, when set aside, why."""
+    batch = next((b for b in list_batches(_settings().data_path) if b["batch_id"] == batch_id), None)
+    if batch is None:
+        raise CliError(f"no batch {batch_id!r}: `hoso batch list` names them")
+    typer.echo(json.dumps(batch, ensure_ascii=False, indent=1))
+
+
+@batch_app.command("set-aside")
+def batch_set_aside(batch_id: Annotated[str, typer.Argument(help="A batch id from `hoso batch list`.")],
+                    reason: Annotated[str, typer.Option(help="Why, for whoever restores it.")]) -> None:
+    """Keep a batch out of linking and fact loading (its files stay) until `hoso batch restore`."""
+    set_aside(_settings().data_path, batch_id, reason, by="hoso batch set-aside")
+    typer.echo(f"batch {batch_id} set aside; `hoso batch restore {batch_id}` takes it back")
+
+
+@batch_app.command("restore")
+def batch_restore(batch_id: Annotated[str, typer.Argument(help="A batch id from `hoso batch list`.")]) -> None:
+    """Take a set-aside batch back: the next `hoso link` links it and loads its facts."""
+    restore_batch(_settings().data_path, batch_id)
+    typer.echo(f"batch {batch_id} restored: run `hoso link`")
 
 
 user_app = typer.Typer(no_args_is_help=True, help="API accounts.")

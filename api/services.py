@@ -6,11 +6,12 @@ import time
 from typing import Any, Literal
 
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
 from analytics import refresh_projection
 from api.settings import Settings
 from graph import GraphLinkStore, GraphLoader, apply_migrations, dirty_person_ids, refresh_persons
-from linkage import exclusive, link, relink
+from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
@@ -37,8 +38,15 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     began = time.perf_counter()
     loaded = loader.loaded_batches()
     facts: dict[str, int] = {}
-    for batch_id in sorted(store.linked_batches() - loaded):
-        for key, count in loader.load_batch(settings.data_path, batch_id).items():
+    for batch_id in sorted((store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
+        try:
+            loaded_facts = loader.load_batch(settings.data_path, batch_id)
+        except (ClientError, ValueError, TypeError) as exc:  # the batch's facts, not the server: set it aside
+            reason = f"its facts cannot be loaded: {type(exc).__name__}: {exc}"
+            set_aside(settings.data_path, batch_id, reason)
+            summary.set_aside[batch_id] = reason
+            continue
+        for key, count in loaded_facts.items():
             facts[key] = facts.get(key, 0) + count
     summary.seconds["load_facts"] = time.perf_counter() - began
     began = time.perf_counter()

@@ -19,6 +19,10 @@ from linkage.intake import (
     Source,
     batches_dir,
     ingest,
+    list_batches,
+    read_manifest,
+    restore_batch,
+    set_aside,
     sha256_file,
     synthetic_inputs,
 )
@@ -43,7 +47,7 @@ from linkage.mpi import (
     new_person_id,
     valid_person_id,
 )
-from linkage.pipeline import LinkStore, RunKind, RunSummary, link, relink, train_model
+from linkage.pipeline import LinkStore, RunKind, RunSummary, all_batch_ids, link, relink, train_model
 from linkage.standardize import (
     VIETNAM_RETAINED,
     birth_keys,
@@ -85,6 +89,7 @@ __all__ = [
     "SourceError",
     "SourceKind",
     "TrainedModel",
+    "all_batch_ids",
     "batches_dir",
     "birth_keys",
     "evaluate_linkage",
@@ -94,13 +99,17 @@ __all__ = [
     "icd10_description",
     "ingest",
     "link",
+    "list_batches",
     "load_admin_units",
     "match_weights_chart",
     "new_person_id",
     "parse_birth_date",
+    "read_manifest",
     "read_truth",
     "relink",
+    "restore_batch",
     "review_label_scores",
+    "set_aside",
     "sha256_file",
     "spark_session",
     "synthetic_inputs",

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from linkage.errors import ModelError
-from linkage.intake import batches_dir, list_batches
+from linkage.intake import batches_dir, list_batches, set_aside
 from linkage.matching import DUCKDB_MEMORY_LIMIT, ModelStore, Scorer, TrainedModel, term_frequencies, train
 from linkage.mpi import LinkPlan, Reviewed, plan_incremental, plan_rebuild, seeded_person_ids
 from linkage.standardize import LINKAGE_COLUMNS, place_newborns, standardise
@@ -53,11 +53,12 @@ class RunSummary:
     pairs_scored: int
     stats: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)  # batch -> why it was kept out
 
     def as_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "kind": self.kind, "model_version": self.model_version,
                 "batches": self.batches, "records_new": self.records_new, "records_total": self.records_total,
-                "pairs_scored": self.pairs_scored, **self.stats,
+                "pairs_scored": self.pairs_scored, "set_aside": self.set_aside, **self.stats,
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
 
 
@@ -91,7 +92,24 @@ def load_tables(data_dir: Path, batch_ids: list[str]) -> pd.DataFrame:
 
 
 def all_batch_ids(data_dir: Path) -> list[str]:
-    return [m["batch_id"] for m in list_batches(data_dir)]
+    """The batches linking reads: every one not set aside, oldest first."""
+    return [m["batch_id"] for m in list_batches(data_dir) if not m["set_aside"]]
+
+
+def linkable(data_dir: Path, batch_ids: list[str], refused: dict[str, str]) -> list[str]:
+    """`batch_ids` less those that cannot be standardised: each of those is set aside with its reason
+    (logged, and added to `refused`), so that one bad batch never stops the others from linking."""
+    kept = []
+    for batch_id in batch_ids:
+        try:
+            standardised(data_dir, batch_id)
+        except Exception as exc:
+            log.exception("batch %s cannot be standardised", batch_id)
+            refused[batch_id] = f"cannot be standardised: {type(exc).__name__}: {exc}"
+            set_aside(data_dir, batch_id, refused[batch_id])
+            continue
+        kept.append(batch_id)
+    return kept
 
 
 def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = None,
@@ -125,7 +143,8 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     began = time.perf_counter()
     linked = store.linked_batches()
     batches = all_batch_ids(data_dir)
-    new_ids = [b for b in batches if b not in linked]
+    refused: dict[str, str] = {}
+    new_ids = linkable(data_dir, [b for b in batches if b not in linked], refused)
     old_ids = [b for b in batches if b in linked]
     existing = load_tables(data_dir, old_ids)
     new = load_tables(data_dir, new_ids)
@@ -139,7 +158,7 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
         run_id = _run_id("link", new_ids, version)
         store.write(new, LinkPlan(), version, run_id, new_ids, "link")
         timings["total"] = time.perf_counter() - began
-        return RunSummary(run_id, "link", version, new_ids, 0, len(existing), 0, LinkPlan().stats(), timings)
+        return RunSummary(run_id, "link", version, new_ids, 0, len(existing), 0, LinkPlan().stats(), timings, refused)
     t = time.perf_counter()
     if not models.versions():
         log.info("no model yet: training one")
@@ -163,7 +182,7 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
     return RunSummary(run_id, "link", model.version, new_ids, len(new), len(existing) + len(new),
-                      len(pairs_new) + len(pairs_between), plan.stats(), timings)
+                      len(pairs_new) + len(pairs_between), plan.stats(), timings, refused)
 
 
 def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
@@ -172,7 +191,8 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     timings: dict[str, float] = {}
     began = time.perf_counter()
     model = ModelStore(data_dir).current()
-    batches = all_batch_ids(data_dir)
+    refused: dict[str, str] = {}
+    batches = linkable(data_dir, all_batch_ids(data_dir), refused)
     run_id = _run_id("relink", batches, model.version)
     table = load_tables(data_dir, batches)
     table = place_newborns(table, table)
@@ -189,4 +209,4 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
     return RunSummary(run_id, "relink", model.version, batches, len(table), len(table), len(pairs),
-                      plan.stats(), timings)
+                      plan.stats(), timings, refused)

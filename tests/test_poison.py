@@ -4,6 +4,9 @@ the next good batch still links (real DuckDB, the real Neo4j, the whole run of `
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
+HOSO = str(Path(sys.executable).with_name("hoso"))
 HEADER = "so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru\n"
 
 
@@ -97,3 +101,28 @@ def test_a_first_batch_too_small_to_train_on_links_with_the_baseline_model(tmp_p
     assert summary["records_new"] == 1 and summary["new_persons"] == 1
     model = json.loads(next((local.data_path / "models").glob("model-v*.json")).read_text())
     assert model["hoso"]["from_baseline"] == ["all"]
+
+
+def test_a_batch_that_cannot_be_linked_is_set_aside_and_the_others_link(tmp_path: Path, graph: Driver,
+                                                                         settings: Settings) -> None:
+    local = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    generate(SynthConfig(persons=200, seed=41, profile="realistic"), tmp_path / "synth")
+    kind, files, _ = next(synthetic_inputs(tmp_path / "synth", [SourceKind.POPULATION]))
+    good = ingest(kind, files, local.data_path)
+    broken = ingest(SourceKind.POPULATION, [_population(tmp_path / "broken.csv",
+                                                        "079192009999,Trần Thị Bình,1991-02-03,Nữ,Huế")],
+                    local.data_path)
+    (local.data_path / "batches" / broken.batch_id / "records.parquet").write_bytes(b"not parquet at all")
+    summary = run_linking(local, graph, "neo4j")
+    assert summary["records_new"] == good.accepted and list(summary["set_aside"]) == [broken.batch_id]
+    assert good.batch_id in summary["batches"]
+    env = dict(os.environ, HOSO_DATA_DIR=str(local.data_path))
+    listed = subprocess.run([HOSO, "batch", "list"], capture_output=True, text=True, env=env, check=False)
+    assert f"{broken.batch_id}" in listed.stdout and "set aside: cannot be standardised" in listed.stdout
+    restored = subprocess.run([HOSO, "batch", "restore", broken.batch_id], capture_output=True, text=True, env=env,
+                              check=False)
+    assert restored.returncode == 0, restored.stderr
+    again = subprocess.run([HOSO, "batch", "restore", broken.batch_id], capture_output=True, text=True, env=env,
+                           check=False)
+    assert again.returncode == 1 and again.stderr.strip() == f"hoso: error: batch {broken.batch_id} is not set aside"
+    assert list(run_linking(local, graph, "neo4j")["set_aside"]) == [broken.batch_id]  # still broken: aside again

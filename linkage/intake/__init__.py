@@ -4,7 +4,16 @@
     summary.accepted, summary.quarantined
 """
 
-from linkage.intake.batches import BatchSummary, batches_dir, ingest, list_batches, read_manifest, sha256_file
+from linkage.intake.batches import (
+    BatchSummary,
+    batches_dir,
+    ingest,
+    list_batches,
+    read_manifest,
+    restore_batch,
+    set_aside,
+    sha256_file,
+)
 from linkage.intake.records import Moment, SourceRecord, Text
 from linkage.intake.registry import ANY_TYPE, SOURCES, UPLOADABLE, Source, synthetic_files, synthetic_inputs
 
@@ -21,6 +30,8 @@ __all__ = [
     "ingest",
     "list_batches",
     "read_manifest",
+    "restore_batch",
+    "set_aside",
     "sha256_file",
     "synthetic_files",
     "synthetic_inputs",

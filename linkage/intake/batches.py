@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CHUNK = 5_000
 PROGRESS_EVERY = 2_000
 BATCHES = "batches"
+SET_ASIDE = "set_aside.json"  # the note of a batch kept out of linking, with why
 
 RECORD_SCHEMA = pa.schema([
     ("source", pa.string()), ("source_system", pa.string()), ("record_id", pa.string()),
@@ -273,9 +274,46 @@ def _items(reader: Any, path: Path, mapping: Path | None) -> Iterator[SourceReco
 
 
 def list_batches(data_dir: Path) -> list[dict[str, Any]]:
-    """The manifests of every complete batch, oldest first."""
+    """The manifests of every complete batch, oldest first; `set_aside` holds the note of a batch set
+    aside (None for the others)."""
     root = batches_dir(data_dir)
     if not root.exists():
         return []
-    manifests = [read_manifest(p) for p in root.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
+    manifests = [read_manifest(p) | {"set_aside": _set_aside_note(p)} for p in root.iterdir()
+                 if p.is_dir() and (p / "manifest.json").exists()]
     return sorted(manifests, key=lambda m: (m["summary"]["created_at"], m["batch_id"]))
+
+
+def _set_aside_note(batch_dir: Path) -> dict[str, Any] | None:
+    try:
+        note: dict[str, Any] = json.loads((batch_dir / SET_ASIDE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return note
+
+
+def _batch_dir(data_dir: Path, batch_id: str) -> Path:
+    folder = batches_dir(data_dir) / batch_id
+    if not re.fullmatch(r"[a-z0-9]+-[0-9a-f]{8,64}", batch_id) or not (folder / "manifest.json").exists():
+        raise IngestError(f"no batch {batch_id!r}: `hoso batch list` names them")
+    return folder
+
+
+def set_aside(data_dir: Path, batch_id: str, reason: str, by: str = "hoso") -> dict[str, Any]:
+    """Keep a batch out of linking and loading (its files stay) until `restore_batch`: what HoSo does with a
+    batch it cannot link, so that the batches after it still link. Returns the note it writes."""
+    folder = _batch_dir(data_dir, batch_id)
+    note = {"reason": reason, "by": by, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    tmp = folder / f".{SET_ASIDE}.tmp"
+    tmp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(folder / SET_ASIDE)
+    log.warning("batch %s set aside: %s", batch_id, reason)
+    return note
+
+
+def restore_batch(data_dir: Path, batch_id: str) -> None:
+    """Take a batch back into linking (the next `hoso link` links and loads it)."""
+    folder = _batch_dir(data_dir, batch_id)
+    if _set_aside_note(folder) is None:
+        raise IngestError(f"batch {batch_id} is not set aside")
+    (folder / SET_ASIDE).unlink()
