@@ -21,6 +21,7 @@ from api.audit import AuditLog
 from api.jobs import JobWorker
 from api.routes import ROUTERS
 from api.runtime import neo4j_target
+from api.security import Accounts, SignInLimiter
 from api.settings import Settings, get_settings
 from graph import (
     ConflictError,
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             apply_migrations(driver, target.database)
             app.state.settings = settings
             app.state.driver = driver
+            app.state.accounts = Accounts(driver, target.database, settings.auth_cache_seconds)
+            app.state.sign_ins = SignInLimiter()
             app.state.matcher = _matcher_factory(settings, driver, target.database)
             # The administrative units (both code lists, ~1.5 s to load) standardise every matched record:
             # loaded now, so the first /match after a start is not the one that waits for them.
@@ -126,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+                 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+                 429: "too_many_requests"}
         response = problem(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value

@@ -477,6 +477,44 @@ def user_add(
     typer.echo(f"account {username} ({role}) saved")
 
 
+
+def _account_change(query: str, username: str, done: str) -> None:
+    with driver_for(_settings()) as (driver, database):
+        if not default_registry().write(driver, query, database=database, username=username):
+            raise CliError(f"no account {username!r}: `hoso user list` names them")
+    typer.echo(f"account {username} {done}")
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """Every account with its role, province and whether it is active (never a password hash)."""
+    with driver_for(_settings()) as (driver, database):
+        rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=database)]
+    if as_json:
+        typer.echo(json.dumps({"data": rows, "count": len(rows)}, ensure_ascii=False))
+        return
+    for row in rows:
+        state = "active" if row["active"] else "deactivated"
+        typer.echo(f"{row['username']:<24} {row['role']:<15} province {row['province'] or '-':<3} {state}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: Annotated[str, typer.Argument(help="Account name.")]) -> None:
+    """Stop an account: it cannot sign in, and its tokens stop working within seconds."""
+    _account_change("users/deactivate_user", username, "deactivated; its tokens no longer work")
+
+
+@user_app.command("remove")
+def user_remove(username: Annotated[str, typer.Argument(help="Account name.")]) -> None:
+    """Delete an account (the audit trail keeps its name); its tokens stop working within seconds."""
+    _account_change("users/remove_user", username, "removed")
+
+
+@user_app.command("revoke")
+def user_revoke(username: Annotated[str, typer.Argument(help="Account name.")]) -> None:
+    """Revoke every token the account holds now (a lost device); it signs in again for a new one."""
+    _account_change("users/revoke_tokens", username, "must sign in again: its tokens are revoked")
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

@@ -35,7 +35,8 @@ def get_current_user(request: Request, settings: SettingsDep,
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in: send a bearer token from POST /auth/token",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        user = decode_token(token, settings)
+        user, issued_at = decode_token(token, settings)
+        request.app.state.accounts.check(user, issued_at)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or expired: sign in again",
                             headers={"WWW-Authenticate": "Bearer"}) from exc

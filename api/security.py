@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -90,20 +92,117 @@ def issue_token(user: User, settings: Settings) -> str:
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
-def decode_token(token: str, settings: Settings) -> User:
+def decode_token(token: str, settings: Settings) -> tuple[User, int]:
+    """The user a token was issued to and when (seconds since the epoch); AuthError for a bad token."""
     try:
-        claims = jwt.decode(token, signing_key(settings), algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, signing_key(settings), algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub", "iat"]})
         return User(username=claims["sub"], role=Role(claims["role"]), facility=claims.get("facility"),
-                    province=claims.get("province"), person_id=claims.get("person_id"))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+                    province=claims.get("province"), person_id=claims.get("person_id")), int(claims["iat"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise AuthError(f"invalid token: {exc}") from exc
+
+
+class Accounts:
+    """The accounts as each request checks them: a token is good only while its account exists, is
+    active, has the role, province, facility and person the token names, and has not revoked tokens
+    issued before it. Accounts are read from the graph at most once per `ttl` seconds each, so a
+    deactivation or a role change takes effect within that."""
+
+    def __init__(self, driver: Driver, database: str, ttl: float) -> None:
+        self.driver, self.database, self.ttl = driver, database, ttl
+        self._seen: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    def _account(self, username: str) -> dict[str, Any] | None:
+        now = time.monotonic()
+        with self._lock:
+            held = self._seen.get(username)
+        if held is not None and now - held[0] < self.ttl:
+            return held[1]
+        rows = default_registry().read(self.driver, "users/get_user", database=self.database, username=username)
+        account = dict(rows[0]["user"]) if rows else None
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[username] = (now, account)
+        return account
+
+    def check(self, user: User, issued_at: int) -> None:
+        """AuthError unless the token of `user`, issued at `issued_at`, still stands for its account."""
+        account = self._account(user.username)
+        if account is None or not account.get("active"):
+            raise AuthError("the account does not exist or is deactivated")
+        if (account["role"], account["province"], account["facility"], account["person_id"]) != (
+                user.role.value, user.province, user.facility, user.person_id):
+            raise AuthError("the account changed since the token was issued")
+        if issued_at < (account.get("tokens_valid_after") or 0):
+            raise AuthError("the token was revoked")
+
+
+class SignInLimiter:
+    """Failed sign-ins counted per account and per client over a sliding window: past the limit, the
+    account (or the client) is refused until its oldest failure leaves the window. Guessing passwords
+    then costs hours per account; a lock lasts minutes, so locking someone out costs the locker as much.
+    Counted in each API process (a few per machine): the limits hold per process."""
+
+    WINDOW = 300.0  # seconds
+    PER_ACCOUNT = 5
+    PER_CLIENT = 20
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, []) if now - t < self.WINDOW]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def wait_seconds(self, username: str, client: str) -> int:
+        """0 when a sign-in may be tried now, else how many seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [self.WINDOW - (now - failures[-limit]) for key, limit in
+                     ((f"u:{username.lower()}", self.PER_ACCOUNT), (f"c:{client}", self.PER_CLIENT))
+                     if len(failures := self._recent(key, now)) >= limit]
+        return max(1, int(max(waits)) + 1) if waits else 0
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 100_000:
+                self._failures.clear()
+            for key in (f"u:{username.lower()}", f"c:{client}"):
+                self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(f"u:{username.lower()}", None)
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a password is too weak (None when it is not): at least 10 characters, 5 of them different
+    and not spaces, and not the account's name."""
+    if len(password) < 10:
+        return "a password needs at least 10 characters"
+    if len(set(password) - {" "}) < 5:
+        return "a password needs at least 5 different characters other than spaces"
+    if username and password.strip().lower() == username.lower():
+        return "a password must not be the account's name"
+    return None
 
 
 def add_user(driver: Driver, username: str, password: str, role: Role, facility: str | None = None,
              province: str | None = None, person_id: str | None = None, database: str = "neo4j") -> None:
-    """Create or update an account; staff roles other than admin need a province."""
-    if len(password) < 10:
-        raise AuthError("a password needs at least 10 characters")
+    """Create or update an account; staff roles other than admin need a province. Tokens the account
+    held before stop working."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise AuthError(problem)
     if role is Role.CITIZEN and not person_id:
         raise AuthError("a citizen account needs --person-id")
     if role is Role.CLINICIAN and not province:
@@ -113,9 +212,17 @@ def add_user(driver: Driver, username: str, password: str, role: Role, facility:
                              province=province, person_id=person_id)
 
 
+@lru_cache(maxsize=1)
+def _absent_hash() -> str:
+    """A hash checked when the account does not exist, so that an unknown name takes as long as a wrong
+    password (the time would otherwise tell which accounts exist)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(driver: Driver, username: str, password: str, database: str = "neo4j") -> User:
     rows = default_registry().read(driver, "users/get_user", database=database, username=username)
-    if not rows or not rows[0]["user"]["active"] or not verify_password(password, rows[0]["user"]["password_hash"]):
+    stored = rows[0]["user"]["password_hash"] if rows else _absent_hash()
+    if not verify_password(password, stored) or not rows or not rows[0]["user"]["active"]:
         raise AuthError("wrong username or password")
     found = rows[0]["user"]
     return User(username=found["username"], role=Role(found["role"]), facility=found["facility"],

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from graph import WRITERS
 from linkage import DUCKDB_MEMORY_LIMIT
 
+MIN_SECRET_BYTES = 32  # of a signing key in production: HS256 wants a key as long as its hash
+
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=60, gt=0)
+    # How long an API process trusts what it read of an account: a deactivation, a removal, a role change
+    # or a revocation takes effect within this.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     api_keys: list[SecretStr] = Field(default_factory=list)
 
     @field_validator("log_level", mode="before")
@@ -87,8 +92,14 @@ class Settings(BaseSettings):
             )
         if self.neo4j_uri and self.neo4j_password is None:
             raise ValueError("NEO4J_URI is set but NEO4J_PASSWORD is not: set both, or neither")
+        if self.jwt_secret is not None and not self.jwt_secret.get_secret_value().strip():
+            raise ValueError("HOSO_JWT_SECRET is empty: unset it (outside production) or give 32 random bytes")
         if self.environment == "production" and self.jwt_secret is None:
             raise ValueError("HOSO_JWT_SECRET must be set in production")
+        if self.environment == "production" and self.jwt_secret is not None and \
+                len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"HOSO_JWT_SECRET must hold at least {MIN_SECRET_BYTES} bytes in production "
+                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
         return self
 
     @property
