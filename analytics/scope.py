@@ -59,33 +59,40 @@ _YEAR = re.compile(r"^(\d{4})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
+EARLIEST = date(1900, 1, 1)  # the days a period may cover: a record's dates lie within them
+LATEST = date(2200, 1, 1)
+
+
 def parse_period(text: str) -> Period:
-    """'2026-Q3', '2026-07', '2026-W14' (ISO week), '2026' or '2026-01-01..2026-04-01'."""
+    """'2026-Q3', '2026-07', '2026-W14' (ISO week), '2026' or '2026-01-01..2026-04-01', within the years
+    1900 to 2199; its label is the period written in that form (never the caller's text as given)."""
     value = text.strip().upper()
     try:
-        if m := _QUARTER.match(value):
+        if m := _QUARTER.fullmatch(value):
             year, quarter = int(m[1]), int(m[2])
             start = date(year, 3 * quarter - 2, 1)
             end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-        elif m := _MONTH.match(value):
+        elif m := _MONTH.fullmatch(value):
             year, month = int(m[1]), int(m[2])
             start = date(year, month, 1)
             end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-        elif m := _WEEK.match(value):
+        elif m := _WEEK.fullmatch(value):
             start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
             end = start + timedelta(days=7)
-        elif m := _YEAR.match(value):
+        elif m := _YEAR.fullmatch(value):
             start, end = date(int(m[1]), 1, 1), date(int(m[1]) + 1, 1, 1)
-        elif m := _RANGE.match(value):
+        elif m := _RANGE.fullmatch(value):
             start, end = date.fromisoformat(m[1]), date.fromisoformat(m[2])
         else:
             raise ValueError("unknown form")
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ScopeError(f"period {text!r} is not understood: use 2026-Q3, 2026-07, 2026-W14, 2026 "
                          "or 2026-01-01..2026-04-01") from exc
     if end <= start:
         raise ScopeError(f"period {text!r} ends before it starts")
-    return Period(text, start, end)
+    if start < EARLIEST or end > LATEST:
+        raise ScopeError(f"period {text!r} is outside the years 1900 to 2199")
+    return Period(value, start, end)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog
 from api.jobs import JobWorker
@@ -35,6 +36,7 @@ from graph import (
 from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("hoso.access")
 
 
 def problem(status: int, code: str, detail: str) -> JSONResponse:
@@ -80,6 +82,31 @@ def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable
     return current
 
 
+class RouteAccessLog:
+    """The access log, one line per request as uvicorn writes it, but naming the route template
+    (`GET /persons/{person_id}`), never the path or the query string: those carry personal ids and
+    names searched for. `hoso serve` turns uvicorn's own access log off and shows this one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                route = scope.get("route")
+                client = scope.get("client")
+                access_log.info('%s - "%s %s HTTP/%s" %d', f"{client[0]}:{client[1]}" if client else "-",
+                                scope["method"], getattr(route, "path", "(no route)"), scope.get("http_version", "1.1"),
+                                message["status"])
+            await send(message)
+
+        await self.app(scope, receive, logged)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; migrations are applied at start-up."""
     settings = settings or get_settings()
@@ -119,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(RouteAccessLog)
 
     app.mount("/ui", StaticFiles(directory=Path(__file__).parent / "ui", html=True), name="ui")
 
@@ -149,6 +177,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly")
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(RecursionError)
+    async def nested_too_deeply(_: Request, exc: RecursionError) -> JSONResponse:
+        """A body nested deeper than any parser goes (JSON of 100,000 `[`): the caller's input, not a fault."""
+        return problem(400, "bad_request", "the request body is nested too deeply")
 
     @app.exception_handler(GraphError)
     async def graph_error(_: Request, exc: GraphError) -> JSONResponse:

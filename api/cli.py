@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -42,7 +43,7 @@ from analytics import (
     write_report,
 )
 from api.backup import BackupError, backup, restore
-from api.runtime import driver_for, managed_server
+from api.runtime import driver_for, managed_server, private_files
 from api.security import AuthError, Role, add_user
 from api.services import run_linking
 from api.settings import Settings, get_settings
@@ -527,8 +528,13 @@ def serve(
 
     settings = _settings()
     count = workers or settings.api_workers or os.cpu_count() or 1
+    # uvicorn's access log writes paths and query strings (personal ids, names searched for): the app
+    # writes its own, with route templates, through uvicorn's access handler and format.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["hoso.access"] = {"handlers": ["access"], "propagate": False,
+                                            "level": uvicorn.config.LOG_LEVELS[log_level.value]}
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,
-                timeout_keep_alive=settings.api_keep_alive_seconds)
+                timeout_keep_alive=settings.api_keep_alive_seconds, access_log=False, log_config=log_config)
 
 
 @app.command()
@@ -574,6 +580,7 @@ def main() -> None:
     try:
         logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s",
                             stream=sys.stderr)
+        private_files(get_settings())
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)

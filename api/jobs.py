@@ -110,7 +110,7 @@ class JobStore:
         complete, so a worker never sees half an upload.
         """
         job_id = new_job_id()
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name)[:100] or "upload"
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name).lstrip(".")[:100] or "upload"  # not `..`
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".tmp-{job_id}"
         (tmp / "input").mkdir(parents=True)

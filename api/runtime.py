@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,15 @@ from neo4j import Driver
 from analytics import GraphReader, reader_for
 from api.settings import Settings, get_settings
 from graph import ManagedNeo4j, Neo4jTarget, managed_target, open_driver
+
+
+def private_files(settings: Settings) -> None:
+    """Make everything this process (and the servers it starts) writes readable by its user only: the
+    data directory holds names, ids, diagnoses and the signing key. Folders 700, files 600; a data
+    directory made before is closed the same way."""
+    os.umask(0o077)
+    if settings.data_path.is_dir():
+        settings.data_path.chmod(0o700)
 
 
 def managed_server(settings: Settings) -> ManagedNeo4j:

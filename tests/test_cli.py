@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from neo4j import Driver
@@ -120,3 +123,50 @@ def test_the_benchmarks_run_outside_a_checkout(tmp_path: Path) -> None:
                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert "--persons" in out.stdout
+
+
+def test_the_access_log_names_routes_never_ids_or_searches(graph: Driver) -> None:
+    """The ids and names a request carries in its path or query string never reach the server's log."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HOSO_JOBS_WORKER": "false"}
+    server = subprocess.Popen([HOSO, "serve", "--port", str(port), "--workers", "1", "--log-level", "info"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    secrets_in_requests = ("HS2WYNSFH8JJB", "079192913246", "Nguy%E1%BB%85n", "Nguyễn")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "hoso serve did not start"
+                time.sleep(0.2)
+        for path in ("/persons/HS2WYNSFH8JJB", "/persons?personal_id=079192913246&name=Nguy%E1%BB%85n",
+                     "/persons/HS2WYNSFH8JJB/history", "/no-such-page/079192913246"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+            except urllib.error.HTTPError as answer:
+                assert answer.code in (401, 404)
+    finally:
+        server.terminate()
+        logged, _ = server.communicate(timeout=30)
+    assert '"GET /persons/{person_id} HTTP/1.1" 401' in logged, logged
+    assert '"GET /persons HTTP/1.1" 401' in logged and '"GET (no route) HTTP/1.1" 404' in logged
+    for secret in secrets_in_requests:
+        assert secret not in logged, secret
+
+
+def test_what_hoso_writes_is_readable_by_its_user_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    registry = tmp_path / "registry.csv"
+    registry.write_text("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh\n079192000321,Đỗ Văn Hùng,1990-01-02,Nam\n",
+                        encoding="utf-8")
+    out = hoso("ingest", "population", str(registry), env={**os.environ, "HOSO_DATA_DIR": str(data)})
+    assert out.returncode == 0, out.stderr
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    written = [p for p in data.rglob("*")]
+    assert written and all(stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600) for p in written), [
+        (str(p.relative_to(data)), oct(p.stat().st_mode)) for p in written]

@@ -227,9 +227,9 @@ def _write_batch(
     with pq.ParquetWriter(tmp / "records.parquet", RECORD_SCHEMA, compression="zstd") as writer, \
             open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as quarantine:
         for path in paths:
-            shutil.copy2(path, tmp / "inputs" / path.name)
+            shutil.copyfile(path, tmp / "inputs" / path.name)
             if mapping is not None:
-                shutil.copy2(mapping, tmp / "inputs" / f"mapping-{mapping.name}")
+                shutil.copyfile(mapping, tmp / "inputs" / f"mapping-{mapping.name}")
             for read_item in _items(reader, path, mapping):
                 read += 1
                 if progress is not None and read % PROGRESS_EVERY == 0:
