@@ -40,14 +40,23 @@ def parse_compact_datetime(value: str) -> datetime:
 
 
 def parse_birth_date(value: str, fmt: str | None = None) -> tuple[date, DatePrecision]:
-    """Parse a birth date written as ISO (yyyy, yyyy-mm, yyyy-mm-dd), dd/mm/yyyy, or with `fmt`.
+    """Parse a birth date written as ISO (yyyy, yyyy-mm, yyyy-mm-dd), dd/mm/yyyy, or with `fmt`; a
+    ValueError that quotes the value and says what is wrong with it.
 
     >>> parse_birth_date("1990")
     (datetime.date(1990, 1, 1), <DatePrecision.YEAR: 'year'>)
     >>> parse_birth_date("05/03/1990")
     (datetime.date(1990, 3, 5), <DatePrecision.DAY: 'day'>)
     """
-    value = value.strip()
+    try:
+        return _parse_birth_date(value.strip(), fmt)
+    except ValueError as exc:
+        if repr(value.strip()) in str(exc):
+            raise
+        raise ValueError(f"date {value.strip()!r} is not a date ({exc})") from None
+
+
+def _parse_birth_date(value: str, fmt: str | None) -> tuple[date, DatePrecision]:
     if fmt:
         parsed = datetime.strptime(value, fmt).date()
         precision = (

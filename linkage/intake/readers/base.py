@@ -108,13 +108,13 @@ def open_csv(path: Path, delimiter: str = ",", encoding: str | None = None) -> I
     A row whose bytes are not valid in the file's encoding is yielded with a `__bad_bytes__` key.
     """
     if not path.is_file():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(f"{path.name}: no such file")
     enc = encoding or detect_encoding(path)
     with open(path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding=enc, errors="surrogateescape", newline="")
         reader = csv.DictReader(text, delimiter=delimiter)
         if not reader.fieldnames:
-            raise SourceError(f"{path}: empty file or no header row")
+            raise SourceError(f"{path.name}: empty file or no header row")
         reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
         try:
             for row in reader:
@@ -126,7 +126,7 @@ def open_csv(path: Path, delimiter: str = ",", encoding: str | None = None) -> I
                     clean["__extra__"] = "1"
                 yield line, clean
         except csv.Error as exc:
-            raise SourceError(f"{path}: not a readable CSV file: {exc}") from exc
+            raise SourceError(f"{path.name}: not a readable CSV file: {exc}") from exc
 
 
 def _has_surrogates(value: str) -> bool:

@@ -83,7 +83,7 @@ class _Person:
 
 def _resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.is_file():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(f"{path.name}: no such file")
     if path.suffix.lower() == ".ndjson":
         with open(path, encoding="utf-8-sig") as fh:
             for line_no, line in enumerate(fh, start=1):
@@ -103,7 +103,7 @@ def _resources(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         with open(path, encoding="utf-8-sig") as fh:
             item = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: not a JSON file: {exc}") from exc
+        raise SourceError(f"{path.name}: not a JSON file: {exc}") from exc
     yield from _unbundle(item, path.name)
 
 

@@ -133,7 +133,7 @@ def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem
         if first:
             absent = sorted(c for c in spec.used_columns() if c not in row)
             if absent:
-                raise SourceError(f"{path}: columns named by the mapping are missing: {', '.join(absent)}")
+                raise SourceError(f"{path.name}: columns named by the mapping are missing: {', '.join(absent)}")
             first = False
         position = f"{path.name}:{line}"
 
@@ -148,9 +148,13 @@ def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem
         try:
             raw_birth = col(cols.birth_date)
             birth, precision = parse_birth_date(raw_birth, cols.birth_date_format) if raw_birth else (None, None)
+        except ValueError as exc:
+            yield Rejected(position, f"birth_date ({cols.birth_date}): {exc}", str(row)[:200])
+            continue
+        try:
             sex = parse_sex(col(cols.sex), sex_codes)
         except ValueError as exc:
-            yield Rejected(position, str(exc), str(row)[:200])
+            yield Rejected(position, f"sex ({cols.sex}): {exc}", str(row)[:200])
             continue
         identifiers = [
             {"kind": i.kind, "value": v, "scope": i.scope or (spec.source.system if i.kind is IdKind.FACILITY_PATIENT

@@ -40,9 +40,13 @@ def read(path: Path, **_: Any) -> Iterator[ReadItem]:
             continue
         try:
             birth, precision = parse_birth_date(row["ngay_sinh"])
+        except ValueError as exc:
+            yield Rejected(position, f"ngay_sinh: {exc}", str(row)[:200])
+            continue
+        try:
             sex = parse_sex(row["gioi_tinh"])
         except ValueError as exc:
-            yield Rejected(position, str(exc), str(row)[:200])
+            yield Rejected(position, f"gioi_tinh: {exc}", str(row)[:200])
             continue
         addresses = [a for a in (_address("permanent", row, "thuong_tru"), _address("current", row, "hien_tai")) if a]
         fields: dict[str, Any] = {

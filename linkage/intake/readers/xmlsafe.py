@@ -15,7 +15,7 @@ from linkage.errors import SourceError
 def iter_elements(path: Path, tag: str) -> Iterator[tuple[int, Element]]:
     """Stream the `tag` elements of a file with their ordinal, clearing each after use."""
     if not path.is_file():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(f"{path.name}: no such file")
     count = 0
     try:
         for _, elem in SafeET.iterparse(str(path), events=("end",), forbid_dtd=True):
@@ -24,11 +24,11 @@ def iter_elements(path: Path, tag: str) -> Iterator[tuple[int, Element]]:
                 yield count, elem
                 elem.clear()
     except DefusedXmlException as exc:
-        raise SourceError(f"{path}: unsafe XML refused ({type(exc).__name__})") from exc
+        raise SourceError(f"{path.name}: unsafe XML refused ({type(exc).__name__})") from exc
     except ParseError as exc:
         if count == 0:
-            raise SourceError(f"{path}: not well-formed XML: {exc}") from exc
-        raise SourceError(f"{path}: XML broken after element {count}: {exc}") from exc
+            raise SourceError(f"{path.name}: not well-formed XML: {exc}") from exc
+        raise SourceError(f"{path.name}: XML broken after element {count}: {exc}") from exc
 
 
 def parse_fragment(text: str | bytes) -> Element:
