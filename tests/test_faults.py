@@ -179,14 +179,20 @@ def test_api_answers_503_while_neo4j_is_down_and_recovers(own_server: Settings) 
     with driver_for(own_server) as (driver, _):
         add_user(driver, "faults-admin", "admin password", Role.ADMIN)
         add_user(driver, "faults-doctor", "doctor password", Role.CLINICIAN, facility="01001", province="01")
-    with TestClient(create_app(own_server)) as client:
+        add_user(driver, "faults-epi", "epidemiologist password", Role.EPIDEMIOLOGIST)
+    # Accounts checked a while ago stay trusted for 2 minutes here: long enough for a request during the outage.
+    with TestClient(create_app(own_server.model_copy(update={"auth_cache_seconds": 120}))) as client:
         def login(name: str, password: str) -> dict[str, str]:
             token = client.post("/auth/token", data={"username": name, "password": password})
             return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
         headers, doctor = login("faults-admin", "admin password"), login("faults-doctor", "doctor password")
         assert client.get("/audit", headers=headers).status_code == 200
+        assert client.get("/auth/me", headers=doctor).status_code == 200  # the doctor's account is checked
+        epi = login("faults-epi", "epidemiologist password")  # signed in, its account not checked yet
         managed_server(own_server).stop()
+        unchecked = client.get("/auth/me", headers=epi)  # an account that cannot be checked is not trusted
+        assert unchecked.status_code == 503 and unchecked.json()["code"] == "graph_unavailable"
         down = client.get("/audit", headers=headers)
         assert down.status_code == 503 and down.headers["Retry-After"]
         assert down.json()["code"] == "graph_unavailable"

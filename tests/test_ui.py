@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
     run_linking(local, graph, neo4j_target_.database)
     family = graph.execute_query(
         "MATCH (parent:Person {status: 'active'})-[:PARENT_OF]->(child:Person {status: 'active'}) "
-        "WHERE parent.province IS NOT NULL AND parent.personal_id IS NOT NULL "
+        "WHERE parent.province IS NOT NULL AND parent.personal_id IS NOT NULL AND child.birth_year > $adult "
         "RETURN parent.person_id AS parent, child.person_id AS child, parent.province AS province "
-        "ORDER BY parent LIMIT 1").records[0]
+        "ORDER BY parent LIMIT 1", {"adult": date.today().year - 18}).records[0]  # a parent reads a minor child
     stranger = graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.province <> $province AND NOT (p)<-[:PARENT_OF]-(:Person "
         "{person_id: $parent}) RETURN p.person_id AS id LIMIT 1",
