@@ -534,7 +534,8 @@ def serve(
     log_config["loggers"]["hoso.access"] = {"handlers": ["access"], "propagate": False,
                                             "level": uvicorn.config.LOG_LEVELS[log_level.value]}
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,
-                timeout_keep_alive=settings.api_keep_alive_seconds, access_log=False, log_config=log_config)
+                timeout_keep_alive=settings.api_keep_alive_seconds, access_log=False, log_config=log_config,
+                proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None)
 
 
 @app.command()

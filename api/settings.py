@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # or a revocation takes effect within this.
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     api_keys: list[SecretStr] = Field(default_factory=list)
+    # Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `hoso serve` believes;
+    # none by default, so a client cannot write another address into the audit trail.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.audit import person_hash
+from api.audit import audit, person_hash
 from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
 from graph import default_registry
@@ -47,4 +47,5 @@ def read_audit(request: Request, user: Auditor, driver: DriverDep, settings: Set
                                    person_hash=person_hash(person_id, settings) if person_id else None,
                                    username=username, limit=limit)
     entries = [dict(r["entry"]) for r in rows]
+    audit(request, settings, user, 200, person_id)  # who read whose trail is on the trail too
     return {"data": entries, "count": len(entries)}

@@ -165,6 +165,7 @@ def get_quarantine(request: Request, user: Staff, settings: SettingsDep, job_id:
     """The job's quarantine report, paged: file, position, reason and excerpt of each rejected record."""
     job = _get(settings, job_id)
     entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
+    audit(request, settings, user, 200)  # the excerpts are raw records: their reading is on the trail
     return {"data": entries, "count": job.quarantined, "offset": offset}
 
 

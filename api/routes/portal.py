@@ -173,4 +173,5 @@ def open_corrections(request: Request, user: Admin, driver: DriverDep, settings:
 def list_users(request: Request, user: Admin, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """The accounts (never their password hashes)."""
     rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]
+    audit(request, settings, user, 200)
     return {"data": rows, "count": len(rows)}
