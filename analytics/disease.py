@@ -109,7 +109,8 @@ def age_standardised_rate(graph: GraphReader, scope: Scope, period: Period,
 
 
 def seasonality(graph: GraphReader, scope: Scope, period: Period, prefixes: tuple[str, ...] = DENGUE) -> pd.DataFrame:
-    """Cases by calendar month across the period's years and the seasonal index (month mean / overall mean)."""
+    """Cases by year and calendar month (one row each, so that small counts can be withheld like any
+    other) and each month's seasonal index (the month's mean over the years / the overall mean)."""
     found = cases(graph, scope, period, prefixes)
     found["year"] = found["first"].dt.year
     found["month"] = found["first"].dt.month
@@ -117,10 +118,11 @@ def seasonality(graph: GraphReader, scope: Scope, period: Period, prefixes: tupl
     table = table.reindex(columns=range(1, 13), fill_value=0)
     means = table.mean(axis=0)
     overall = float(means.mean()) or 1.0
-    out = table.T.reset_index().rename(columns={"index": "month"})
-    out.columns = [str(c) for c in out.columns]
-    out["seasonal_index"] = [round(float(m) / overall, 2) for m in means.tolist()]
-    return out
+    index = {month: round(float(mean) / overall, 2) for month, mean in means.items()}
+    counts = table.to_numpy(dtype=int)
+    return pd.DataFrame([(int(year), month, int(counts[row, month - 1]), index[month])
+                         for row, year in enumerate(table.index) for month in range(1, 13)],
+                        columns=["year", "month", "cases", "seasonal_index"])
 
 
 def comorbidity_network(graph: GraphReader, scope: Scope, period: Period, min_pair: int = 5,

@@ -32,6 +32,12 @@ def plot_incidence(monthly: pd.DataFrame, top: int = 5, title: str = "Cases by m
 
 def plot_coverage(coverage: pd.DataFrame, indicator: str = "fully immunized under 1") -> Any:
     part = coverage[coverage["indicator"] == indicator].dropna(subset=["percent"]).sort_values("percent")
+    part = part.astype({"percent": float})
+    if part.empty:  # every commune's cell withheld (under 5 persons) or none has the indicator
+        figure, axis = plt.subplots(figsize=(7, 2))
+        axis.text(0.5, 0.5, f"{indicator}: no commune with 5 or more persons to show", ha="center", va="center")
+        axis.axis("off")
+        return figure
     axis = part.plot.barh(x="commune", y="percent", figsize=(7, max(3, len(part) * 0.25)), legend=False,
                           title=f"{indicator} (%) by commune")
     axis.set_xlim(0, 100)

@@ -19,7 +19,7 @@ import pandas as pd
 from analytics import disease, households, immunization, population
 from analytics.base import GraphReader
 from analytics.privacy import check_no_identifiers, suppress
-from analytics.scope import Level, Period, Scope
+from analytics.scope import Level, Period, Scope, ScopeError
 
 
 class ReportFormat(StrEnum):
@@ -65,7 +65,7 @@ CATALOGUE: dict[str, Analysis] = {a.name: a for a in [
     Analysis("age_standardised", "Crude and age-standardised rate per 100,000 (WHO standard)",
              disease.age_standardised_rate, ("cases", "population"), ()),
     Analysis("dengue_seasonality", "Dengue cases by month and year, with the seasonal index",
-             disease.seasonality, (), ()),
+             disease.seasonality, ("cases",), (("year",),)),
     Analysis("comorbidity", "Comorbidity network: ICD-10 categories joined by lift, with communities and centrality",
              disease.comorbidity_edges, ("both",), ()),
     Analysis("tuberculosis_households", "Tuberculosis: households with two or more cases, secondary cases",
@@ -100,7 +100,11 @@ CATALOGUE: dict[str, Analysis] = {a.name: a for a in [
 
 def run_analysis(graph: GraphReader, name: str, scope: Scope, period: Period, aggregate_only: bool = True
                  ) -> pd.DataFrame:
-    """Run a catalogued analysis; for aggregate-only readers, small cells are withheld (see privacy)."""
+    """Run a catalogued analysis; for aggregate-only readers, small cells are withheld (see privacy). The
+    analyses cover communes, districts, provinces and the nation; a facility has the statistical report."""
+    if scope.level is Level.FACILITY:
+        raise ScopeError(f"the analysis {name} covers a commune, district, province or the nation, not a "
+                         "facility: a facility has the statistical report (`statistics`)")
     analysis = CATALOGUE[name]
     frame = analysis.run(graph, scope, period)
     if aggregate_only:

@@ -335,7 +335,10 @@ def report_command(
             frame = statistical_report(graph, scope, span)
             frame = frame if identified else suppress_report(frame)
         else:
-            frame = run_analysis(graph, name, scope, span, aggregate_only=not identified)
+            try:
+                frame = run_analysis(graph, name, scope, span, aggregate_only=not identified)
+            except ScopeError as exc:
+                raise CliError(str(exc)) from exc
     data = write_report(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
     if out is None:
         if fmt == "xlsx":

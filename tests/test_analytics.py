@@ -204,6 +204,7 @@ def test_no_small_cells_and_no_identifiers_for_the_epidemiologist(linked: dict[s
     scope = resolve_scope(reader.driver, reader.database, "province", linked["province"])
     withheld = 0
     for name, analysis in CATALOGUE.items():
+        assert analysis.counts, f"{name} publishes counts it does not declare: they would escape suppression"
         frame = run_analysis(reader, name, scope, PERIOD)
         assert not {"person_id", "name", "household", "phone", "birth_date"} & set(frame.columns), name
         for column in analysis.counts:
@@ -416,3 +417,10 @@ def test_comorbidity_joins_categories_seen_together_more_than_chance() -> None:
     assert edge["jaccard"] == round(10 / (25 + 20 - 10), 4)
     edges = disease.comorbidity_edges(reader, scope, PERIOD)
     assert len(edges) == 1 and edges.iloc[0]["community_a"] == edges.iloc[0]["community_b"]
+
+
+def test_an_analysis_refuses_a_facility_rather_than_answer_for_the_nation(linked: dict[str, Any]) -> None:
+    facility = Scope(Level.FACILITY, "01001", facility="01001", name="a facility")
+    for name in CATALOGUE:
+        with pytest.raises(ScopeError, match="not a facility"):
+            run_analysis(linked["reader"], name, facility, PERIOD)

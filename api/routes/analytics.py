@@ -153,7 +153,10 @@ def analysis(request: Request, user: Epidemiologist, driver: DriverDep, settings
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
     scope, span = _scope(driver, settings, level, unit, period)
     reader = _reader(driver, settings)
-    frame = run_analysis(reader, name, scope, span)
+    try:
+        frame = run_analysis(reader, name, scope, span)
+    except ScopeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     audit(request, settings, user, 200)
     return {"name": name, "title": CATALOGUE[name].title, "period": span.label, "level": level.value,
             "unit": unit, "unit_name": scope.name, "as_of": _as_of(reader), "data": _records(frame),
