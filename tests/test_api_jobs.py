@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,28 @@ def test_no_job_jams_the_queue_and_admins_retry_or_cancel(  # type: ignore[no-un
         assert wait_done(client, headers, cancelled)["state"] == "done"
         assert client.post(f"/jobs/{cancelled}/retry", headers=headers).status_code == 409
         assert client.post("/jobs/job-20260101000000-00000000/retry", headers=headers).status_code == 404
+
+
+def _raw(url: str, head: bytes) -> bytes:
+    """Send a request's head alone (no body) over a socket and read the answer's status line."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(head)
+        return raw.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_an_upload_is_refused_before_its_body_is_read(  # type: ignore[no-untyped-def]
+        graph: Driver, users, settings: Settings, neo4j_target_: Neo4jTarget, tmp_path: Path, live_server) -> None:
+    """A 600 MB body from nobody, or over the limit, is answered at once: not a byte of it is read."""
+    local = local_settings(settings, neo4j_target_, tmp_path, upload_max_mb=1, jobs_worker=False)
+    big = b"POST /ingest/population HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n" \
+          b"Content-Length: 629145600\r\n%b\r\n"
+    with live_server(local) as server:
+        assert _raw(server.url, big % b"") == b"HTTP/1.1 401 Unauthorized"
+        with TestClient(create_app(local)) as client:
+            token = login(client, "jobs-admin", "admin password")["Authorization"].encode()
+        assert _raw(server.url, big % (b"Authorization: " + token + b"\r\n")) .startswith(b"HTTP/1.1 413 ")
+        chunked = b"POST /ingest/population HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" \
+                  b"Content-Type: multipart/form-data; boundary=b\r\nAuthorization: " + token + b"\r\n\r\n"
+        assert _raw(server.url, chunked) == b"HTTP/1.1 411 Length Required"
+    assert not (tmp_path / "jobs").exists() or not any((tmp_path / "jobs").glob("job-*"))

@@ -33,8 +33,8 @@ def test_batch_holds_records_quarantine_inputs_and_manifest(tmp_path: Path) -> N
     assert table[0]["personal_id"] == "001090012345" and table[0]["batch_id"] == summary.batch_id
     assert json.loads(table[0]["payload"])["given_name"] == "An"
     rejected = [json.loads(line) for line in (batch / "quarantine.jsonl").read_text().splitlines()]
-    assert rejected == [{"file": "pop.csv", "position": "pop.csv:3", "reason": "ngay_sinh: date '31/02/1990' is not a date",
-                         "excerpt": rejected[0]["excerpt"]}]
+    assert rejected == [{"file": "pop.csv", "position": "pop.csv:3",
+                         "reason": "ngay_sinh: date '31/02/1990' is not a date", "excerpt": rejected[0]["excerpt"]}]
     assert (batch / "inputs" / "pop.csv").read_bytes() == path.read_bytes()
     manifest = json.loads((batch / "manifest.json").read_text())
     assert manifest["summary"]["files"][0]["sha256"] == summary.files[0]["sha256"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from api.audit import audit
 from api.deps import SettingsDep, require
@@ -92,37 +94,57 @@ def _job_view(job: Job) -> dict[str, Any]:
     return job.as_json() | {"links": {"self": f"/jobs/{job.job_id}", "quarantine": f"/jobs/{job.job_id}/quarantine"}}
 
 
+# The upload is read by the route itself, after the account and the declared size are checked: FastAPI
+# would read (and spool to disk) a form parameter's whole body before any dependency runs.
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The source file."},
+        "mapping": {"type": "string", "format": "binary", "description": "Column mapping (TOML), for kind csv."}}}}}}
+FORM_OVERHEAD = 1 << 20  # multipart boundaries, part headers and a mapping beside the file
+
+
 @router.post("/ingest/{kind}", operation_id="submit_ingest_job", status_code=status.HTTP_202_ACCEPTED,
-             response_model=JobView,
-             responses={400: {}, 403: {}, 413: {}, 415: {}})
-def submit(request: Request, user: Staff, settings: SettingsDep, kind: UploadKind,
-           file: Annotated[UploadFile, File(description="The source file.")],
-           mapping: Annotated[UploadFile | None, File(description="Column mapping (TOML), for kind csv.")] = None,
-           ) -> dict[str, Any]:
+             response_model=JobView, openapi_extra={"requestBody": UPLOAD_BODY},
+             responses={400: {}, 403: {}, 411: {}, 413: {}, 415: {}, 422: {}})
+async def submit(request: Request, user: Staff, settings: SettingsDep, kind: UploadKind) -> dict[str, Any]:
     """Store the file and queue it; a background worker ingests it and links the new batch.
 
-    Answers at once with the job; follow it at `GET /jobs/{job_id}`.
+    Answers at once with the job; follow it at `GET /jobs/{job_id}`. The request must declare its
+    length (Content-Length): a body over the upload limit is refused before a byte of it is read.
     """
     source = SOURCES[kind]
     if not source.uploadable:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"kind: a {kind.value} record cannot be uploaded: use one of {', '.join(UPLOADABLE)}")
+    limit = settings.upload_max_mb << 20
+    declared_length = request.headers.get("content-length", "")
+    if not declared_length.isdigit():
+        raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "send the upload with its Content-Length")
+    if int(declared_length) > limit + FORM_OVERHEAD:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"the file is larger than the {settings.upload_max_mb} MB limit")
+    form = await request.form(max_files=2, max_fields=2)
+    file, mapping = form.get("file"), form.get("mapping")
+    if not isinstance(file, UploadFile):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "file: send the source file as the "
+                                                                   "multipart/form-data part `file`")
     declared = (file.content_type or ANY_TYPE).split(";")[0].strip().lower()
     if declared != ANY_TYPE and declared not in source.content_types:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"a {kind.value} file cannot be {declared}: send "
                             f"{' or '.join(sorted(source.content_types))}")
-    if source.needs_mapping and mapping is None:
+    if source.needs_mapping and not isinstance(mapping, UploadFile):
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             f"kind {kind.value} needs its column mapping: add a `mapping` part")
-    limit = settings.upload_max_mb << 20
-    mapping_bytes = mapping.file.read(1 << 20) if mapping is not None else None
+    mapping_bytes = mapping.file.read(1 << 20) if isinstance(mapping, UploadFile) else None
     try:
-        job = JobStore(settings.data_path).create(kind, file.filename or "upload", _chunks(file),
-                                                  user.username, limit, mapping_bytes)
+        job = await run_in_threadpool(JobStore(settings.data_path).create, kind, file.filename or "upload",
+                                      _chunks(file), user.username, limit, mapping_bytes)
     except ValueError as exc:
         code = status.HTTP_413_CONTENT_TOO_LARGE if "limit" in str(exc) else status.HTTP_400_BAD_REQUEST
         raise HTTPException(code, str(exc)) from exc
+    finally:
+        await form.close()
     worker = getattr(request.app.state, "jobs", None)
     if worker is not None:
         worker.notify()
