@@ -7,6 +7,7 @@ is computed from the summed parts. Denominators come from the population registr
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections.abc import Callable
@@ -239,20 +240,35 @@ def suppress_report(report: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def inert(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell a spreadsheet would run as a formula (a facility named `=HYPERLINK(…)`)
+    made plain text by a leading apostrophe, as OWASP advises for CSV and XLSX exports."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(
+                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    return out
+
+
 def write(frame: pd.DataFrame, fmt: str, title: str = "HoSo report") -> bytes:
-    """The table as CSV, XLSX, HTML or JSON bytes."""
+    """The table as CSV, XLSX, HTML or JSON bytes (text cells of CSV and XLSX never formulas)."""
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        return inert(frame).to_csv(index=False).encode("utf-8-sig")
     if fmt == "json":
         return json.dumps({"title": title, "data": json.loads(frame.to_json(orient="records", force_ascii=False))},
                           ensure_ascii=False, indent=1).encode("utf-8")
     if fmt == "html":
         body = frame.to_html(index=False, na_rep="–", border=0, classes="report")
-        return (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{title}</title>"
-                f"<h1>{title}</h1>{body}</html>").encode()
+        heading = html.escape(title)
+        return (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>{heading}</title>"
+                f"<h1>{heading}</h1>{body}</html>").encode()
     if fmt == "xlsx":
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name="report")
+            inert(frame).to_excel(writer, index=False, sheet_name="report")
         return buffer.getvalue()
     raise ValueError(f"format {fmt!r} is unknown: use {', '.join(FORMATS)}")

@@ -22,7 +22,7 @@ from api.audit import AuditLog
 from api.jobs import JobWorker
 from api.routes import ROUTERS
 from api.runtime import neo4j_target
-from api.security import Accounts, SignInLimiter
+from api.security import Accounts, SignInLimiter, SlidingWindow
 from api.settings import Settings, get_settings
 from graph import (
     ConflictError,
@@ -37,6 +37,8 @@ from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("hoso.access")
+# A citizen's reports an hour: each becomes a job that links, so a flood would hold the queue up.
+SELF_REPORTS_PER_HOUR = 10
 
 
 def problem(status: int, code: str, detail: str) -> JSONResponse:
@@ -107,6 +109,41 @@ class RouteAccessLog:
         await self.app(scope, receive, logged)
 
 
+class SecurityHeaders:
+    """Headers every answer carries: nothing of a person is cached by a browser or a proxy, nothing is
+    sniffed into another type, no page is framed, and what a page may load is HoSo's own (the pages'
+    scripts and styles are inline, so those stay allowed; the API's JSON may load nothing)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.api = {"cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
+                    "referrer-policy": "no-referrer",
+                    "content-security-policy": "default-src 'none'; frame-ancestors 'none'"}
+        self.pages = {**self.api, "cache-control": "no-cache",
+                      "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                                                 "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                                 "frame-ancestors 'none'"}
+        # Swagger UI and ReDoc load their scripts from elsewhere: no content policy on them.
+        self.docs = {k: v for k, v in self.api.items() if k != "content-security-policy"}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        extra = self.pages if path.startswith("/ui") else self.docs if path.startswith(("/docs", "/redoc")) \
+            else self.api
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(
+                    (name.encode(), value.encode()) for name, value in extra.items() if name.encode() not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; migrations are applied at start-up."""
     settings = settings or get_settings()
@@ -125,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.driver = driver
             app.state.accounts = Accounts(driver, target.database, settings.auth_cache_seconds)
             app.state.sign_ins = SignInLimiter()
+            app.state.self_reports = SlidingWindow(limit=SELF_REPORTS_PER_HOUR, window=3600.0)
             app.state.matcher = _matcher_factory(settings, driver, target.database)
             # The administrative units (both code lists, ~1.5 s to load) standardise every matched record:
             # loaded now, so the first /match after a start is not the one that waits for them.
@@ -147,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RouteAccessLog)
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/ui", StaticFiles(directory=Path(__file__).parent / "ui", html=True), name="ui")
 

@@ -140,48 +140,55 @@ class Accounts:
             raise AuthError("the token was revoked")
 
 
-class SignInLimiter:
-    """Failed sign-ins counted per account and per client over a sliding window: past the limit, the
-    account (or the client) is refused until its oldest failure leaves the window. Guessing passwords
-    then costs hours per account; a lock lasts minutes, so locking someone out costs the locker as much.
-    Counted in each API process (a few per machine): the limits hold per process."""
+class SlidingWindow:
+    """Events counted per key over the last `window` seconds: `wait` says how long until a key is under
+    `limit` again (0 when it is). Counted in each API process (a few per machine): limits hold per process."""
 
-    WINDOW = 300.0  # seconds
-    PER_ACCOUNT = 5
-    PER_CLIENT = 20
-
-    def __init__(self) -> None:
-        self._failures: dict[str, list[float]] = {}
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._events: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> list[float]:
-        kept = [t for t in self._failures.get(key, []) if now - t < self.WINDOW]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
+    def wait(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._events.get(key, []) if now - t < self.window]
+            if recent:
+                self._events[key] = recent
+            else:
+                self._events.pop(key, None)
+            return int(self.window - (now - recent[-self.limit])) + 1 if len(recent) >= self.limit else 0
+
+    def hit(self, key: str) -> None:
+        with self._lock:
+            if len(self._events) > 100_000:
+                self._events.clear()
+            self._events.setdefault(key, []).append(time.monotonic())
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._events.pop(key, None)
+
+
+class SignInLimiter:
+    """Failed sign-ins: past 5 for one account, or 20 from one client, within 5 minutes, sign-ins are
+    refused until the oldest leaves the window. Guessing passwords then costs hours per account; a lock
+    lasts minutes, so locking someone out costs the locker as much."""
+
+    def __init__(self) -> None:
+        self.accounts = SlidingWindow(limit=5, window=300.0)
+        self.clients = SlidingWindow(limit=20, window=300.0)
 
     def wait_seconds(self, username: str, client: str) -> int:
         """0 when a sign-in may be tried now, else how many seconds until it may."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self.WINDOW - (now - failures[-limit]) for key, limit in
-                     ((f"u:{username.lower()}", self.PER_ACCOUNT), (f"c:{client}", self.PER_CLIENT))
-                     if len(failures := self._recent(key, now)) >= limit]
-        return max(1, int(max(waits)) + 1) if waits else 0
+        return max(self.accounts.wait(username.lower()), self.clients.wait(client))
 
     def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            for key in (f"u:{username.lower()}", f"c:{client}"):
-                self._failures.setdefault(key, []).append(now)
+        self.accounts.hit(username.lower())
+        self.clients.hit(client)
 
     def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{username.lower()}", None)
+        self.accounts.clear(username.lower())
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -205,6 +212,9 @@ def add_user(driver: Driver, username: str, password: str, role: Role, facility:
         raise AuthError(problem)
     if role is Role.CITIZEN and not person_id:
         raise AuthError("a citizen account needs --person-id")
+    if person_id is not None and not default_registry().read(driver, "persons/viewer_relation", database=database,
+                                                             viewer="", person_id=person_id, adult_year=0):
+        raise AuthError(f"no person {person_id!r}: a clinician's search (GET /persons) finds a person's id")
     if role is Role.CLINICIAN and not province:
         raise AuthError("a clinician account needs --province")
     default_registry().write(driver, "users/upsert_user", database=database, username=username,

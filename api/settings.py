@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     # How long an API process trusts what it read of an account: a deactivation, a removal, a role change
     # or a revocation takes effect within this.
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
-    api_keys: list[SecretStr] = Field(default_factory=list)
+    # The address clients reach the API at: the absolute URLs HoSo writes (FHIR fullUrl) start with it,
+    # never with the Host a request claims.
+    public_url: str = Field(default="http://localhost:8000", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     # Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `hoso serve` believes;
     # none by default, so a client cannot write another address into the audit trail.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -62,7 +62,7 @@ def search_patient(request: Request, user: CurrentUser, driver: DriverDep, setti
         except HTTPException as exc:
             if exc.status_code != status.HTTP_403_FORBIDDEN:
                 raise
-    return JSONResponse(search_bundle(patients, str(request.base_url).rstrip("/")), media_type=FHIR_JSON)
+    return JSONResponse(search_bundle(patients, settings.public_url.rstrip("/")), media_type=FHIR_JSON)
 
 
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
@@ -113,7 +113,7 @@ async def match_patient(request: Request, user: PatientMatcher, driver: DriverDe
     allowed = set(readable_among(driver, settings, user, [c.person_id for c in found]))
     candidates = [c for c in found if c.person_id in allowed]
     entries = []
-    base = str(request.base_url).rstrip("/")
+    base = settings.public_url.rstrip("/")
     for candidate in candidates:
         profile = person_profile(driver, candidate.person_id, settings.neo4j_database)
         resource = patient_resource(profile)

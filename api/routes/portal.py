@@ -16,7 +16,7 @@ from api.access import authorise_person, check_person_id
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.jobs import JobStore
-from api.security import Role, User
+from api.security import Role, SlidingWindow, User
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
 from linkage import Moment, SourceKind
@@ -85,6 +85,10 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     """Report smoking, allergies or a blood pressure reading; it becomes a record of the citizen source,
     marked as reported by the citizen, ingested and linked by the job worker."""
     _citizen(request, driver, settings, user, person_id)
+    reports: SlidingWindow = request.app.state.self_reports
+    if wait := reports.wait(user.username):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"at most {reports.limit} reports an hour: try "
+                            "again later", headers={"Retry-After": str(wait)})
     if body.smoking is None and not body.allergies and body.blood_pressure is None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "nothing to report: give smoking, allergies or a reading")
     try:
@@ -114,6 +118,7 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     line = json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False).encode("utf-8")
     job = JobStore(settings.data_path).create(SourceKind.CITIZEN, "self-report.jsonl", iter([line + b"\n"]),
                                               user.username, settings.upload_max_mb << 20)
+    reports.hit(user.username)
     worker = getattr(request.app.state, "jobs", None)
     if worker is not None:
         worker.notify()
