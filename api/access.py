@@ -35,8 +35,8 @@ def check_person_id(person_id: str) -> None:
 
 def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
                    relation: Mapping[str, Any]) -> None:
-    """Refuse with 403 (audited) unless `user` may read the person `person_id` of `province`, related to
-    them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
+    """Refuse (audited; a 404 for a citizen, as for an unknown id, a 403 for staff) unless `user` may read
+    the person `person_id` of `province`, related to them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
     clinicians their province, citizens themselves, their children under 18 and the children under 18
     of their household."""
     if user.role is Role.CLINICIAN:
@@ -47,6 +47,8 @@ def check_may_read(request: Request, settings: Settings, user: User, person_id: 
         allowed = False
     if not allowed:
         audit(request, settings, user, 403, person_id)
+        if user.role is Role.CITIZEN:  # the same answer as for an id that does not exist: no way to probe ids
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id} in your record or your children's")
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
 
 
