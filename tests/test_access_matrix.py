@@ -1,0 +1,168 @@
+"""Every route, as every role and as nobody, asked about a person that role may not read: no answer
+discloses them. The matrix is built from the application's own OpenAPI, so a new route fails this test
+until it is given a request here (and so passes the one access decision)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.security import Role, add_user
+from api.services import run_linking
+from api.settings import Settings
+from graph import Neo4jTarget
+from linkage.intake import synthetic_inputs
+from linkage.intake.batches import ingest
+from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
+
+ROLES = ("anonymous", "citizen", "clinician", "reviewer", "epidemiologist", "admin")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,
+          neo4j_target_: Neo4jTarget) -> Any:
+    root = tmp_path_factory.mktemp("matrix")
+    generate(SynthConfig(persons=600, seed=47, profile="realistic"), root / "synth")
+    for kind, files, _ in synthetic_inputs(root / "synth", [SourceKind.POPULATION, SourceKind.COMMUNE831]):
+        ingest(kind, files, root / "data")
+    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
+                                        "neo4j_password": SecretStr(neo4j_target_.password), "jobs_worker": False})
+    run_linking(local, graph, "neo4j")
+    provinces = graph.execute_query(
+        "MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL AND p.personal_id IS NOT NULL "
+        "RETURN p.province AS province, count(*) AS n ORDER BY n DESC LIMIT 2").records
+    home, away = provinces[0]["province"], provinces[1]["province"]
+    stranger = graph.execute_query(
+        "MATCH (p:Person {status: 'active', province: $away}) WHERE p.personal_id IS NOT NULL "
+        "RETURN p {.person_id, .name, .personal_id, .birth_date, .sex, .commune} AS p LIMIT 1", {"away": away}
+    ).records[0]["p"]
+    citizen = graph.execute_query("MATCH (p:Person {status: 'active', province: $home}) "
+                                  "WHERE NOT (p)-[:PARENT_OF]->() RETURN p.person_id AS id LIMIT 1",
+                                  {"home": home}).records[0]["id"]
+    record = graph.execute_query("MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(:Person {person_id: $p}) "
+                                 "RETURN r.uid AS uid LIMIT 1", {"p": stranger["person_id"]}).records[0]["uid"]
+    other = graph.execute_query("MATCH (p:Person {status: 'active', province: $away}) WHERE p.person_id <> $s "
+                                "RETURN p.person_id AS id LIMIT 1", {"away": away, "s": stranger["person_id"]}
+                                ).records[0]["id"]
+    graph.execute_query(  # an open review item between two persons of the other province
+        "MATCH (a:Person {person_id: $a}), (b:Person {person_id: $b}) MERGE (a)-[d:POSSIBLE_DUPLICATE]->(b) "
+        "SET d.status = 'open', d.probability = 0.7, d.created_at = datetime()",
+        {"a": stranger["person_id"], "b": other})
+    accounts = {"citizen": (Role.CITIZEN, {"person_id": citizen}), "clinician": (Role.CLINICIAN, {"province": home}),
+                "reviewer": (Role.REVIEWER, {"province": home}), "epidemiologist": (Role.EPIDEMIOLOGIST, {}),
+                "admin": (Role.ADMIN, {})}
+    for name, (role, extra) in accounts.items():
+        add_user(graph, f"matrix-{name}", "matrix password", role, **extra)
+    with TestClient(create_app(local), raise_server_exceptions=False) as client:
+        headers: dict[str, dict[str, str]] = {"anonymous": {}}
+        for name in accounts:
+            token = client.post("/auth/token", data={"username": f"matrix-{name}", "password": "matrix password"})
+            headers[name] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield {"client": client, "headers": headers, "stranger": stranger, "record": record, "other": other,
+               "root": root}
+
+
+def _item(kind: str, left: str, right: str) -> str:
+    return kind + "~" + base64.urlsafe_b64encode(f"{left}\n{right}".encode()).decode().rstrip("=")
+
+
+def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """One request per operation, each about the stranger where it names a person."""
+    s, person = world["stranger"], world["stranger"]["person_id"]
+    parts = s["name"].split()
+    patient = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": {
+        "resourceType": "Patient", "name": [{"family": parts[0], "given": parts[1:]}], "birthDate": s["birth_date"],
+        "identifier": [{"system": "https://hoso.gov.vn/fhir/sid/cccd", "value": s["personal_id"]}]}}]}
+    pair = sorted((person, world["other"]))
+    registry = (world["root"] / "synth" / "population").glob("*.csv")
+    upload = next(iter(registry)).read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n"
+    return {
+        "health": ("GET", "/health", {}), "ready": ("GET", "/ready", {}),
+        "create_token": ("POST", "/auth/token", {"data": {"username": "matrix-admin", "password": "wrong password"}}),
+        "read_me": ("GET", "/auth/me", {}),
+        "read_person": ("GET", f"/persons/{person}", {}),
+        "search_persons": ("GET", "/persons", {"params": {"personal_id": s["personal_id"]}}),
+        "match_person": ("POST", "/match", {"json": {"name": s["name"], "birth_date": s["birth_date"],
+                                                      "personal_id": s["personal_id"]}}),
+        "read_person_history": ("GET", f"/persons/{person}/history", {}),
+        "export_person": ("GET", f"/persons/{person}/export", {"params": {"format": "831"}}),
+        "review_queue": ("GET", "/review/queue", {"params": {"limit": 200}}),
+        "review_item": ("GET", f"/review/items/{_item('pd', *pair)}", {}),
+        "decide_review_item": ("POST", f"/review/items/{_item('pd', *pair)}/decision",
+                               {"json": {"decision": "MERGE", "note": "matrix", "version": "0.0"}}),
+        "read_audit": ("GET", "/audit", {"params": {"person_id": person}}),
+        "fhir_read_patient": ("GET", f"/fhir/Patient/{person}", {}),
+        "fhir_search_patient": ("GET", "/fhir/Patient",
+                                {"params": {"identifier": f"https://hoso.gov.vn/fhir/sid/cccd|{s['personal_id']}"}}),
+        "fhir_match_patient": ("POST", "/fhir/Patient/$match", {"json": patient}),
+        "submit_ingest_job": ("POST", "/ingest/population", {"files": {"file": ("p.csv", upload, "text/csv")}}),
+        "list_jobs": ("GET", "/jobs", {}),
+        "get_job": ("GET", "/jobs/job-20260101000000-00000000", {}),
+        "get_job_quarantine": ("GET", "/jobs/job-20260101000000-00000000/quarantine", {}),
+        "retry_job": ("POST", "/jobs/job-20260101000000-00000000/retry", {}),
+        "cancel_job": ("POST", "/jobs/job-20260101000000-00000000/cancel", {}),
+        "list_analyses": ("GET", "/analytics", {}),
+        "list_units": ("GET", "/analytics/units", {}),
+        "run_analysis": ("GET", "/analytics/age_pyramid", {"params": {"period": "2026"}}),
+        "statistical_report": ("GET", "/reports/statistics", {"params": {"period": "2026", "format": "json"}}),
+        "immunization_due": ("GET", f"/stations/{s['commune']}/immunization-due", {}),
+        "ncd_not_seen": ("GET", f"/stations/{s['commune']}/ncd-not-seen", {}),
+        "request_correction": ("POST", f"/persons/{person}/corrections",
+                               {"json": {"field": "phone", "value": "0912345678"}}),
+        "self_report": ("POST", f"/persons/{person}/self-reports", {"json": {"smoking": True}}),
+        "open_corrections": ("GET", "/tasks/corrections", {}),
+        "list_users": ("GET", "/users", {}),
+    }
+
+
+def test_the_matrix_covers_every_operation(world: Any) -> None:
+    spec = world["client"].app.openapi()
+    operations = {op["operationId"] for ops in spec["paths"].values() for op in ops.values()}
+    assert operations == set(_requests(world)), "give every new route a request in this matrix"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_learns_of_a_person_it_may_not_read(world: Any, role: str) -> None:
+    client, stranger = world["client"], world["stranger"]
+    secrets = {stranger["person_id"], stranger["personal_id"], stranger["name"]}
+    leaks, errors = [], []
+    for operation, (method, path, extra) in _requests(world).items():
+        answer = client.request(method, path, headers=world["headers"][role], **extra)
+        if answer.status_code >= 500:
+            errors.append(f"{operation}: {answer.status_code}")
+        body = answer.content.decode("utf-8", "replace")
+        found = sorted(secret for secret in secrets if secret and (secret in body or json.dumps(secret)[1:-1] in body))
+        if found and answer.status_code < 400:
+            leaks.append(f"{operation} {answer.status_code}: {found}")
+    assert errors == [] and leaks == []
+
+
+def test_refusals_are_what_each_role_gets(world: Any) -> None:
+    """The expected refusals, so that a route opened by mistake shows here as well as in the leak test."""
+    client, requests = world["client"], _requests(world)
+    staff_only = {"read_person_history": ("reviewer",), "search_persons": ("clinician",),
+                  "fhir_match_patient": ("clinician",), "review_queue": ("reviewer",), "list_users": ("admin",),
+                  "read_audit": ("admin",), "list_jobs": ("admin",), "run_analysis": ("epidemiologist",),
+                  "statistical_report": ("epidemiologist",), "open_corrections": ("admin",)}
+    for operation, allowed in staff_only.items():
+        method, path, extra = requests[operation]
+        for role in ROLES:
+            status = client.request(method, path, headers=world["headers"][role], **extra).status_code
+            expected_refusal = 401 if role == "anonymous" else 403
+            if role in allowed:
+                assert status < 500 and status != expected_refusal, (operation, role, status)
+            else:
+                assert status in (expected_refusal, 404), (operation, role, status)
+
+
+def test_the_matrix_world_is_what_the_tests_assume(world: Any) -> None:
+    assert Path(world["root"]).is_dir() and world["stranger"]["personal_id"] and world["record"]
