@@ -33,7 +33,7 @@ from linkage.vocab import SourceKind
 ROLE_BY_PREFIX = [("/review", "reviewer"), ("/audit", "admin"), ("/jobs", "admin"), ("/ingest", "admin"),
                   ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi")]
 CITIZEN_SUFFIXES = ("/corrections", "/self-reports")
-EXAMPLES = 15
+EXAMPLES = 35
 PASSWORDS = {"reviewer": "reviewer password", "admin": "admin password", "doctor": "doctor password",
              "epi": "epi password", "citizen": "citizen password"}
 
@@ -126,6 +126,7 @@ def test_no_server_error_and_no_schema_violation(live: dict[str, Any]) -> None:
             # and again with ids and a period that exist, to reach past the lookups
             failures += run_operation(operation, GenerationMode.POSITIVE, live, statuses, existing=True)
     assert not failures, "\n".join(sorted(set(failures)))
+    assert sum(statuses.values()) >= 2000, f"only {sum(statuses.values())} cases were run"
     answered = {key.rsplit(" ", 1)[0] for key in statuses if key.endswith((" 200", " 202"))}
     assert len(answered) >= len(operations) * 3 // 4, f"too few operations got past validation: {sorted(answered)}"
 
