@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import unicodedata
 from datetime import date
@@ -270,3 +271,24 @@ def test_csv_mapping_naming_absent_columns_is_an_error(tmp_path: Path) -> None:
         read_all(SourceKind.CSV, path, mapping=mapping)
     with pytest.raises(SourceError, match="needs --mapping"):
         read_all(SourceKind.CSV, path)
+
+
+def test_one_bad_byte_costs_one_row_not_the_files_encoding(tmp_path: Path) -> None:
+    rows = [f"0010900123{n:02d},Nguyễn Văn Đức {n},05/03/1990,Nữ,,,,,,,," for n in range(3)]
+    body = (POP_HEADER + "\n".join(rows) + "\n").encode("utf-8").replace("Đức 1".encode(), b"\xff\xfe 1")
+    path = tmp_path / "stray.csv"
+    path.write_bytes(body)
+    good, bad = read_all(SourceKind.POPULATION, path)
+    assert [r.name_as_written for r in good] == ["Nguyễn Văn Đức 0", "Nguyễn Văn Đức 2"]
+    assert len(bad) == 1 and bad[0].reason.startswith("encoding")
+
+
+def test_windows_1258_sex_code_and_utf16_files_are_read(tmp_path: Path) -> None:
+    text = POP_HEADER + "001090012345,Trần Thị Lụa,05/03/1990,Nữ,,,,,,,,\n"
+    cp1258 = tmp_path / "pop1258.csv"
+    cp1258.write_bytes(to_cp1258(text))
+    utf16 = tmp_path / "pop16.csv"
+    utf16.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    for path in (cp1258, utf16):
+        good, bad = read_all(SourceKind.POPULATION, path)
+        assert bad == [] and good[0].name_as_written == "Trần Thị Lụa" and good[0].sex == "female", path.name

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from linkage.errors import SourceError
 from linkage.intake.records import NO_CONTROL, SourceRecord
-from linkage.standardize import EncodingProblem, repair_text, split_name
+from linkage.standardize import EncodingProblem, nfc, repair_text, split_name
 from linkage.vocab import Sex
 
 
@@ -42,7 +42,7 @@ def parse_sex(value: str | None, codes: dict[str, Sex] | None = None) -> Sex | N
     if value is None or not value.strip():
         return None
     table = codes or SEX_CODES
-    key = value.strip().lower()
+    key = nfc(value.strip()).lower()  # Windows-1258 writes "Nữ" with a combining tilde
     if key not in table:
         raise ValueError(f"unknown sex code {value!r}")
     return table[key]
@@ -90,15 +90,28 @@ def build_record(fields: dict[str, Any], position: str, raw: Any) -> ReadItem:
 
 
 def detect_encoding(path: Path, sample_size: int = 1 << 20) -> str:
-    """'utf-8-sig' when the file's start decodes as UTF-8, else 'cp1258' (Windows Vietnamese)."""
+    """The encoding of a whole file, from its first megabyte: UTF-16 by its byte-order mark; UTF-8 when
+    at least as many of the sample's non-ASCII lines are valid UTF-8 as are not (valid multi-byte UTF-8
+    does not happen by chance in Windows-1258 text), so that a stray byte costs its own row, which is
+    quarantined, instead of turning every other row into mojibake; else 'cp1258' (Windows Vietnamese)."""
     with open(path, "rb") as fh:
         sample = fh.read(sample_size)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(sample, final=len(sample) < sample_size)
-    except UnicodeDecodeError:
-        return "cp1258"
-    return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    lines = sample.splitlines()
+    if len(sample) == sample_size and lines:
+        lines = lines[:-1]  # the sample may end inside a character
+    good = bad = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+        else:
+            good += 1
+    return "utf-8-sig" if good >= bad else "cp1258"
 
 
 def open_csv(path: Path, delimiter: str = ",", encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
