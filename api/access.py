@@ -36,9 +36,9 @@ def check_person_id(person_id: str) -> None:
 def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
                    relation: Mapping[str, Any]) -> None:
     """Refuse (audited; a 404 for a citizen, as for an unknown id, a 403 for staff) unless `user` may read
-    the person `person_id` of `province`, related to them as `relation` says (the flags `self`, `parent`, `dependant` of persons/viewer_relation):
-    clinicians their province, citizens themselves, their children under 18 and the children under 18
-    of their household."""
+    the person `person_id` of `province`, related to them as `relation` says (the flags `self`, `parent`,
+    `dependant` of persons/viewer_relation): clinicians their province, citizens themselves, their
+    children under 18 and the children under 18 of their household."""
     if user.role is Role.CLINICIAN:
         allowed = user.province is not None and province == user.province
     elif user.role is Role.CITIZEN:
@@ -83,6 +83,14 @@ def readable_profile(request: Request, driver: Driver, settings: Settings, user:
                    relation)
     audit(request, settings, user, 200, profile["person_id"])
     return profile
+
+
+def related_ids(profile: Mapping[str, Any]) -> list[str]:
+    """The other persons a profile names by id (household members, parents, children): showing the
+    profile as it is discloses them too."""
+    household = profile["household"]["members"] if profile["household"] else []
+    return [p for p in dict.fromkeys([*household, *profile["parents"], *profile["children"]])
+            if p != profile["person_id"]]
 
 
 def refuse_citizens(request: Request, settings: Settings, user: User, person_id: str, what: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,48 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
 
 def test_the_matrix_world_is_what_the_tests_assume(world: Any) -> None:
     assert Path(world["root"]).is_dir() and world["stranger"]["personal_id"] and world["record"]
+
+
+PERSON_ID = re.compile(r"HS[0-9A-HJKMNP-TV-Z]{11}")
+
+
+def test_every_disclosed_person_is_audited(world: Any, graph: Driver) -> None:
+    """For each route that returns persons, asked by a role that may read them: one audit entry per
+    distinct person the answer shows (counted by the active persons' ids in the answer: a profile shows
+    the ids of the household, parents and children too), no more and no fewer."""
+    client = world["client"]
+    home = graph.execute_query(
+        "MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL AND p.personal_id IS NOT NULL "
+        "WITH p.province AS province, count(*) AS n ORDER BY n DESC LIMIT 1 "
+        "MATCH (q:Person {status: 'active', province: province}) WHERE q.personal_id IS NOT NULL "
+        "AND q.commune IS NOT NULL RETURN q {.person_id, .name, .personal_id, .birth_date, .commune} AS q LIMIT 1"
+    ).records[0]["q"]
+    person, given = home["person_id"], home["name"].split()[-1]
+    calls = [
+        ("clinician", "GET", f"/persons/{person}", {}),
+        ("clinician", "GET", "/persons", {"params": {"name": given}}),
+        ("clinician", "POST", "/match", {"json": {"name": home["name"], "birth_date": home["birth_date"]}}),
+        ("clinician", "GET", f"/persons/{person}/history", {}),
+        ("clinician", "GET", f"/persons/{person}/export", {"params": {"format": "831"}}),
+        ("clinician", "GET", f"/fhir/Patient/{person}", {}),
+        ("clinician", "GET", "/fhir/Patient",
+         {"params": {"identifier": f"https://hoso.gov.vn/fhir/sid/cccd|{home['personal_id']}"}}),
+        ("clinician", "GET", f"/stations/{home['commune']}/immunization-due", {}),
+        ("clinician", "GET", f"/stations/{home['commune']}/ncd-not-seen", {}),
+        ("reviewer", "POST", "/match", {"json": {"name": home["name"], "birth_date": home["birth_date"]}}),
+        ("reviewer", "GET", f"/persons/{person}/history", {}),
+    ]
+    for role, method, path, extra in calls:
+        client.app.state.audit.flush()
+        before = graph.execute_query("MATCH (a:AuditEntry) RETURN count(a) AS n").records[0]["n"]
+        answer = client.request(method, path, headers=world["headers"][role], **extra)
+        assert answer.status_code == 200, (path, answer.status_code, answer.text[:200])
+        ids = sorted(set(PERSON_ID.findall(answer.text)))  # retired ids are the same person as their survivor
+        shown = {r["id"] for r in graph.execute_query(
+            "MATCH (p:Person) WHERE p.person_id IN $ids AND p.status = 'active' RETURN p.person_id AS id",
+            {"ids": ids}).records} | ({person} if person in path else set())  # the person asked about
+        client.app.state.audit.flush()
+        entries = graph.execute_query("MATCH (a:AuditEntry) RETURN a.person_hash AS h ORDER BY a.at SKIP $n",
+                                      {"n": before}).records
+        hashes = {e["h"] for e in entries if e["h"]}
+        assert len(hashes) == len(shown), (role, path, len(hashes), len(shown))

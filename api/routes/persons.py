@@ -17,6 +17,7 @@ from api.access import (
     readable_among,
     readable_profile,
     refuse_citizens,
+    related_ids,
 )
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
@@ -85,6 +86,8 @@ def read_person(person_id: str, request: Request, user: CurrentUser, driver: Dri
     """The merged profile (831 structure); a retired id answers with the surviving person and
     `merged_from`. A child under 6 also gets the doses of the national schedule still to come."""
     profile = readable_profile(request, driver, settings, user, person_id)
+    for related in related_ids(profile):
+        audit(request, settings, user, 200, related)
     birth = profile["administrative"].get("birth_date")
     if birth and (date.today() - date.fromisoformat(str(birth)[:10])).days < 6 * 366:
         doses = [{"vaccine": i.get("vaccine"), "dose": i.get("dose"), "date": i.get("date")}
