@@ -122,6 +122,9 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "self_report": ("POST", f"/persons/{person}/self-reports", {"json": {"smoking": True}}),
         "open_corrections": ("GET", "/tasks/corrections", {}),
         "list_users": ("GET", "/users", {}),
+        "list_batches": ("GET", "/batches", {}),
+        "set_aside_batch": ("POST", "/batches/population-0000000000000000/set-aside", {"json": {"reason": "matrix"}}),
+        "restore_batch": ("POST", "/batches/population-0000000000000000/restore", {}),
     }
 
 
@@ -153,7 +156,8 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
     staff_only = {"read_person_history": ("reviewer",), "search_persons": ("clinician",),
                   "fhir_match_patient": ("clinician",), "review_queue": ("reviewer",), "list_users": ("admin",),
                   "read_audit": ("admin",), "list_jobs": ("admin",), "run_analysis": ("epidemiologist",),
-                  "statistical_report": ("epidemiologist",), "open_corrections": ("admin",)}
+                  "statistical_report": ("epidemiologist",), "open_corrections": ("admin",),
+                  "list_batches": ("admin",)}
     for operation, allowed in staff_only.items():
         method, path, extra = requests[operation]
         for role in ROLES:

@@ -31,6 +31,7 @@ from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
 ROLE_BY_PREFIX = [("/review", "reviewer"), ("/audit", "admin"), ("/jobs", "admin"), ("/ingest", "admin"),
+                  ("/batches", "admin"),
                   ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi")]
 CITIZEN_SUFFIXES = ("/corrections", "/self-reports")
 EXAMPLES = 35
@@ -71,8 +72,10 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Sett
         job = requests.post(f"{server.url}/ingest/population", timeout=10,
                             headers={"Authorization": f"Bearer {tokens['admin']}"},
                             files={"file": (population.name, population.read_bytes(), "text/csv")}).json()
+        batch = requests.get(f"{server.url}/batches", timeout=10,
+                             headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["data"][0]["batch_id"]
         known = {"person_id": person["id"], "job_id": job["job_id"], "commune": person["commune"],
-                 "name": "age_pyramid"}
+                 "name": "age_pyramid", "batch_id": batch}
         if queue["data"]:
             known["item"] = queue["data"][0]["id"]
         yield {"url": server.url, "tokens": tokens, "known": known}

@@ -194,4 +194,11 @@ def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any]) -> No
     expect(page.locator("#jobs table")).to_contain_text("citizen")
     expect(page.locator("#corrections table")).to_contain_text("0912345678")
     page.screenshot(path=str(SHOTS / "admin.png"), full_page=True)
+    first = page.locator("#batches tbody tr").first
+    expect(first).to_contain_text("Sẵn sàng liên kết")
+    page.once("dialog", lambda dialog: dialog.accept("tệp sai định dạng"))
+    first.get_by_role("button", name="Tạm gác lại").click()
+    expect(page.locator("#batches tbody tr").first).to_contain_text("Tạm gác lại: tệp sai định dạng")
+    page.locator("#batches tbody tr").first.get_by_role("button", name="Khôi phục").click()
+    expect(page.locator("#batches tbody tr").first).to_contain_text("Sẵn sàng liên kết")
     page.close()

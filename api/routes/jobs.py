@@ -15,7 +15,7 @@ from api.deps import SettingsDep, require
 from api.jobs import JOB_ID, Job, JobState, JobStore
 from api.security import Role, User
 from api.settings import Settings
-from linkage import ANY_TYPE, SOURCES, UPLOADABLE, SourceKind
+from linkage import ANY_TYPE, SOURCES, UPLOADABLE, IngestError, SourceKind, list_batches, restore_batch, set_aside
 
 router = APIRouter(tags=["jobs"])
 CHUNK = 1 << 20
@@ -219,3 +219,80 @@ def _change(settings: Settings, job_id: str, change: Callable[[str], Job]) -> Jo
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+class SetAside(BaseModel):
+    reason: str
+    by: str | None = None
+    at: str | None = None
+
+
+class BatchView(BaseModel):
+    """An ingested batch: its kind, counts and, when set aside, why (it then neither links nor loads)."""
+
+    batch_id: str
+    kind: str
+    created_at: str
+    read: int
+    accepted: int
+    quarantined: int
+    set_aside: SetAside | None
+
+
+class BatchPage(BaseModel):
+    data: list[BatchView]
+    count: int
+
+
+class SetAsideIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+BatchId = Annotated[str, Path(pattern=r"^[a-z0-9]+-[0-9a-f]{8,64}$", description="A batch id from GET /batches.")]
+
+
+def _batch_view(batch: dict[str, Any]) -> dict[str, Any]:
+    summary = batch["summary"]
+    return {"batch_id": batch["batch_id"], "kind": batch["kind"], "created_at": summary["created_at"],
+            "read": summary["read"], "accepted": summary["accepted"], "quarantined": summary["quarantined"],
+            "set_aside": batch["set_aside"]}
+
+
+@router.get("/batches", operation_id="list_batches", response_model=BatchPage, responses={403: {}})
+def batches(request: Request, user: Staff, settings: SettingsDep) -> dict[str, Any]:
+    """Every ingested batch, newest first, with whether it is set aside and why."""
+    found = [_batch_view(b) for b in reversed(list_batches(settings.data_path))]
+    audit(request, settings, user, 200)
+    return {"data": found, "count": len(found)}
+
+
+@router.post("/batches/{batch_id}/set-aside", operation_id="set_aside_batch", response_model=BatchView,
+             responses={403: {}, 404: {}})
+def set_aside_batch(request: Request, user: Staff, settings: SettingsDep, batch_id: BatchId,
+                    body: SetAsideIn) -> dict[str, Any]:
+    """Keep a batch out of linking and fact loading until it is restored."""
+    _change_batch(lambda: set_aside(settings.data_path, batch_id, body.reason, by=user.username))
+    audit(request, settings, user, 200)
+    return _batch_by_id(settings, batch_id)
+
+
+@router.post("/batches/{batch_id}/restore", operation_id="restore_batch", response_model=BatchView,
+             responses={403: {}, 404: {}, 409: {"description": "The batch is not set aside"}})
+def restore_set_aside_batch(request: Request, user: Staff, settings: SettingsDep, batch_id: BatchId,
+                            ) -> dict[str, Any]:
+    """Take a set-aside batch back: the next link run links it and loads its facts."""
+    _change_batch(lambda: restore_batch(settings.data_path, batch_id))
+    audit(request, settings, user, 200)
+    return _batch_by_id(settings, batch_id)
+
+
+def _change_batch(change: Callable[[], object]) -> None:
+    try:
+        change()
+    except IngestError as exc:
+        code = status.HTTP_404_NOT_FOUND if str(exc).startswith("no batch") else status.HTTP_409_CONFLICT
+        raise HTTPException(code, str(exc)) from exc
+
+
+def _batch_by_id(settings: Settings, batch_id: str) -> dict[str, Any]:
+    return _batch_view(next(b for b in list_batches(settings.data_path) if b["batch_id"] == batch_id))
