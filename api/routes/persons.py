@@ -198,6 +198,9 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
     refuse_citizens(request, settings, user, person_id, "link history")
     if user.role is not Role.REVIEWER:
         authorise_person(request, driver, settings, user, person_id)
+    elif not readable_among(driver, settings, user, [person_id]):  # a reviewer: their province's persons
+        audit(request, settings, user, 403, person_id)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this person is outside your province")
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
     audit(request, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}
