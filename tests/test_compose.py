@@ -1,4 +1,5 @@
-"""docker-compose.yml is accepted by the compose client wherever a docker client exists."""
+"""docker-compose.yml is accepted by the compose client (`make system-deps` installs one; its `config`
+needs no Docker engine, so the check runs on every machine)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,9 +25,7 @@ def compose_command() -> list[str] | None:
 
 def test_compose_file_is_valid() -> None:
     command = compose_command()
-    if command is None and shutil.which("docker") is None:
-        pytest.skip("no docker client on this machine: the compose check needs one")
-    assert command is not None, "a docker client exists but no compose: run `make system-deps`"
+    assert command is not None, "no compose client: run `make system-deps`"
     env = dict(os.environ, NEO4J_PASSWORD="compose-check", HOSO_JWT_SECRET="compose-check")
     out = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), "config"],
                          capture_output=True, text=True, env=env, check=False)
@@ -39,9 +37,7 @@ def test_compose_file_is_valid() -> None:
 
 def test_compose_refuses_missing_secrets() -> None:
     command = compose_command()
-    if command is None and shutil.which("docker") is None:
-        pytest.skip("no docker client on this machine: the compose check needs one")
-    assert command is not None
+    assert command is not None, "no compose client: run `make system-deps`"
     env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_PASSWORD", "HOSO_JWT_SECRET")}
     out = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), "config"],
                          capture_output=True, text=True, env=env, check=False)

@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ class Rejected:
 
 
 ReadItem = SourceRecord | Rejected
+T = TypeVar("T")
 Reader = Callable[..., Iterator[ReadItem]]
 
 SEX_CODES: dict[str, Sex] = {
@@ -162,6 +163,17 @@ def reject_row(row: dict[str, str], required: tuple[str, ...], position: str) ->
     if problem or missing:
         return Rejected(position, problem or f"missing required field: {missing[0]}", str(row)[:200])
     return None
+
+
+def in_field(field: str, parse: Callable[..., T], *args: Any) -> T:
+    """`parse(*args)`, its ValueError renamed after the source's field, so a rejected row says which column.
+
+        birth, precision = in_field("ngay_sinh", parse_birth_date, row["ngay_sinh"])
+    """
+    try:
+        return parse(*args)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from exc
 
 
 def none_if_blank(value: str | None) -> str | None:

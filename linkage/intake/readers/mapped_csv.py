@@ -39,6 +39,7 @@ from linkage.intake.readers.base import (
     ReadItem,
     Rejected,
     build_record,
+    in_field,
     none_if_blank,
     open_csv,
     parse_sex,
@@ -145,16 +146,13 @@ def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem
         if problem or not record_id:
             yield Rejected(position, problem or "missing required field: record_id", str(row)[:200])
             continue
+        raw_birth = col(cols.birth_date)
         try:
-            raw_birth = col(cols.birth_date)
-            birth, precision = parse_birth_date(raw_birth, cols.birth_date_format) if raw_birth else (None, None)
+            birth, precision = in_field(f"birth_date ({cols.birth_date})", parse_birth_date, raw_birth,
+                                        cols.birth_date_format) if raw_birth else (None, None)
+            sex = in_field(f"sex ({cols.sex})", parse_sex, col(cols.sex), sex_codes)
         except ValueError as exc:
-            yield Rejected(position, f"birth_date ({cols.birth_date}): {exc}", str(row)[:200])
-            continue
-        try:
-            sex = parse_sex(col(cols.sex), sex_codes)
-        except ValueError as exc:
-            yield Rejected(position, f"sex ({cols.sex}): {exc}", str(row)[:200])
+            yield Rejected(position, str(exc), str(row)[:200])
             continue
         identifiers = [
             {"kind": i.kind, "value": v, "scope": i.scope or (spec.source.system if i.kind is IdKind.FACILITY_PATIENT

@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from linkage.intake.readers.base import ReadItem, Rejected, build_record, none_if_blank, open_csv, parse_sex, reject_row
+from linkage.intake.readers.base import (
+    ReadItem,
+    Rejected,
+    build_record,
+    in_field,
+    none_if_blank,
+    open_csv,
+    parse_sex,
+    reject_row,
+)
 from linkage.standardize import parse_birth_date
 from linkage.vocab import CodeList, IdKind, SourceKind
 
@@ -39,14 +48,10 @@ def read(path: Path, **_: Any) -> Iterator[ReadItem]:
             yield rejected
             continue
         try:
-            birth, precision = parse_birth_date(row["ngay_sinh"])
+            birth, precision = in_field("ngay_sinh", parse_birth_date, row["ngay_sinh"])
+            sex = in_field("gioi_tinh", parse_sex, row["gioi_tinh"])
         except ValueError as exc:
-            yield Rejected(position, f"ngay_sinh: {exc}", str(row)[:200])
-            continue
-        try:
-            sex = parse_sex(row["gioi_tinh"])
-        except ValueError as exc:
-            yield Rejected(position, f"gioi_tinh: {exc}", str(row)[:200])
+            yield Rejected(position, str(exc), str(row)[:200])
             continue
         addresses = [a for a in (_address("permanent", row, "thuong_tru"), _address("current", row, "hien_tai")) if a]
         fields: dict[str, Any] = {
