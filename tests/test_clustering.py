@@ -19,10 +19,22 @@ def test_plain_links_form_components() -> None:
 def test_a_chain_joining_two_personal_ids_is_cut_at_its_weakest_link() -> None:
     # a and d carry different personal ids; the chain a-b-c-d must break at its weakest edge (c-d).
     edges = [("a", "b", 20.0), ("b", "c", 15.0), ("c", "d", 5.0)]
-    keys = {"personal_id": {"a": "001090000001", "d": "001090000002"}}
+    keys = {"personal_id": {"a": "001090000001", "d": "001090734512"}}
     result = constrained_clusters("abcd", edges, keys)
     assert groups(result) == {frozenset("abc"), frozenset("d")}
     assert result.refused_conflict == [("c", "d", 5.0)]
+
+
+def test_ids_one_keystroke_apart_are_a_typo_not_a_wall() -> None:
+    edges = [("a", "b", 20.0), ("b", "c", 15.0), ("c", "d", 5.0)]
+    substituted = {"personal_id": {"a": "001090000001", "d": "001090000007"}}
+    assert groups(constrained_clusters("abcd", edges, substituted)) == {frozenset("abcd")}
+    swapped = {"bhxh": {"a": "0123456789", "d": "0123457689"}}
+    assert groups(constrained_clusters("abcd", edges, swapped)) == {frozenset("abcd")}
+    # Three ids, each near one other but two of them two keystrokes apart: the wall stands.
+    keys = {"personal_id": {"a": "001090000001", "b": "001090000002", "d": "001090000012"}}
+    result = constrained_clusters("abd", [("a", "b", 9.0), ("b", "d", 8.0)], keys)
+    assert groups(result) == {frozenset("ab"), frozenset("d")}
 
 
 def test_same_id_is_no_conflict() -> None:
@@ -32,7 +44,7 @@ def test_same_id_is_no_conflict() -> None:
 
 
 def test_reviewer_constraints_win() -> None:
-    keys = {"personal_id": {"a": "001090000001", "b": "001090000002"}}
+    keys = {"personal_id": {"a": "001090000001", "b": "001090555502"}}
     result = constrained_clusters("abc", [("a", "c", 9.0), ("b", "c", 8.0)], keys,
                                   must_link=[("a", "b")], cannot_link=[("b", "c")])
     assert groups(result) == {frozenset("ab"), frozenset("c")}

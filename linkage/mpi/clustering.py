@@ -1,7 +1,8 @@
 """Persons from scored pairs: greedy, constrained clustering that never joins conflicting ids.
 
 Edges are applied strongest first (Kruskal order). A union that would put two different valid
-personal ids (or social insurance numbers) into one cluster, or join records a reviewer kept apart,
+personal ids (or social insurance numbers) into one cluster (unless they are one keystroke apart: a
+likely typo, which the model has weighed), or join records a reviewer kept apart,
 is skipped: the chain is cut at its weakest link instead of being followed. A size cap guards against
 the chaining of same-name strangers.
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+from linkage.standardize import compatible_ids
 
 
 @dataclass
@@ -68,7 +71,7 @@ class _Forest:
 
     @staticmethod
     def _keyed(ka: dict[str, set[str]], kb: dict[str, set[str]]) -> bool:
-        return any(len(ka[kind] | kb[kind]) > 1 for kind in ka.keys() & kb.keys())
+        return any(not compatible_ids(ka[kind] | kb[kind]) for kind in ka.keys() & kb.keys())
 
     def _forbidden(self, a: str, b: str) -> bool:
         fa, fb = self.forbidden.get(a, set()), self.forbidden.get(b, set())

@@ -4,6 +4,8 @@
     PersonalIdInfo(province='01', sex='male', birth_year=1990)
     >>> bhxh_from_card("DN4010123456789")
     '0123456789'
+    >>> one_keystroke_apart("001090012345", "001090012354")
+    True
 """
 
 from __future__ import annotations
@@ -57,3 +59,26 @@ def bhxh_from_card(card: str | None) -> str | None:
         return None
     match = _CARD_2017.match(card.strip().upper())
     return match.group(1) if match else None
+
+
+def one_keystroke_apart(a: str, b: str) -> bool:
+    """Whether two ids of equal length differ by one substituted character or two adjacent
+    characters swapped: a likely typo of one id, not two people."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def compatible_ids(values: set[str]) -> bool:
+    """Whether one person may carry all these ids: at most one, or each a likely typo of each other.
+
+    Two different valid personal ids (or insurance numbers) never merge automatically; two ids one
+    keystroke apart are evidence for the model to weigh, not a wall.
+    """
+    if len(values) <= 1:
+        return True
+    ordered = sorted(values)
+    return all(one_keystroke_apart(x, y) for i, x in enumerate(ordered) for y in ordered[i + 1:])
