@@ -29,7 +29,7 @@ def ids() -> object:
     return lambda members: f"NEW{next(counter)}"
 
 
-EXISTING = table(("e1", "001090000001"), ("e2", None), ("e3", "001090000003"))
+EXISTING = table(("e1", "001090000001"), ("e2", None), ("e3", "001090654303"))
 ASSIGNED = {"e1": "P1", "e2": "P2", "e3": "P3"}
 
 
@@ -53,11 +53,12 @@ def test_strong_matches_to_one_person_match_it() -> None:
     assert link.probability == 0.99 and json.loads(link.weights) == {"given_name": 5.0}
 
 
-def test_strong_matches_to_several_persons_need_review() -> None:
-    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.99), ("e2", "n1", 0.97)),
+def test_strong_matches_to_several_persons_match_the_strongest_and_need_review() -> None:
+    # Every record belongs to a person at all times: the strongest takes it, a reviewer decides the rest.
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.97), ("e2", "n1", 0.99)),
                             ASSIGNED, UPPER, LOWER)
     assert plan.new_persons == []
-    assert states(plan) == {("n1", "P1", "POSSIBLE_MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
+    assert states(plan) == {("n1", "P2", "MATCH"), ("n1", "P1", "POSSIBLE_MATCH")}
     assert [(a, b) for a, b, _, _ in plan.duplicates] == [("P1", "P2")]
 
 
@@ -68,11 +69,19 @@ def test_weak_matches_get_a_person_and_a_review_item() -> None:
 
 
 def test_a_different_personal_id_is_never_matched_automatically() -> None:
-    plan = plan_incremental(table(("n1", "001090000009")), EXISTING, pairs(), pairs(("e1", "n1", 0.999)),
+    plan = plan_incremental(table(("n1", "001090777709")), EXISTING, pairs(), pairs(("e1", "n1", 0.999)),
                             ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
     assert ("n1", "P1", "MATCH") not in states(plan)
     assert ("n1", "P1", "POSSIBLE_MATCH") in states(plan)
     assert plan.refused_conflicts == 1
+
+
+def test_a_personal_id_one_keystroke_away_is_a_typo_the_model_weighs() -> None:
+    swapped = "001090000010"  # e1's last two digits swapped
+    plan = plan_incremental(table(("n1", swapped)), EXISTING, pairs(), pairs(("e1", "n1", 0.999)),
+                            ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(plan) == {("n1", "P1", "MATCH")}
+    assert plan.refused_conflicts == 0
 
 
 def test_a_reviewers_no_match_is_respected() -> None:

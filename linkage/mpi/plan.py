@@ -3,11 +3,12 @@
 A new record (or a cluster of new records that are strongly linked to each other):
 1. matches nobody: a new person;
 2. strongly matches records of one person: MATCH to that person;
-3. strongly matches records of several persons: POSSIBLE_MATCH to each, POSSIBLE_DUPLICATE between
-   them (no person of its own until a reviewer decides);
+3. strongly matches records of several persons: MATCH to the one it matches most strongly (every
+   record belongs to a person at all times), POSSIBLE_MATCH to the others, POSSIBLE_DUPLICATE between
+   them;
 4. only weakly matches: a person of its own, and POSSIBLE_MATCH to the persons it weakly matches.
 
-Strong links whose union would hold two different valid personal ids are refused (see
+Strong links whose union would hold two different valid personal ids (not one keystroke apart) are refused (see
 `linkage.mpi.clustering`), and so are links a reviewer ruled out. Person ids never change because new
 data arrived; a full rebuild (`plan_rebuild`) keeps every id whose person still exists.
 """
@@ -24,6 +25,7 @@ import pandas as pd
 
 from linkage.mpi.clustering import constrained_clusters
 from linkage.mpi.ids import IdFactory, new_person_id
+from linkage.standardize import compatible_ids
 
 NO_WEIGHTS = "{}"  # a link with no scored pair behind it (a record alone, a reviewer's decision)
 
@@ -150,9 +152,7 @@ def plan_incremental(
                          {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id)
     for root, members in members_of.items():
         if root not in alone:
-            person = deciding.cluster(members, between_by_new)
-            if person is not None:
-                person_of_cluster[root] = person
+            person_of_cluster[root] = deciding.cluster(members, between_by_new)
     deciding.weak_between_new_persons(weak_new, members_of, clusters.cluster_of, person_of_cluster)
     return plan
 
@@ -221,10 +221,10 @@ class _Deciding:
         p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
         self.plan.links.append(Link(uid, person, state, p, w, weights))
 
-    def cluster(self, members: list[str], between_by_new: Mapping[str, list[tuple[str, float]]]) -> str | None:
-        """Decide one cluster: MATCH to the one compatible person it strongly meets, POSSIBLE_MATCH to each
-        of several (no person of its own until a reviewer decides: None), else a new person; and
-        POSSIBLE_MATCH to the persons it meets weakly. Returns the cluster's person."""
+    def cluster(self, members: list[str], between_by_new: Mapping[str, list[tuple[str, float]]]) -> str:
+        """Decide one cluster: MATCH to the one compatible person it strongly meets; of several, MATCH to
+        the strongest and POSSIBLE_MATCH to the others, which become possible duplicates; else a new
+        person; and POSSIBLE_MATCH to the persons it meets weakly. Returns the cluster's person."""
         strong_persons: dict[str, list[str]] = defaultdict(list)
         weak_persons: dict[str, list[str]] = defaultdict(list)
         for uid in members:
@@ -241,14 +241,13 @@ class _Deciding:
             cluster_keys = {kind: {v for uid in members if isinstance(v := self.new_keys[kind].get(uid), str)}
                             for kind in self.new_keys}
             compatible = {person: olds for person, olds in strong_persons.items()
-                          if all(len(cluster_keys[k] | self.person_keys[person][k]) <= 1 for k in cluster_keys)}
+                          if all(compatible_ids(cluster_keys[k] | self.person_keys[person][k]) for k in cluster_keys)}
         for person in set(strong_persons) - set(compatible):
             weak_persons[person].extend(strong_persons[person])
             self.plan.refused_conflicts += 1
         if len(compatible) > 1:
-            self._possible_duplicates(members, compatible)
-            return None
-        if len(compatible) == 1:
+            person = self._possible_duplicates(members, compatible)
+        elif len(compatible) == 1:
             person = next(iter(compatible))
             for uid in members:
                 self.link(uid, person, "MATCH", [*compatible[person], *members])
@@ -265,16 +264,27 @@ class _Deciding:
                     self.link(uid, weak_person, "POSSIBLE_MATCH", olds)
         return person
 
-    def _possible_duplicates(self, members: list[str], compatible: Mapping[str, list[str]]) -> None:
+    def _possible_duplicates(self, members: list[str], compatible: Mapping[str, list[str]]) -> str:
+        """The cluster strongly meets several persons: MATCH to the one it meets most strongly,
+        POSSIBLE_MATCH to the others, and each pair of them a possible duplicate. Returns the person."""
         persons = sorted(compatible)
+
+        def strength(person: str) -> tuple[float, float]:
+            edges = [self.best[(uid, o)] for uid in members for o in compatible[person] if (uid, o) in self.best]
+            return max((_strength(e) for e in edges), default=(0.0, float("-inf")))
+
+        chosen = max(persons, key=lambda person: (strength(person), person))
         for uid in members:
+            self.link(uid, chosen, "MATCH", [*compatible[chosen], *members])
             for person in persons:
-                self.link(uid, person, "POSSIBLE_MATCH", compatible[person])
+                if person != chosen:
+                    self.link(uid, person, "POSSIBLE_MATCH", compatible[person])
         for i, a in enumerate(persons):
             for b in persons[i + 1:]:
                 p, _, weights = max((self.best[(uid, o)] for uid in members for o in compatible[a]
                                      if (uid, o) in self.best), key=_strength, default=(self.upper, None, NO_WEIGHTS))
                 self.plan.duplicates.append((a, b, p, weights))
+        return chosen
 
     def weak_between_new_persons(self, weak_new: pd.DataFrame, members_of: Mapping[str, list[str]],
                                  cluster_of: Mapping[str, str], person_of_cluster: Mapping[str, str]) -> None:
