@@ -45,6 +45,10 @@ def _variants(query: dict[str, Any]) -> list[dict[str, Any]]:
             "birth_dm_swap": None},
            {**query, "unique_id": "v-no-sex", "sex": None},
            {**query, "unique_id": "v-no-name", "family_fold": None, "middle_fold": None, "given_fold": None}]
+    for column in ("personal_id", "cmnd", "bhxh"):  # an id one keystroke from the query's
+        if value := query[column]:
+            typo = value[:-1] + str((int(value[-1]) + 1) % 10)
+            out.append({**query, "unique_id": f"v-near-{column}", column: typo})
     if query["commune"] and query["province"]:  # another commune of the same province
         out.append({**query, "unique_id": "v-next-commune", "commune": f"{int(query['commune']) + 1:05d}"})
     return out

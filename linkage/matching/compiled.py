@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from splink import SettingsCreator
 from sqlglot import exp
 
@@ -114,6 +114,8 @@ _BINARY: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
 _FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {  # name -> (function, number of arguments)
     "jaro_winkler_similarity": (JaroWinkler.similarity, 2),  # DuckDB's is rapidfuzz's algorithm
     "abs": (abs, 1),
+    "length": (len, 1),
+    "damerau_levenshtein": (DamerauLevenshtein.distance, 2),  # the same distance for one edit or swap
 }
 
 

@@ -20,16 +20,23 @@ from linkage.errors import ModelError
 MODEL_NAME = "hoso-person"
 
 
-def _id_comparison(column: str, label: str) -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name=column,
-        comparison_description=label,
-        comparison_levels=[
-            cll.NullLevel(column),
-            cll.ExactMatchLevel(column).configure(m_probability=0.95, u_probability=1e-6),
-            cll.ElseLevel().configure(m_probability=0.05),
-        ],
-    )
+def _near(column: str) -> cll.CustomLevel:
+    """Two ids one keystroke apart (a substituted digit, two adjacent digits swapped): a likely typo.
+
+    Of two equal-length strings, a Damerau-Levenshtein distance of 1 is exactly that (an insertion
+    or a deletion alone changes the length).
+    """
+    return cll.CustomLevel(f"length({column}_l) = length({column}_r) AND "
+                           f"damerau_levenshtein({column}_l, {column}_r) = 1",
+                           label_for_charts="one keystroke apart")
+
+
+def _id_comparison(column: str, label: str, typos: bool = True) -> cl.CustomComparison:
+    levels = [cll.NullLevel(column), cll.ExactMatchLevel(column).configure(m_probability=0.95, u_probability=1e-6)]
+    if typos:
+        levels.append(_near(column).configure(m_probability=0.01, u_probability=1e-5))
+    return cl.CustomComparison(output_column_name=column, comparison_description=label,
+                               comparison_levels=[*levels, cll.ElseLevel().configure(m_probability=0.04)])
 
 
 def comparisons() -> list[Any]:
@@ -44,7 +51,8 @@ def comparisons() -> list[Any]:
                                 label_for_charts="same id, consistent with sex and birth year",
                                 ).configure(m_probability=0.95, u_probability=1e-7),
                 cll.ExactMatchLevel("personal_id").configure(m_probability=0.02, u_probability=1e-6),
-                cll.ElseLevel().configure(m_probability=0.03),
+                _near("personal_id").configure(m_probability=0.01, u_probability=1e-6),
+                cll.ElseLevel().configure(m_probability=0.02),
             ],
         ),
         _id_comparison("cmnd", "9-digit identity card (CMND)"),
@@ -106,7 +114,7 @@ def comparisons() -> list[Any]:
             comparison_description="sex",
             comparison_levels=[cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()],
         ),
-        _id_comparison("phone", "phone (10-digit form)"),
+        _id_comparison("phone", "phone (10-digit form)", typos=False),
         cl.CustomComparison(
             output_column_name="address",
             comparison_description="commune of residence (post-2025 codes)",
@@ -117,7 +125,7 @@ def comparisons() -> list[Any]:
                 cll.ElseLevel(),
             ],
         ),
-        _id_comparison("household_code", "household"),
+        _id_comparison("household_code", "household", typos=False),
     ]
 
 
@@ -145,11 +153,41 @@ def prediction_blocking_rules() -> list[Any]:
     return [block_on(*keys) for keys in BLOCKING_KEYS]
 
 
-# EM blocks (columns that must agree); each trains the comparisons whose columns it does not fix.
+# The columns each comparison reads: an EM block that fixes one of them cannot train that comparison.
+COMPARISON_COLUMNS: dict[str, frozenset[str]] = {
+    "personal_id": frozenset({"personal_id", "pid_ok"}),
+    "cmnd": frozenset({"cmnd"}),
+    "bhxh": frozenset({"bhxh"}),
+    "family_name": frozenset({"family_fold", "family_key"}),
+    "middle_name": frozenset({"middle_fold", "middle_last", "given_fold"}),
+    "given_name": frozenset({"given_fold", "middle_last"}),
+    "birth": frozenset({"birth_date", "birth_year", "birth_ym", "birth_dm_swap"}),
+    "sex": frozenset({"sex"}),
+    "phone": frozenset({"phone"}),
+    "address": frozenset({"commune", "province"}),
+    "household_code": frozenset({"household_code"}),
+}
+
+# EM blocks (columns that must agree), in order of preference. Training runs a block when it has
+# pairs enough and would train a comparison no block before it trained; each block trains the
+# comparisons whose columns it leaves free. With personal ids, the first two train everything (as
+# Splink's documentation does it: one block on the id, one on name and birth date); without ids the
+# others take over: the birth date within a commune trains the names, the full name within a commune
+# trains the birth date.
 TRAINING_BLOCKS: list[tuple[str, ...]] = [
-    ("personal_id",),  # trains everything but the personal id
-    ("family_key", "given_fold", "birth_date"),  # trains the ids, middle name, sex, phone, address
+    ("personal_id",),
+    ("family_key", "given_fold", "birth_date"),
+    ("bhxh",),
+    ("birth_date", "commune"),
+    ("family_key", "middle_fold", "given_fold", "commune"),
+    ("birth_date", "sex"),
+    ("family_key", "middle_fold", "given_fold", "birth_year"),
 ]
+
+
+def trains(block: tuple[str, ...]) -> set[str]:
+    """The comparisons an EM block on `block` can train (those reading none of its columns)."""
+    return {name for name, columns in COMPARISON_COLUMNS.items() if columns.isdisjoint(block)}
 
 
 def training_blocks() -> list[Any]:
@@ -163,6 +201,17 @@ def deterministic_rules() -> list[Any]:
         "l.personal_id = r.personal_id AND l.pid_ok AND r.pid_ok",
         "l.bhxh = r.bhxh AND l.birth_year = r.birth_year",
     ]
+
+
+def deterministic_rules_without_ids() -> list[Any]:
+    """The same for records that carry no identifier: the whole name and the whole birth date agree,
+    and the address or phone does too where both sides have one (a full namesake born the same day
+    in the same commune is rare even among Nguyễn Văn Hùng)."""
+    name_and_birth = ("l.family_fold = r.family_fold AND l.middle_fold = r.middle_fold "
+                      "AND l.given_fold = r.given_fold AND l.birth_date = r.birth_date")
+    return [f"{name_and_birth} AND l.commune = r.commune", f"{name_and_birth} AND l.phone = r.phone",
+            f"{name_and_birth} AND (l.commune IS NULL OR r.commune IS NULL) "
+            "AND (l.phone IS NULL OR r.phone IS NULL)"]
 
 
 def settings() -> SettingsCreator:
@@ -188,9 +237,13 @@ def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
     for the engine and the trained m and u values are carried over level by level.
     """
     fresh: dict[str, Any] = settings().get_settings(dialect).as_dict()
+    if len(fresh["comparisons"]) != len(trained["comparisons"]):
+        raise ModelError("the saved model compares other fields than this version of HoSo: retrain (`hoso train`)")
     for new, old in zip(fresh["comparisons"], trained["comparisons"], strict=True):
-        if new["output_column_name"] != old["output_column_name"]:
-            raise ModelError(f"model and code disagree on comparison {old['output_column_name']!r}: retrain")
+        if (new["output_column_name"] != old["output_column_name"]
+                or len(new["comparison_levels"]) != len(old["comparison_levels"])):
+            raise ModelError(f"model and code disagree on comparison {old['output_column_name']!r}: "
+                             "retrain (`hoso train`)")
         for new_level, old_level in zip(new["comparison_levels"], old["comparison_levels"], strict=True):
             for key in ("m_probability", "u_probability"):
                 if old_level.get(key) is not None:

@@ -24,7 +24,14 @@ from splink import DuckDBAPI, Linker, block_on
 
 from linkage.errors import ModelError
 from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection
-from linkage.matching.model import TRAINING_BLOCKS, deterministic_rules, settings
+from linkage.matching.model import (
+    COMPARISON_COLUMNS,
+    TRAINING_BLOCKS,
+    deterministic_rules,
+    deterministic_rules_without_ids,
+    settings,
+    trains,
+)
 from linkage.matching.scoring import term_frequencies
 from linkage.matching.store import TrainedModel
 from linkage.standardize import LINKAGE_COLUMNS
@@ -32,6 +39,8 @@ from linkage.standardize import LINKAGE_COLUMNS
 log = logging.getLogger(__name__)
 BASELINE = Path(__file__).parent / "data" / "baseline_model.json"
 MIN_EM_PAIRS = 50
+MAX_EM_PAIRS = 30_000_000  # a larger block costs more than it teaches: the next one is tried instead
+MIN_PRIOR_PAIRS = 10  # fewer deterministic matches than this say nothing about the prior
 MIN_RECORDS = 10  # fewer give Splink no pair to estimate the prior or u from
 
 # The least evidence (bits) the best agreement level of each core comparison must carry. The family
@@ -41,11 +50,14 @@ MINIMUM_WEIGHTS = {"personal_id": 5.0, "given_name": 3.0, "birth": 3.0, "family_
 
 
 
-def model_problems(settings_dict: dict[str, Any]) -> list[str]:
-    """What is wrong with trained m/u values (empty when they look sane)."""
+def model_problems(settings_dict: dict[str, Any], present: set[str] | None = None) -> list[str]:
+    """What is wrong with trained m/u values (empty when they look sane); only the comparisons in
+    `present` (all when not given) are checked: the others have no data to have learnt from."""
     problems = []
     for comparison in settings_dict["comparisons"]:
         name = comparison["output_column_name"]
+        if present is not None and name not in present:
+            continue
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         top = levels[0]
         m, u = top.get("m_probability"), top.get("u_probability")
@@ -94,24 +106,34 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
             raise ModelError(f"{len(table)} record(s) are too few to train a model on: {MIN_RECORDS} are needed")
         log.warning("%d record(s) are too few to train on: the baseline model is used as it is", len(table))
         return TrainedModel(splink=reference, tf=term_frequencies(table), meta={"from_baseline": ["all"]})
+    present = carried_comparisons(table)
     con = duckdb_connection(memory_limit)
+    warnings = _SplinkWarnings()
     try:
         db_api = DuckDBAPI(connection=con)
         records = db_api.register(table, table_name="hoso_training_records")
-        linker = Linker(records, settings(), log_level=logging.WARNING)
-        linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=0.8)
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-        before = _m_values(linker.misc.save_model_to_json())
-        for columns in TRAINING_BLOCKS:
-            pairs = block_pairs(con, "hoso_training_records", columns)
-            if pairs < MIN_EM_PAIRS:  # Splink's EM fails (and leaves its settings altered) on an empty block
-                log.warning("EM block on %s skipped: %d pairs, %d needed", "+".join(columns), pairs, MIN_EM_PAIRS)
-                continue
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*columns), estimate_without_term_frequencies=True)
-        trained: dict[str, Any] = linker.misc.save_model_to_json()
+        with warnings.caught():
+            linker = Linker(records, settings(), log_level=logging.WARNING)
+            estimate_prior(linker, con, "hoso_training_records")
+            linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+            before = _m_values(linker.misc.save_model_to_json())
+            trained_so_far: set[str] = set()
+            for columns in TRAINING_BLOCKS:
+                teaches = (trains(columns) & present) - trained_so_far
+                if not teaches:
+                    continue
+                pairs = block_pairs(con, "hoso_training_records", columns)
+                if not MIN_EM_PAIRS <= pairs <= MAX_EM_PAIRS:  # Splink's EM fails on an empty block
+                    log.info("EM block on %s skipped: %d pairs (%d to %d are used)", "+".join(columns), pairs,
+                             MIN_EM_PAIRS, MAX_EM_PAIRS)
+                    continue
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*columns), estimate_without_term_frequencies=True)
+                trained_so_far |= trains(columns) & present
+            trained: dict[str, Any] = linker.misc.save_model_to_json()
     finally:
         con.close()
+    warnings.summarise()
     after = _m_values(trained)
     for comparison in trained["comparisons"]:  # m values no EM block moved are Splink's starting guesses
         name = comparison["output_column_name"]
@@ -122,11 +144,109 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     filled = fill_from_baseline(trained, reference)
     if filled:
         log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
+    absent = sorted(set(COMPARISON_COLUMNS) - present)
+    if absent:
+        log.warning("these records carry no %s: the model gives them no weight until trained on records that do",
+                    ", ".join(absent))
+    neutral = neutral_where_unknown(trained)
+    if neutral:
+        log.info("levels no block could train (given the floor, or no weight): %s", ", ".join(neutral))
     trained = with_floors(trained)
-    problems = model_problems(trained)
+    problems = model_problems(trained, present)
     if problems:
         raise ModelError("training learnt implausible weights: " + "; ".join(problems))
     return TrainedModel(splink=trained, tf=term_frequencies(table), meta={"from_baseline": filled} if filled else {})
+
+
+def carried_comparisons(table: pd.DataFrame) -> set[str]:
+    """The comparisons the table has data for: at least two records carry every column they read
+    (the personal id's consistency flag aside)."""
+    counts = {column: int(table[column].notna().sum()) for column in table.columns}
+    return {name for name, columns in COMPARISON_COLUMNS.items()
+            if any(counts.get(column, 0) >= 2 for column in columns - {"pid_ok"})}
+
+
+def estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The prior probability that two records match, from pairs that are almost surely matches.
+
+    Pairs agreeing on a valid personal id (or an insurance number and a birth year) when the
+    records carry enough of them; else pairs agreeing on the whole name, the whole birth date and
+    the commune or phone. Splink assumes the rules find 80% of the matches.
+    """
+    for rules in (deterministic_rules(), deterministic_rules_without_ids()):
+        if rule_pairs(con, table, rules) >= MIN_PRIOR_PAIRS:
+            linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
+            return
+    raise ModelError("these records hold no pair that is almost surely one person (no shared id, nor a "
+                     "shared full name and birth date): there is nothing to learn how often records match from")
+
+
+def rule_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[str]) -> int:
+    """How many distinct record pairs at least one of `rules` (SQL on l. and r.) holds for."""
+    pairs = " UNION ".join(f"SELECT l.unique_id AS a, r.unique_id AS b FROM {table} l JOIN {table} r "  # noqa: S608
+                           f"ON l.unique_id < r.unique_id AND ({rule})" for rule in rules)
+    rows = con.execute(f"SELECT count(*) FROM ({pairs})").fetchall()  # noqa: S608 - rules from the model
+    return int(rows[0][0])
+
+
+def neutral_where_unknown(trained: dict[str, Any]) -> list[str]:
+    """Fill every level still without m or u (no block trained it, no baseline filled it).
+
+    In a comparison that EM trained, a level without m is one no match fell into: m is the floor
+    (strong evidence against, as it should be). In a comparison nothing trained, m = u: no weight
+    either way. Splink itself would give such a level no weight and warn at every prediction. Name
+    the levels filled.
+    """
+    neutral = []
+    for comparison in trained["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        was_trained = any(level.get("m_probability") is not None for level in levels)
+        for index, level in enumerate(comparison["comparison_levels"]):
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or (m is not None and u is not None):
+                continue
+            if m is None:
+                m = M_FLOOR if was_trained and u is not None else u
+            level["m_probability"], level["u_probability"] = (m, u) if u is not None else (m, m)
+            if level["m_probability"] is None:
+                level["m_probability"] = level["u_probability"] = 0.5
+            neutral.append(f"{comparison['output_column_name']}[{index}]")
+    return neutral
+
+
+class _SplinkWarnings:
+    """Splink's warnings during training, kept and summarised in one line instead of dozens."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def caught(self) -> _Catching:
+        return _Catching(self)
+
+    def summarise(self) -> None:
+        if not self.messages:
+            return
+        first = " ".join(self.messages[0].replace("WARNING:", "").split())[:200]
+        log.info("Splink warned %d time(s) during training (levels some blocks cannot train are normal); "
+                 "the first: %s", len(self.messages), first)
+
+
+class _Catching(logging.Handler):
+    def __init__(self, into: _SplinkWarnings) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+        self.logger = logging.getLogger("splink")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.messages.append(record.getMessage())
+
+    def __enter__(self) -> _Catching:
+        self.saved = (self.logger.handlers[:], self.logger.propagate)
+        self.logger.handlers, self.logger.propagate = [self], False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.handlers, self.logger.propagate = self.saved
 
 
 def block_pairs(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> int:

@@ -31,7 +31,8 @@ def write_baseline(persons: int = 20_000, seed: int = 11, path: Path = BASELINE)
         batches = [ingest(kind, files, root / "data", mapping=mapping).batch_id
                    for kind, files, mapping in synthetic_inputs(root / "synth")]
         trained = train(load_tables(root / "data", batches), seed=seed, use_baseline=False)
-    model = replace(trained, meta={"baseline": {"persons": persons, "seed": seed, "profile": "realistic",
+    # Term frequencies are the linked records' own, never the synthetic names'.
+    model = replace(trained, tf={}, meta={"baseline": {"persons": persons, "seed": seed, "profile": "realistic",
                                                 "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
