@@ -75,3 +75,21 @@ def test_missing_file_and_unwritable_data_dir_are_clear_errors(tmp_path: Path) -
     path = registry(tmp_path, ["001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"])
     with pytest.raises(IngestError, match="is not writable"):
         ingest(SourceKind.POPULATION, [path], blocker / "data")
+
+
+def test_a_bad_value_goes_to_quarantine_and_its_record_is_kept(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+                       'birth_date = "ngay_sinh"\nprovince_code = "tinh"\ncode_list = "pre2025"\n')
+    path = tmp_path / "pk.csv"
+    path.write_text("id,ten,ngay_sinh,tinh\n1,Lê Văn Tám,31/02/1990,7X\n2,Võ Thị Sáu,1933,79\n", encoding="utf-8")
+    summary = ingest(SourceKind.CSV, [path], tmp_path / "data", mapping=mapping)
+    assert (summary.accepted, summary.quarantined, summary.values_dropped) == (2, 0, 2)
+    batch = tmp_path / "data" / "batches" / summary.batch_id
+    notes = [json.loads(line) for line in (batch / "quarantine.jsonl").read_text().splitlines()]
+    assert {(n["record_id"], n["reason"].split(":")[0:2][1].strip()) for n in notes} == {
+        ("pk:1", "birth_date (ngay_sinh)"), ("pk:1", "addresses.0.province_code")}
+    assert any("'7X'" in n["reason"] for n in notes)
+    kept = pq.read_table(batch / "records.parquet").to_pylist()
+    assert [r["record_id"] for r in kept] == ["pk:1", "pk:2"]
+    assert kept[0]["birth_date"] is None and kept[1]["birth_date"] is not None

@@ -251,15 +251,40 @@ def test_csv_reader_with_a_mapping(tmp_path: Path) -> None:
                        '[[identifiers]]\ncolumn = "cccd"\nkind = "personal_id"\n')
     path = tmp_path / "pk.csv"
     path.write_text("id,ten,dob,gt,sdt,cccd\n1,Lê Văn Tám,02-09-1945,A,01681234567,\n"
-                    "2,Võ Thị Sáu,1933,B,,\n"
+                    "2,Võ Thị Sáu,1933-02-30,B,,\n"
                     "3,Ngô Quyền,01-01-1990,Z,,\n4,Bà Triệu,01-01-1990,B,,12345\n")
     good, bad = read_all(SourceKind.CSV, path, mapping=mapping)
-    assert [r.record_id for r in good] == ["pk1:1"]
-    assert good[0].birth_date == date(1945, 9, 2) and good[0].phones == ["01681234567"]
-    assert len(bad) == 3
-    assert "does not match format" in bad[0].reason
-    assert "unknown sex code 'Z'" in bad[1].reason
-    assert "wrong shape" in bad[2].reason
+    # A bad value costs that value, not the record: the field and value are named for the quarantine.
+    assert [r.record_id for r in good] == ["pk1:1", "pk1:2", "pk1:3", "pk1:4"] and bad == []
+    assert good[0].birth_date == date(1945, 9, 2) and good[0].phones == ["01681234567"] and good[0].dropped == []
+    assert good[1].birth_date is None and good[1].dropped == [
+        "birth_date (dob): time data '1933-02-30' does not match format '%d-%m-%Y'"]
+    assert good[2].sex is None and good[2].dropped == ["sex (gt): unknown sex code 'Z'"]
+    assert good[3].identifiers == [] and good[3].dropped == ["identifiers.0: personal_id '12345' has the wrong shape"]
+
+
+def test_csv_mapping_fallbacks_joins_and_other_identifiers(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[source]\nsystem = "pk2"\n[columns]\nrecord_id = "id"\nfamily_name = "ho"\n'
+                       'given_name = "ten"\nmiddle_name = "dem"\nbirth_date = ["ngay_sinh", "nam_sinh"]\n'
+                       'address = { join = ["so_nha", "duong", "phuong"], sep = ", " }\n'
+                       '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n')
+    path = tmp_path / "pk.csv"
+    path.write_text("id,ho,dem,ten,ngay_sinh,nam_sinh,so_nha,duong,phuong,ma_yte\n"
+                    "1,Lê,Văn,Tám,02/09/1945,,12,Lê Lợi,Bến Nghé,YT-1\n"
+                    "2,Võ,Thị,Sáu,,1933,,Hàng Bài,,\n")
+    good, bad = read_all(SourceKind.CSV, path, mapping=mapping)
+    assert bad == []
+    assert (good[0].birth_date, good[0].birth_precision) == (date(1945, 9, 2), DatePrecision.DAY)
+    assert (good[1].birth_date, good[1].birth_precision) == (date(1933, 1, 1), DatePrecision.YEAR)
+    assert [a.text for a in good[0].addresses] == ["12, Lê Lợi, Bến Nghé"]
+    assert [a.text for a in good[1].addresses] == ["Hàng Bài"]
+    assert [(i.kind, i.value, i.scope) for i in good[0].identifiers] == [(IdKind.OTHER, "YT-1", "urn:oid:2.16.704.1")]
+    other = tmp_path / "bad.toml"
+    other.write_text('[source]\nsystem = "pk2"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+                     '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\n')
+    with pytest.raises(SourceError, match="of kind other needs its system"):
+        read_all(SourceKind.CSV, path, mapping=other)
 
 
 def test_csv_mapping_naming_absent_columns_is_an_error(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 A batch lives in `DATA/batches/<batch_id>/`:
 - `records.parquet`: one row per accepted record, identity fields flat, the whole record as JSON;
-- `quarantine.jsonl`: one line per rejected record: file, position, reason, excerpt;
+- `quarantine.jsonl`: one line per rejected record (file, position, reason, excerpt), and one per
+  invalid value left out of a record that was kept (its `record_id` set, the reason "value dropped: …");
 - `inputs/`: the original files, byte for byte;
 - `manifest.json`: kind, files with sha256 and size, counts, mapping, creation time.
 
@@ -76,6 +77,7 @@ class BatchSummary:
     created_at: str
     already_ingested: bool = False
     reasons: dict[str, int] = field(default_factory=dict)
+    values_dropped: int = 0  # invalid values left out of records that were kept (each in the quarantine)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -220,7 +222,7 @@ def _write_batch(
     progress: Progress | None = None,
 ) -> BatchSummary:
     reader = SOURCES[kind].read
-    read = accepted = quarantined = 0
+    read = accepted = quarantined = dropped = 0
     reasons: dict[str, int] = {}
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
@@ -246,6 +248,11 @@ def _write_batch(
                                                 ensure_ascii=False) + "\n")
                     continue
                 seen.add(item.record_id)
+                for reason in item.dropped:  # the record is kept; the value it could not keep is not lost
+                    dropped += 1
+                    note = {"file": path.name, "position": item.raw_ref, "record_id": item.record_id,
+                            "reason": f"value dropped: {reason}", "excerpt": ""}
+                    quarantine.write(json.dumps(note, ensure_ascii=False) + "\n")
                 item.batch_id = batch_id
                 rows.append(flatten(item))
                 accepted += 1
@@ -258,7 +265,7 @@ def _write_batch(
         progress(read, accepted, quarantined)
     return BatchSummary(batch_id=batch_id, kind=kind.value, files=files, read=read, accepted=accepted,
                         quarantined=quarantined, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                        reasons=reasons)
+                        reasons=reasons, values_dropped=dropped)
 
 
 def _items(reader: Any, path: Path, mapping: Path | None) -> Iterator[SourceRecord | Rejected]:

@@ -18,7 +18,16 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from linkage.standardize import is_known_icd10, nfc, normalise_icd10
 from linkage.vocab import CodeList, DatePrecision, IdKind, Sex, SourceKind
@@ -234,6 +243,22 @@ class SourceRecord(BaseModel):
     conditions: list[Condition] = Field(default_factory=list)
     birth: BirthFacts | None = None
     observations: list[Observation] = Field(default_factory=list)
+    # Values a reader left out because they were invalid ("field: reason"), for the quarantine.
+    _dropped: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def dropped(self) -> list[str]:
+        return self._dropped
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth(cls, value: date | None) -> date | None:
+        if value is not None:
+            if value > date.today():
+                raise ValueError(f"birth date {value} is in the future")
+            if value.year < 1890:
+                raise ValueError(f"birth date {value} is before 1890")
+        return value
 
     @field_validator("name_as_written", "family_name", "middle_name", "given_name", mode="before")
     @classmethod
@@ -244,13 +269,8 @@ class SourceRecord(BaseModel):
     def _check(self) -> SourceRecord:
         if not (self.name_as_written or self.given_name):
             raise ValueError("missing required field: name")
-        if self.birth_date is not None:
-            if self.birth_date > date.today():
-                raise ValueError(f"birth date {self.birth_date} is in the future")
-            if self.birth_date.year < 1890:
-                raise ValueError(f"birth date {self.birth_date} is before 1890")
-            if self.birth_precision is None:
-                self.birth_precision = DatePrecision.DAY
+        if self.birth_date is not None and self.birth_precision is None:
+            self.birth_precision = DatePrecision.DAY
         return self
 
     def identifier(self, kind: IdKind) -> str | None:

@@ -47,6 +47,8 @@ def parse_birth_date(value: str, fmt: str | None = None) -> tuple[date, DatePrec
     (datetime.date(1990, 1, 1), <DatePrecision.YEAR: 'year'>)
     >>> parse_birth_date("05/03/1990")
     (datetime.date(1990, 3, 5), <DatePrecision.DAY: 'day'>)
+    >>> parse_birth_date("1990", "%d-%m-%Y")  # a year alone whatever the format of full dates
+    (datetime.date(1990, 1, 1), <DatePrecision.YEAR: 'year'>)
     """
     try:
         return _parse_birth_date(value.strip(), fmt)
@@ -57,7 +59,7 @@ def parse_birth_date(value: str, fmt: str | None = None) -> tuple[date, DatePrec
 
 
 def _parse_birth_date(value: str, fmt: str | None) -> tuple[date, DatePrecision]:
-    if fmt:
+    if fmt and not (len(value) == 4 and value.isdigit()):  # a bare year needs no format (a year-only column)
         parsed = datetime.strptime(value, fmt).date()
         precision = (
             DatePrecision.DAY if "%d" in fmt else DatePrecision.MONTH if "%m" in fmt else DatePrecision.YEAR

@@ -51,7 +51,11 @@ def parse_sex(value: str | None, codes: dict[str, Sex] | None = None) -> Sex | N
 
 def validation_reason(exc: ValidationError) -> str:
     """One line naming the first problem of a failed record."""
-    first = exc.errors()[0]
+    return error_reason(exc.errors()[0])
+
+
+def error_reason(first: Any) -> str:
+    """One line naming the field and the problem of one of pydantic's errors."""
     where = ".".join(str(p) for p in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern") == NO_CONTROL:
@@ -64,12 +68,17 @@ def excerpt(raw: Any, limit: int = 200) -> str:
     return text[:limit]
 
 
-def build_record(fields: dict[str, Any], position: str, raw: Any) -> ReadItem:
+def build_record(fields: dict[str, Any], position: str, raw: Any, drop_bad_values: bool = False) -> ReadItem:
     """Validate `fields` into a `SourceRecord`, or a `Rejected` saying why not.
 
     Names are repaired when they are UTF-8 mojibake and refused when they are TCVN3/VNI; the
-    full name is split into its parts when the source gives only the full name.
+    full name is split into its parts when the source gives only the full name. With
+    `drop_bad_values`, an invalid optional value (a birth date, a sex, one identifier, phone or
+    address code) is left out and named in the record's `dropped` list instead of refusing a record
+    whose name and id are good; the record is refused only when what is wrong is what makes it a
+    record.
     """
+    dropped: list[str] = []
     try:
         for key in ("name_as_written", "family_name", "middle_name", "given_name"):
             value = fields.get(key)
@@ -81,6 +90,15 @@ def build_record(fields: dict[str, Any], position: str, raw: Any) -> ReadItem:
         full = fields.get("name_as_written")
         if full and not fields.get("given_name"):
             fields["family_name"], fields["middle_name"], fields["given_name"] = split_name(full)
+        for _ in range(MAX_DROPS):
+            try:
+                record = SourceRecord.model_validate(fields)
+            except ValidationError as exc:
+                if not drop_bad_values or not _drop_bad_values(fields, exc, dropped):
+                    raise
+                continue
+            record.dropped.extend(dropped)
+            return record
         return SourceRecord.model_validate(fields)
     except EncodingProblem as exc:
         return Rejected(position, f"encoding: {exc}", excerpt(raw))
@@ -88,6 +106,46 @@ def build_record(fields: dict[str, Any], position: str, raw: Any) -> ReadItem:
         return Rejected(position, validation_reason(exc), excerpt(raw))
     except ValueError as exc:
         return Rejected(position, str(exc), excerpt(raw))
+
+
+MAX_DROPS = 8  # values dropped from one record before it is refused whole
+_SCALARS = {"birth_date": ("birth_date", "birth_precision"), "sex": ("sex",), "household_code": ("household_code",),
+            "household_relation": ("household_relation",), "ethnicity": ("ethnicity",),
+            "nationality": ("nationality",), "occupation": ("occupation",), "blood_group": ("blood_group",),
+            "recorded_at": ("recorded_at",), "birth": ("birth",)}
+_LISTS = ("identifiers", "phones", "addresses", "related", "encounters", "immunizations", "conditions",
+          "observations")
+_ADDRESS_CODES = ("province_code", "district_code", "commune_code")
+
+
+def _drop_bad_values(fields: dict[str, Any], exc: ValidationError, dropped: list[str]) -> bool:
+    """Remove from `fields` each value `exc` refuses, if it can go without the record (noting it in
+    `dropped`); False when one of them cannot."""
+    removals: list[tuple[str, int | None, str | None]] = []
+    for error in exc.errors():
+        loc = error["loc"]
+        reason = error_reason(error)
+        value = error.get("input")
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and repr(value) not in reason:
+            reason += f" (value {str(value)[:100]!r})"
+        head = str(loc[0]) if loc else ""
+        if head in _SCALARS:
+            removals.append((head, None, None))
+        elif head in _LISTS and len(loc) > 1 and isinstance(loc[1], int):
+            inner = str(loc[2]) if len(loc) > 2 else None
+            removals.append((head, loc[1], inner if head == "addresses" and inner in _ADDRESS_CODES else None))
+        else:
+            return False
+        dropped.append(reason)
+    for head, index, inner in sorted(set(removals), key=lambda r: (-(r[1] if r[1] is not None else -1), r[0])):
+        if index is None:
+            for key in _SCALARS[head]:
+                fields.pop(key, None)
+        elif inner is not None:  # one bad code: the address keeps its text and other codes
+            fields[head][index] = {**fields[head][index], inner: None}
+        elif index < len(fields.get(head) or []):
+            del fields[head][index]
+    return bool(removals)
 
 
 def detect_encoding(path: Path, sample_size: int = 1 << 20) -> str:

@@ -3,11 +3,13 @@
     [source]
     system = "clinic-123"          # who sent it
     delimiter = ","                # optional
+    encoding = "cp1258"            # optional; detected when left out
     [columns]
     record_id = "patient_no"       # required
     full_name = "name"             # or family_name / middle_name / given_name
-    birth_date = "dob"
-    birth_date_format = "%d/%m/%Y" # optional; ISO and dd/mm/yyyy are understood without it
+    birth_date = ["dob", "birth_year"]  # a list: the first column that is not blank (the date, else the year)
+    birth_date_format = "%d/%m/%Y" # optional; ISO, dd/mm/yyyy and a bare year are understood without it
+    address = { join = ["house", "street", "ward"], sep = ", " }  # several columns joined into one field
     sex = "gender"
     phone = "mobile"
     address = "addr"
@@ -22,6 +24,12 @@
     column = "cccd"
     kind = "personal_id"           # personal_id, cmnd, bhxh, insurance_card, facility_patient, passport
     scope = "79001"                # for facility_patient: the facility
+    system = "urn:oid:1.2.3"       # for kind other: whose identifier it is
+
+Every field of [columns] but `birth_date_format` and `code_list` takes a column, a list of columns
+(fallbacks) or a join. A value that is invalid (a date that does not exist, an unknown sex code, an
+id of the wrong shape, a bad administrative code) is left out of the record and written to the
+batch's quarantine with its field and value; the record is kept when its id and name are good.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linkage.errors import SourceError
 from linkage.intake.readers.base import (
@@ -46,32 +54,78 @@ from linkage.intake.readers.base import (
     row_problem,
     validation_reason,
 )
+from linkage.intake.records import SourceRecord
 from linkage.standardize import parse_birth_date
 from linkage.vocab import CodeList, IdKind, Sex, SourceKind
+
+
+class Join(BaseModel):
+    """Several columns joined into one field (blank ones left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    join: list[str] = Field(min_length=1)
+    sep: str = " "
+
+
+ColumnSpec = str | list[str] | Join
+
+
+def spec_columns(spec: ColumnSpec | None) -> list[str]:
+    """The columns a field's spec reads."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        return [spec]
+    return list(spec.join) if isinstance(spec, Join) else list(spec)
+
+
+def spec_value(spec: ColumnSpec | None, row: dict[str, str]) -> tuple[str | None, str | None]:
+    """A field's value in `row` and the column(s) it came from (for messages)."""
+    if spec is None:
+        return None, None
+    if isinstance(spec, str):
+        return none_if_blank(row.get(spec.lower())), spec
+    if isinstance(spec, Join):
+        parts = [v for c in spec.join if (v := none_if_blank(row.get(c.lower())))]
+        return (spec.sep.join(parts) or None), "+".join(spec.join)
+    for column in spec:
+        if (value := none_if_blank(row.get(column.lower()))) is not None:
+            return value, column
+    return None, spec[0] if spec else None
 
 
 class IdentifierColumn(BaseModel):
     column: str
     kind: IdKind
     scope: str | None = None
+    system: str | None = None
+
+    @model_validator(mode="after")
+    def _system_for_other(self) -> IdentifierColumn:
+        if self.kind is IdKind.OTHER and not self.system:
+            raise ValueError(f"identifier column {self.column!r} of kind other needs its system")
+        return self
 
 
 class Columns(BaseModel):
-    record_id: str
-    full_name: str | None = None
-    family_name: str | None = None
-    middle_name: str | None = None
-    given_name: str | None = None
-    birth_date: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    record_id: ColumnSpec
+    full_name: ColumnSpec | None = None
+    family_name: ColumnSpec | None = None
+    middle_name: ColumnSpec | None = None
+    given_name: ColumnSpec | None = None
+    birth_date: ColumnSpec | None = None
     birth_date_format: str | None = None
-    sex: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    province_code: str | None = None
-    district_code: str | None = None
-    commune_code: str | None = None
+    sex: ColumnSpec | None = None
+    phone: ColumnSpec | None = None
+    address: ColumnSpec | None = None
+    province_code: ColumnSpec | None = None
+    district_code: ColumnSpec | None = None
+    commune_code: ColumnSpec | None = None
     code_list: CodeList | None = None
-    postcode: str | None = None
+    postcode: ColumnSpec | None = None
 
 
 class SourceInfo(BaseModel):
@@ -99,8 +153,8 @@ class Mapping(BaseModel):
     identifiers: list[IdentifierColumn] = Field(default_factory=list)
 
     def used_columns(self) -> set[str]:
-        cols = {v for k, v in self.columns.model_dump().items()
-                if isinstance(v, str) and k not in ("birth_date_format", "code_list")}
+        cols = {c for k in Columns.model_fields if k not in ("birth_date_format", "code_list")
+                for c in spec_columns(getattr(self.columns, k))}
         return {c.lower() for c in cols} | {i.column.lower() for i in self.identifiers}
 
 
@@ -138,25 +192,32 @@ def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem
             first = False
         position = f"{path.name}:{line}"
 
-        def col(name: str | None, row: dict[str, str] = row) -> str | None:
-            return none_if_blank(row.get(name.lower())) if name else None
+        def col(spec: ColumnSpec | None, row: dict[str, str] = row) -> str | None:
+            return spec_value(spec, row)[0]
 
         problem = row_problem(row)
         record_id = col(cols.record_id)
         if problem or not record_id:
             yield Rejected(position, problem or "missing required field: record_id", str(row)[:200])
             continue
-        raw_birth = col(cols.birth_date)
+        dropped: list[str] = []  # invalid values left out; the record is kept
+        raw_birth, birth_column = spec_value(cols.birth_date, row)
+        birth, precision = None, None
+        if raw_birth:
+            try:
+                birth, precision = in_field(f"birth_date ({birth_column})", parse_birth_date, raw_birth,
+                                            cols.birth_date_format)
+            except ValueError as exc:
+                dropped.append(str(exc))
+        raw_sex, sex_column = spec_value(cols.sex, row)
         try:
-            birth, precision = in_field(f"birth_date ({cols.birth_date})", parse_birth_date, raw_birth,
-                                        cols.birth_date_format) if raw_birth else (None, None)
-            sex = in_field(f"sex ({cols.sex})", parse_sex, col(cols.sex), sex_codes)
+            sex = in_field(f"sex ({sex_column})", parse_sex, raw_sex, sex_codes)
         except ValueError as exc:
-            yield Rejected(position, str(exc), str(row)[:200])
-            continue
+            sex = None
+            dropped.append(str(exc))
         identifiers = [
-            {"kind": i.kind, "value": v, "scope": i.scope or (spec.source.system if i.kind is IdKind.FACILITY_PATIENT
-                                                            else None)}
+            {"kind": i.kind, "value": v, "scope": i.system if i.kind is IdKind.OTHER else i.scope or (
+                spec.source.system if i.kind is IdKind.FACILITY_PATIENT else None)}
             for i in spec.identifiers if (v := col(i.column))
         ]
         address = {
@@ -185,4 +246,7 @@ def read(path: Path, mapping: Path | None = None, **_: Any) -> Iterator[ReadItem
         if not fields["name_as_written"] and fields["given_name"]:
             parts = [fields["family_name"], fields["middle_name"], fields["given_name"]]
             fields["name_as_written"] = " ".join(p for p in parts if p)
-        yield build_record(fields, position, row)
+        item = build_record(fields, position, row, drop_bad_values=True)
+        if isinstance(item, SourceRecord):
+            item.dropped[:0] = dropped
+        yield item
