@@ -81,4 +81,5 @@ def test_ingest_of_each_source_gives_the_expected_counts(population: Path, tmp_p
         counts = json.loads(result.stdout)
         assert counts["accepted"] == expected[kind]["records"], kind
         assert counts["quarantined"] == expected[kind]["quarantined"], kind
+        assert counts["values_dropped"] == expected[kind]["values_dropped"], kind
         assert counts["read"] == counts["accepted"] + counts["quarantined"]

@@ -47,19 +47,29 @@ class Profile(StrEnum):
     CLEAN = "clean"
     REALISTIC = "realistic"
     HARD = "hard"
+    NO_IDS = "no-ids"  # no identifier in any source (and no population registry, which is keyed by id)
+    ID_TYPOS = "id-typos"  # realistic, and one id in twenty mistyped by one keystroke
+    HOUSEHOLDS = "households"  # realistic, and most members give the household's one phone
 
 
 REFERENCE_DATE = date(2026, 9, 30)
 RATES: dict[str, dict[str, float]] = {
     #               no accents, typo, swap middle/given, family variant, year-only dob, dob day/month swap,
-    #               missing id, old phone, duplicate in source, invalid row
+    #               missing id, old phone, duplicate in source, invalid row, id mistyped (one keystroke),
+#               phone given as the household's, no ids at all (1 or 0)
     "clean": dict(accents=0.0, typo=0.0, swap=0.0, variant=0.0, year_only=0.0, dob_swap=0.0,
-                  missing_id=0.0, old_phone=0.0, duplicate=0.0, invalid=0.0),
+                  missing_id=0.0, old_phone=0.0, duplicate=0.0, invalid=0.0, id_typo=0.0, shared_phone=0.0,
+                  no_ids=0.0),
     "realistic": dict(accents=0.10, typo=0.03, swap=0.02, variant=0.10, year_only=0.03, dob_swap=0.01,
-                      missing_id=0.25, old_phone=0.20, duplicate=0.01, invalid=0.002),
+                      missing_id=0.25, old_phone=0.20, duplicate=0.01, invalid=0.002, id_typo=0.0,
+                      shared_phone=0.0, no_ids=0.0),
     "hard": dict(accents=0.30, typo=0.10, swap=0.06, variant=0.30, year_only=0.10, dob_swap=0.04,
-                 missing_id=0.50, old_phone=0.40, duplicate=0.03, invalid=0.005),
+                 missing_id=0.50, old_phone=0.40, duplicate=0.03, invalid=0.005, id_typo=0.01, shared_phone=0.2,
+                 no_ids=0.0),
 }
+RATES["no-ids"] = {**RATES["realistic"], "no_ids": 1.0}
+RATES["id-typos"] = {**RATES["realistic"], "id_typo": 0.05}
+RATES["households"] = {**RATES["realistic"], "shared_phone": 0.7}
 SOURCE_SHARE = {"commune831": 0.45, "hospital": 0.25, "fhir": 0.08, "clinic": 0.07}
 MOBILE_PREFIXES = ["032", "033", "034", "035", "036", "037", "038", "039", "070", "076", "077", "078", "079",
                    "081", "082", "083", "084", "085", "086", "088", "089", "090", "091", "093", "094", "096",
@@ -306,17 +316,33 @@ class Generator:
             return date(b.year, b.day, b.month), "day"
         return b, "day"
 
+    def id_as_recorded(self, value: str | None) -> str | None:
+        """An identifier as a source wrote it: none in a world without ids, sometimes one keystroke off."""
+        if value is None or self.rates["no_ids"]:
+            return None
+        if not self.chance("id_typo") or len(value) < 4:
+            return value
+        i = self.rng.randrange(len(value) - 1)
+        if self.rng.random() < 0.5 and value[i] != value[i + 1]:
+            return value[:i] + value[i + 1] + value[i] + value[i + 2:]
+        digit = self.rng.choice([d for d in "0123456789" if d != value[i]]) if value[i].isdigit() else value[i]
+        return value[:i] + digit + value[i + 1:]
+
     def phone_as_recorded(self, p: Person) -> str | None:
+        head = p.household.members[0] if p.household.members else p
+        if head.phone is not None and head is not p and self.chance("shared_phone"):
+            p = head  # the household gives one number for everyone
         if p.phone is None:
             return None
         if self.chance("old_phone"):
             return old_form(p.phone) or p.phone
         return p.phone
 
-    def count(self, source: str, records: int = 0, bad: int = 0) -> None:
-        c = self.counts.setdefault(source, {"records": 0, "quarantined": 0})
+    def count(self, source: str, records: int = 0, bad: int = 0, dropped: int = 0) -> None:
+        c = self.counts.setdefault(source, {"records": 0, "quarantined": 0, "values_dropped": 0})
         c["records"] += records
         c["quarantined"] += bad
+        c["values_dropped"] += dropped
 
 
 def _addr_text(p: Person, units: Any, new: bool) -> str:
@@ -370,8 +396,8 @@ class Writers:
                                         "mui_thu", "ngay_tiem", "ma_co_so", "phan_ung"])
         self.clinic = self.files.enter_context(open(out / "csv" / "clinic.csv", "w", newline="", encoding="utf-8"))
         self.clinic_csv = csv.writer(self.clinic, delimiter=";")
-        self.clinic_csv.writerow(["ma_bn", "ho", "ten_dem", "ten", "ngay_sinh", "gioi", "sdt", "dia_chi", "tinh",
-                                  "huyen", "xa", "cccd"])
+        self.clinic_csv.writerow(["ma_bn", "ho", "ten_dem", "ten", "ngay_sinh", "nam_sinh", "gioi", "sdt", "dia_chi",
+                                  "tinh", "huyen", "xa", "cccd"])
         self.chunks: dict[str, tuple[TextIO, int, int]] = {}
         self.visit_serial = 0
 
@@ -405,6 +431,8 @@ class Writers:
     # -- population registry -------------------------------------------------------------------
     def population_row(self, p: Person) -> None:
         g, units = self.gen, self.gen.units
+        if g.rates["no_ids"]:
+            return  # the registry is keyed by the personal id: a world without ids has none
         hh = p.household
         new = units.commune(hh.new_commune, CodeList.POST_2025)
         text = _addr_text(p, units, new=True)
@@ -428,11 +456,11 @@ class Writers:
         birth, precision = g.birth_as_recorded(p)
         ids = ""
         if not g.chance("missing_id", 0.6):
-            ids += _x("MADINHDANH", p.personal_id)
+            ids += _x("MADINHDANH", g.id_as_recorded(p.personal_id))
         if p.cmnd and g.rng.random() < 0.5:
-            ids += _x("SOCMND", p.cmnd)
+            ids += _x("SOCMND", g.id_as_recorded(p.cmnd))
         if g.rng.random() < 0.7:
-            ids += _x("MABHXH", p.bhxh) + _x("MATHE", p.card)
+            ids += _x("MABHXH", g.id_as_recorded(p.bhxh)) + _x("MATHE", g.id_as_recorded(p.card))
         old_codes = g.rng.random() < 0.7
         if old_codes:
             codes = (_x("MATINH_THUONGTRU", hh.old_commune.province_code)
@@ -524,7 +552,7 @@ class Writers:
         caregiver = p.mother or p.father
         name = g.name_as_recorded(p)
         birth = p.birth.strftime("%d/%m/%Y")
-        pid = "" if g.chance("missing_id", 1.5) or p.age() < 1 else p.personal_id
+        pid = "" if g.chance("missing_id", 1.5) or p.age() < 1 else g.id_as_recorded(p.personal_id) or ""
         new = g.units.commune(p.household.new_commune, CodeList.POST_2025)
         address = [_addr_text(p, g.units, new=True), new.province_code if new else "", p.household.new_commune]
         for vaccine, vname, dose, when in doses:
@@ -559,6 +587,7 @@ class Writers:
                 name = f"CON {mother}" if g.rng.random() < 0.5 else mother
             birth, precision = g.birth_as_recorded(p, factor=1.5)
             cards = p.card + (f";{p.card[:3]}{(int(province) + 1) % 96:02d}{p.bhxh}" if g.rng.random() < 0.05 else "")
+            cards = "" if g.rates["no_ids"] else cards
             hh = p.household
             fields = {
                 "MA_LK": ma_lk, "MA_BN": f"BN{p.truth_id[1:]}", "HO_TEN": name,
@@ -574,7 +603,8 @@ class Writers:
             if legacy:
                 fields.update({"MA_THE": cards, "MA_BENH": dx, "MA_BENHKHAC": ""})
             else:
-                fields.update({"SO_CCCD": "" if g.chance("missing_id", 1.2) or newborn else p.personal_id,
+                fields.update({"SO_CCCD": "" if g.chance("missing_id", 1.2) or newborn
+                               else g.id_as_recorded(p.personal_id) or "",
                                "MA_THE_BHYT": "" if newborn else cards, "MA_BENH_CHINH": dx,
                                "MA_BENH_KT": "", "CAN_NANG": ""})
             if bad:
@@ -599,8 +629,8 @@ class Writers:
         named = g.rng.random() < 0.3
         cert = {
             "MA_LK": ma_lk, "MA_CSKCB": facility, "HO_TEN_NND": mother.full_name,
-            "NGAYSINH_NND": _compact(mother.birth, "day"), "SO_CCCD_NND": mother.personal_id,
-            "MA_BHXH_NND": mother.bhxh, "MA_THE_NND": mother.card,
+            "NGAYSINH_NND": _compact(mother.birth, "day"), "SO_CCCD_NND": g.id_as_recorded(mother.personal_id) or "",
+            "MA_BHXH_NND": g.id_as_recorded(mother.bhxh) or "", "MA_THE_NND": g.id_as_recorded(mother.card) or "",
             "HO_TEN_CHA": child.father.full_name if child.father else "",
             "HO_TEN_CON": child.full_name if named else "", "GIOI_TINH_CON": "1" if child.sex == "male" else "2",
             "NGAY_SINH_CON": born.strftime("%Y%m%d%H%M"), "CAN_NANG_CON": g.rng.randint(2200, 4000),
@@ -632,9 +662,10 @@ class Writers:
         birth, precision = g.birth_as_recorded(p)
         name = g.name_as_recorded(p)
         parts = name.split()
-        ident = [] if g.chance("missing_id") else [{"system": "https://hoso.gov.vn/fhir/sid/cccd",
-                                                     "value": p.personal_id}]
-        ident.append({"system": "https://hoso.gov.vn/fhir/sid/bhyt", "value": p.card})
+        recorded = {"cccd": None if g.chance("missing_id") else g.id_as_recorded(p.personal_id),
+                    "bhyt": g.id_as_recorded(p.card)}
+        ident = [{"system": f"https://hoso.gov.vn/fhir/sid/{system}", "value": value}
+                 for system, value in recorded.items() if value]
         pid = f"pt{p.truth_id[1:]}"
         patient: dict[str, Any] = {
             "resourceType": "Patient", "id": pid, "meta": {"source": FHIR_SYSTEM}, "identifier": ident,
@@ -690,20 +721,19 @@ class Writers:
         birth, precision = g.birth_as_recorded(p)
         hh = p.household
         code = f"PK{p.truth_id[1:]}"
-        written = str(birth.year) if precision == "year" else birth.strftime("%d/%m/%Y")
+        # The date in one column; when only the year is known, the year in another.
+        written, year = ("", str(birth.year)) if precision == "year" else (birth.strftime("%d/%m/%Y"), "")
         bad = g.chance("invalid")
         if bad:
             written = "99/99/9999"
-        self.clinic_csv.writerow([code, parts[0], " ".join(parts[1:-1]), parts[-1], written,
+        self.clinic_csv.writerow([code, parts[0], " ".join(parts[1:-1]), parts[-1], written, year,
                                   "M" if p.sex == "male" else "F", g.phone_as_recorded(p) or "",
                                   _addr_text(p, g.units, new=False), hh.old_commune.province_code,
                                   hh.old_commune.parent_code, hh.old_commune.code,
-                                  "" if g.chance("missing_id", 1.5) else p.personal_id])
-        if bad:
-            g.count("csv", bad=1)
-        else:
-            g.count("csv", records=1)
-            self.truth_row("csv", f"clinic-pk:{code}", p)
+                                  "" if g.chance("missing_id", 1.5) else g.id_as_recorded(p.personal_id) or ""])
+        # A mapped CSV keeps a record whose date is bad, without the date (the value goes to quarantine).
+        g.count("csv", records=1, dropped=int(bad))
+        self.truth_row("csv", f"clinic-pk:{code}", p)
 
 
 CLINIC_MAPPING = """# A private clinic's patient export: semicolon-separated, name in three columns.
@@ -716,7 +746,7 @@ record_id = "ma_bn"
 family_name = "ho"
 middle_name = "ten_dem"
 given_name = "ten"
-birth_date = "ngay_sinh"
+birth_date = ["ngay_sinh", "nam_sinh"]  # the date, else the year
 sex = "gioi"
 phone = "sdt"
 address = "dia_chi"
