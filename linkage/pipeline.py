@@ -3,6 +3,14 @@
 The store (the graph, `graph.identity.GraphLinkStore`) keeps the persons and links; this module
 knows nothing of Neo4j. A run is safe to repeat: the standardised tables are cached per batch,
 person ids of a run are derived from its batches, and batches are marked linked only at the end.
+
+Sequence neutrality: a model trained on the first batches knows little of what came after them (a
+first source alone has no duplicates across sources to learn from). So a link retrains the model
+and rebuilds every person (keeping person ids and reviewers' decisions) when the data has changed
+enough since the model was trained: a source kind the model never saw, or twice the records it
+was trained on (`retrain_reason`). Linking the same batches in any order then ends with the persons
+of one all-at-once run, and the rebuilds cost, over a registry's life, a constant factor of one
+link of everything (each is at least twice the size of the one before).
 """
 
 from __future__ import annotations
@@ -54,11 +62,13 @@ class RunSummary:
     stats: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     set_aside: dict[str, str] = field(default_factory=dict)  # batch -> why it was kept out
+    retrained: str | None = None  # why the model was retrained before this run, if it was
 
     def as_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "kind": self.kind, "model_version": self.model_version,
                 "batches": self.batches, "records_new": self.records_new, "records_total": self.records_total,
-                "pairs_scored": self.pairs_scored, "set_aside": self.set_aside, **self.stats,
+                "pairs_scored": self.pairs_scored, "set_aside": self.set_aside, "retrained": self.retrained,
+                **self.stats,
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
 
 
@@ -122,8 +132,30 @@ def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = Non
     if table is None:
         table = load_tables(data_dir, batches)
     trained = train(table, seed=seed, memory_limit=memory_limit)
+    sources = sorted(str(s) for s in table["source"].dropna().unique())
     return ModelStore(data_dir).save(replace(trained, meta={**trained.meta, "records": len(table),
-                                                            "batches": len(batches)}))
+                                                            "batches": len(batches), "sources": sources}))
+
+
+RETRAIN_GROWTH = 2.0  # retrain when the records have grown this many times since the model's training
+
+
+def retrain_reason(meta: dict[str, Any], table: pd.DataFrame) -> str | None:
+    """Why the model should be retrained before linking `table` (every record, old and new), or None.
+
+    A model the operator trained by hand (`hoso train`) is kept as long as the rule allows too; a
+    model without the record counts (from an earlier version of HoSo) is never second-guessed.
+    """
+    trained_on = meta.get("records")
+    if not isinstance(trained_on, int):
+        return None
+    seen = set(meta.get("sources") or [])
+    new_kinds = sorted(set(table["source"].dropna().unique()) - seen) if seen else []
+    if new_kinds:
+        return f"a source kind the model has not seen: {', '.join(new_kinds)}"
+    if len(table) >= RETRAIN_GROWTH * max(trained_on, 1):
+        return f"{len(table)} records, {len(table) / max(trained_on, 1):.1f}× the {trained_on} it was trained on"
+    return None
 
 
 def _run_id(kind: str, batches: list[str], model_version: str) -> str:
@@ -163,6 +195,13 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     if not models.versions():
         log.info("no model yet: training one")
         train_model(data_dir, table=everyone, memory_limit=memory_limit)
+    elif not existing.empty and (why := retrain_reason(models.current().meta, everyone)):
+        log.info("retraining the model and rebuilding every person (ids and reviewers' decisions kept): %s", why)
+        train_model(data_dir, table=everyone, memory_limit=memory_limit)
+        summary = relink(data_dir, store, upper, lower, spark, memory_limit)
+        summary.retrained = why
+        summary.seconds["train"] = time.perf_counter() - t
+        return summary
     model = models.current()
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t

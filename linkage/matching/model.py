@@ -214,9 +214,11 @@ def deterministic_rules_without_ids() -> list[Any]:
             "AND (l.phone IS NULL OR r.phone IS NULL)"]
 
 
-def settings() -> SettingsCreator:
-    """The model's settings before training."""
+def settings(prior: float | None = None) -> SettingsCreator:
+    """The model's settings before training (with a prior probability of a match, when known)."""
+    extra = {} if prior is None else {"probability_two_random_records_match": prior}
     return SettingsCreator(
+        **extra,  # type: ignore[arg-type]
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),

@@ -100,8 +100,8 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     model's when not given); the filled parameters are listed in the model's `meta["from_baseline"]`.
     A table of fewer than MIN_RECORDS records has no pair to learn from: the baseline is the model.
     """
+    reference = (baseline if baseline is not None else load_baseline()) if use_baseline else None
     if len(table) < MIN_RECORDS:
-        reference = (baseline if baseline is not None else load_baseline()) if use_baseline else None
         if reference is None:
             raise ModelError(f"{len(table)} record(s) are too few to train a model on: {MIN_RECORDS} are needed")
         log.warning("%d record(s) are too few to train on: the baseline model is used as it is", len(table))
@@ -113,12 +113,23 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
         db_api = DuckDBAPI(connection=con)
         records = db_api.register(table, table_name="hoso_training_records")
         with warnings.caught():
-            linker = Linker(records, settings(), log_level=logging.WARNING)
-            estimate_prior(linker, con, "hoso_training_records")
+            # EM needs a prior from the start: when no pair is almost surely a match, the baseline's.
+            rules = prior_rules(con, "hoso_training_records")
+            if rules is None and reference is None:
+                raise ModelError("these records hold no pair that is almost surely one person (no shared id, "
+                                 "nor a shared full name and birth date): there is nothing to learn how often "
+                                 "records match from")
+            prior = None if rules is not None or reference is None else reference[
+                "probability_two_random_records_match"]
+            linker = Linker(records, settings(prior), log_level=logging.WARNING)
+            if rules is not None:
+                linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
             linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
             before = _m_values(linker.misc.save_model_to_json())
             trained_so_far: set[str] = set()
-            for columns in TRAINING_BLOCKS:
+            # Without pairs that are surely matches the records hold (next to) no duplicates: EM would
+            # learn from non-matches alone. The m values then all come from the baseline.
+            for columns in TRAINING_BLOCKS if rules is not None else []:
                 teaches = (trains(columns) & present) - trained_so_far
                 if not teaches:
                     continue
@@ -140,8 +151,7 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
         if after[name] == before.get(name):
             for level in comparison["comparison_levels"]:
                 level.pop("m_probability", None)
-    reference = (baseline if baseline is not None else load_baseline()) if use_baseline else None
-    filled = fill_from_baseline(trained, reference)
+    filled = (["prior"] if prior is not None else []) + fill_from_baseline(trained, reference)
     if filled:
         log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
     absent = sorted(set(COMPARISON_COLUMNS) - present)
@@ -166,22 +176,21 @@ def carried_comparisons(table: pd.DataFrame) -> set[str]:
             if any(counts.get(column, 0) >= 2 for column in columns - {"pid_ok"})}
 
 
-def estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """The prior probability that two records match, from pairs that are almost surely matches.
+def prior_rules(con: duckdb.DuckDBPyConnection, table: str) -> list[Any] | None:
+    """The rules to estimate the prior probability of a match from: pairs that are almost surely
+    matches (Splink assumes the rules find 80% of them).
 
-    Pairs agreeing on a valid personal id (or an insurance number and a birth year) when the
-    records carry enough of them; else pairs agreeing on the whole name, the whole birth date and
-    the commune or phone. Splink assumes the rules find 80% of the matches.
+    Pairs agreeing on a valid personal id (or an insurance number and a birth year) when the records
+    hold enough of them; else pairs agreeing on the whole name, the whole birth date and the commune
+    or phone; None when neither finds pairs enough.
     """
     for rules in (deterministic_rules(), deterministic_rules_without_ids()):
         if rule_pairs(con, table, rules) >= MIN_PRIOR_PAIRS:
-            linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
-            return
-    raise ModelError("these records hold no pair that is almost surely one person (no shared id, nor a "
-                     "shared full name and birth date): there is nothing to learn how often records match from")
+            return rules
+    return None
 
 
-def rule_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[str]) -> int:
+def rule_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[Any]) -> int:
     """How many distinct record pairs at least one of `rules` (SQL on l. and r.) holds for."""
     pairs = " UNION ".join(f"SELECT l.unique_id AS a, r.unique_id AS b FROM {table} l JOIN {table} r "  # noqa: S608
                            f"ON l.unique_id < r.unique_id AND ({rule})" for rule in rules)
