@@ -394,10 +394,11 @@ def evaluate_command(
     if truth is not None and not truth.is_file():
         raise CliError(f"{truth}: no such truth file")
     result: dict[str, Any] = {}
+    truth_of = read_truth(truth) if truth is not None else None  # a file that is no truth fails before Neo4j
     with driver_for(settings) as (driver, database):
         store = GraphLinkStore(driver, database)
-        if truth is not None:
-            result |= evaluate_linkage(settings.data_path, store.assignments(), read_truth(truth))
+        if truth_of is not None:
+            result |= evaluate_linkage(settings.data_path, store.assignments(), truth_of, store.scored_links())
         if reviews:
             result |= review_label_scores(review_events(driver, database))
         counts = store.counts()
@@ -406,8 +407,15 @@ def evaluate_command(
     if as_json:
         typer.echo(json.dumps(result))
         return
+    bands = result.pop("calibration", [])
     for key, value in result.items():
-        typer.echo(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
+        typer.echo(f"{key:>26}: {value:.4f}" if isinstance(value, float) else f"{key:>26}: {value}")
+    if bands:
+        typer.echo("calibration (automatic links by the model's probability):")
+        typer.echo("  probability    links  true share  mean probability")
+        for band in bands:
+            typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}  {band['links']:>9}  {band['true_share']:>10.3f}  "
+                       f"{band['mean_probability']:>16.3f}")
 
 
 batch_app = typer.Typer(no_args_is_help=True, help="Ingested batches: list, show, set aside, restore.")
@@ -565,7 +573,8 @@ def demo(
 
         scores = evaluate_linkage(settings.data_path, GraphLinkStore(driver, database).assignments(),
                                   read_truth(synth_dir / "truth.csv"))
-        typer.echo("against the truth: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        typer.echo("against the truth: " + ", ".join(f"{k} {scores[k]:.4f}" for k in (
+            "precision", "recall", "f1", "blocking_recall")))
         person_id = default_registry().read(driver, "persons/most_recorded", database=database,
                                             limit=1)[0]["person_id"]
         profile = person_profile(driver, person_id, database)

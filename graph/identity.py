@@ -75,6 +75,11 @@ class GraphLinkStore:
         return {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
                 if exclude_run is None or r["origin"] == "MANUAL" or r["run_id"] != exclude_run}
 
+    def scored_links(self) -> list[tuple[str, str, str, float]]:
+        """Every automatic MATCH and POSSIBLE_MATCH link: (record uid, person, state, probability)."""
+        return [(r["uid"], r["person_id"], r["state"], float(r["probability"]))
+                for r in self._read("identity/scored_links")]
+
     def reviewed(self) -> Reviewed:
         manual = {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
                   if r["origin"] == "MANUAL"}

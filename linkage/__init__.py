@@ -9,7 +9,7 @@ the benchmarks and the tests. Other packages import from here, never from a modu
     link(data_dir, store, upper=0.95, lower=0.5)
 """
 
-from linkage.errors import IngestError, LinkageError, ModelError, NotCompilable, SourceError
+from linkage.errors import EvaluationError, IngestError, LinkageError, ModelError, NotCompilable, SourceError
 from linkage.evaluation import evaluate_linkage, read_truth, review_label_scores
 from linkage.intake import (
     ANY_TYPE,
@@ -72,6 +72,7 @@ __all__ = [
     "VIETNAM_RETAINED",
     "CodeList",
     "Engine",
+    "EvaluationError",
     "IdKind",
     "IngestError",
     "LinkPlan",

@@ -23,6 +23,10 @@ class SourceError(LinkageError):
     """A whole file cannot be read (not found, not the format, broken beyond one record)."""
 
 
+class EvaluationError(LinkageError):
+    """A truth file that cannot be read or does not describe the records linked."""
+
+
 class ModelError(LinkageError):
     """No usable model: none trained yet, or training learnt nonsense."""
 

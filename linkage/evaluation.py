@@ -1,7 +1,13 @@
-"""Measuring linkage against a truth: pairwise precision, recall and F1, and blocking recall.
+"""Measuring linkage against a truth: pairwise precision, recall and F1, blocking recall, calibration.
 
     scores = pairwise_scores(predicted={"a": "P1", "b": "P1"}, truth={"a": "T1", "b": "T1"})
     scores.f1  # 1.0
+
+A truth file has the columns `source,record_id,person_id`: the record's source kind and its record
+id as HoSo stores it (`hoso batch show` lists them), and any label of its true person. A record from
+a mapped CSV has the source `csv` and the record id `<system>:<id>` (the mapping's `system`, then
+the value of its `record_id` column); a hospital record `<facility>:<MA_LK>`; a population record
+its personal id.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from linkage.errors import EvaluationError
 from linkage.matching import BLOCKING_KEYS
 from linkage.pipeline import all_batch_ids, load_tables
 from linkage.standardize import place_newborns
@@ -75,25 +82,106 @@ def blocking_recall(
     return found / total if total else 1.0
 
 
+TRUTH_COLUMNS = ("source", "record_id", "person_id")
+MIN_TRUTH_OVERLAP = 0.5  # of the records linked, the share the truth must name to be about them
+
+
 def read_truth(path: Path) -> dict[str, str]:
     """A truth file (`source,record_id,person_id`) as unique id -> true person."""
-    with open(path, encoding="utf-8") as fh:
-        return {f"{row['source']}|{row['record_id']}": row["person_id"] for row in csv.DictReader(fh)}
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in TRUTH_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise EvaluationError(f"{path.name}: not a truth file: no column {', '.join(missing)} "
+                                      f"(it needs {','.join(TRUTH_COLUMNS)})")
+            return {f"{row['source']}|{row['record_id']}": row["person_id"] for row in reader
+                    if row["source"] and row["record_id"] and row["person_id"]}
+    except UnicodeDecodeError as exc:
+        raise EvaluationError(f"{path.name}: not a truth file: not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise EvaluationError(f"{path.name}: not a truth file: {exc}") from exc
 
 
-def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapping[str, str]) -> dict[str, float]:
+def calibration(links: Iterable[tuple[str, str, str, float]], assignments: Mapping[str, str],
+                truth: Mapping[str, str], bins: int = 10) -> list[dict[str, float]]:
+    """Per band of the model's probability: the links in it, the share that are true, the mean
+    probability, and the gap between the two (the calibration error).
+
+    A link of a record to a person is true when the record's true person is the one most of the
+    person's MATCH-linked records belong to.
+    """
+    majority = _true_person_of(assignments, truth)
+    counts = [[0, 0, 0.0] for _ in range(bins)]  # links, true, probability sum
+    for uid, person, _, probability in links:
+        if uid not in truth or person not in majority:
+            continue
+        band = counts[min(int(probability * bins), bins - 1)]
+        band[0] += 1
+        band[1] += truth[uid] == majority[person]
+        band[2] += probability
+    return [{"from": i / bins, "to": (i + 1) / bins, "links": n, "true_share": true / n,
+             "mean_probability": total / n, "error": abs(total / n - true / n)}
+            for i, (n, true, total) in enumerate(counts) if n]
+
+
+def _true_person_of(assignments: Mapping[str, str], truth: Mapping[str, str]) -> dict[str, str]:
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for uid, person in assignments.items():
+        if uid in truth:
+            votes[person][truth[uid]] += 1
+    return {person: counter.most_common(1)[0][0] for person, counter in votes.items()}
+
+
+def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapping[str, str],
+                     links: Sequence[tuple[str, str, str, float]] = ()) -> dict[str, Any]:
     """Pairwise scores of the graph's persons and the blocking recall, over the truth's records.
 
-    A record without a MATCH (waiting for review) counts as a person of its own.
+    A record without a MATCH (a reviewer said no) counts as a person of its own; so does a record of
+    the truth that is not among the linked records though its source kind was ingested (quarantined,
+    or in a batch set aside), and those are counted apart; truth records of sources never ingested
+    are left out. A truth that names too few of the linked records is refused: its ids do not line
+    up with HoSo's (an F1 over a handful of records would mislead). With `links` (record, person,
+    state, probability), the calibration per probability band and the share of review items that
+    are true matches are reported too.
     """
     table = load_tables(data_dir, all_batch_ids(data_dir))
     table = place_newborns(table, table)
     records: dict[str, dict[str, Any]] = {
         str(row["unique_id"]): {str(k): v for k, v in row.items()} for row in table.to_dict("records")}
+    known = sum(1 for uid in records if uid in truth)
+    if not records:
+        raise EvaluationError("there are no linked records to evaluate: ingest and link first")
+    if known < MIN_TRUTH_OVERLAP * len(records):
+        record_example = next(iter(records))
+        truth_example = next(iter(truth), "(none)")
+        raise EvaluationError(
+            f"the truth names only {known} of the {len(records)} records linked: its ids do not line up with "
+            f"HoSo's (a record here is {record_example!r}, one of the truth {truth_example!r}; a truth row gives "
+            "source and record_id as HoSo stores them, see `hoso batch show`)")
     predicted = {uid: assignments.get(uid, f"unlinked:{uid}") for uid in records}
+    # Truth records of a source kind that was ingested but not among the records were refused
+    # (quarantined) or sit in a batch set aside: each is a person of its own, so recall shows them.
+    sources = {uid.split("|", 1)[0] for uid in records}
+    absent = [uid for uid in truth if uid not in records and uid.split("|", 1)[0] in sources]
+    predicted |= {uid: f"absent:{uid}" for uid in absent}
     scores = pairwise_scores(predicted, truth)
-    return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1,
-            "blocking_recall": blocking_recall(records, truth, BLOCKING_KEYS)}
+    linked_only = pairwise_scores({uid: p for uid, p in predicted.items() if uid in records}, truth)
+    result: dict[str, Any] = {
+        "precision": scores.precision, "recall": scores.recall, "f1": scores.f1,
+        "f1_linked_records_only": linked_only.f1,
+        "blocking_recall": blocking_recall(records, truth, BLOCKING_KEYS),
+        "records": len(records), "truth_records": len(truth), "truth_records_not_linked": len(absent),
+        "truth_records_of_sources_not_ingested": sum(1 for uid in truth if uid.split("|", 1)[0] not in sources),
+        "records_not_in_truth": len(records) - known}
+    if links:
+        bands = calibration(links, assignments, truth)
+        review = [link for link in links if link[2] == "POSSIBLE_MATCH"]
+        review_bands = calibration(review, assignments, truth, bins=1)
+        result |= {"calibration": bands,
+                   "calibration_error_max": max((b["error"] for b in bands if b["links"] >= 20), default=0.0),
+                   "review_true_share": review_bands[0]["true_share"] if review_bands else 0.0}
+    return result
 
 
 def review_label_scores(events: Sequence[Mapping[str, Any]]) -> dict[str, float]:
