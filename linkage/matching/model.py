@@ -31,12 +31,44 @@ def _near(column: str) -> cll.CustomLevel:
                            label_for_charts="one keystroke apart")
 
 
-def _id_comparison(column: str, label: str, typos: bool = True) -> cl.CustomComparison:
-    levels = [cll.NullLevel(column), cll.ExactMatchLevel(column).configure(m_probability=0.95, u_probability=1e-6)]
-    if typos:
-        levels.append(_near(column).configure(m_probability=0.01, u_probability=1e-5))
+def _id_comparison(column: str, label: str) -> cl.CustomComparison:
+    levels = [cll.NullLevel(column), cll.ExactMatchLevel(column).configure(m_probability=0.95, u_probability=1e-6),
+              _near(column).configure(m_probability=0.01, u_probability=1e-5)]
     return cl.CustomComparison(output_column_name=column, comparison_description=label,
                                comparison_levels=[*levels, cll.ElseLevel().configure(m_probability=0.04)])
+
+
+# The same given name (or the middle and given names swapped, or one keystroke apart), no middle
+# name that differs, and no birth date that differs (a full date equal or transposed, else birth
+# years at most a year apart): what makes a shared household or phone evidence of one person rather
+# than of two relatives.
+_LIKELY_SAME_PERSON = (
+    "(given_fold_l = given_fold_r OR (given_fold_l = middle_last_r AND middle_last_l = given_fold_r) "
+    "OR damerau_levenshtein(given_fold_l, given_fold_r) <= 1) "
+    "AND (middle_fold_l IS NULL OR middle_fold_r IS NULL OR middle_fold_l = middle_fold_r "
+    "OR middle_last_l = given_fold_r OR damerau_levenshtein(middle_fold_l, middle_fold_r) <= 1) "
+    "AND (birth_year_l IS NULL OR birth_year_r IS NULL OR abs(birth_year_l - birth_year_r) <= 1) "
+    "AND (birth_date_l IS NULL OR birth_date_r IS NULL OR birth_date_l = birth_date_r "
+    "OR birth_date_l = birth_dm_swap_r)"
+)
+
+
+def _shared_by_relatives(column: str, label: str) -> cl.CustomComparison:
+    """A household code or phone: relatives share it, so agreeing on it says little unless the names
+    and birth years agree too. Household members are the hardest false matches: without this level a
+    shared household, phone and address outweighed a different given name or birth year."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=label,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.CustomLevel(f"{column}_l = {column}_r AND {_LIKELY_SAME_PERSON}",
+                            label_for_charts=f"same {label}, same given name and birth year",
+                            ).configure(m_probability=0.9, u_probability=1e-5),
+            cll.ExactMatchLevel(column).configure(m_probability=0.05, u_probability=1e-4),
+            cll.ElseLevel().configure(m_probability=0.05),
+        ],
+    )
 
 
 def comparisons() -> list[Any]:
@@ -114,7 +146,7 @@ def comparisons() -> list[Any]:
             comparison_description="sex",
             comparison_levels=[cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()],
         ),
-        _id_comparison("phone", "phone (10-digit form)", typos=False),
+        _shared_by_relatives("phone", "phone"),
         cl.CustomComparison(
             output_column_name="address",
             comparison_description="commune of residence (post-2025 codes)",
@@ -125,7 +157,7 @@ def comparisons() -> list[Any]:
                 cll.ElseLevel(),
             ],
         ),
-        _id_comparison("household_code", "household", typos=False),
+        _shared_by_relatives("household_code", "household"),
     ]
 
 
@@ -153,6 +185,8 @@ def prediction_blocking_rules() -> list[Any]:
     return [block_on(*keys) for keys in BLOCKING_KEYS]
 
 
+_PERSON_COLUMNS = ("given_fold", "middle_fold", "middle_last", "birth_year", "birth_date", "birth_dm_swap")
+
 # The columns each comparison reads: an EM block that fixes one of them cannot train that comparison.
 COMPARISON_COLUMNS: dict[str, frozenset[str]] = {
     "personal_id": frozenset({"personal_id", "pid_ok"}),
@@ -163,9 +197,9 @@ COMPARISON_COLUMNS: dict[str, frozenset[str]] = {
     "given_name": frozenset({"given_fold", "middle_last"}),
     "birth": frozenset({"birth_date", "birth_year", "birth_ym", "birth_dm_swap"}),
     "sex": frozenset({"sex"}),
-    "phone": frozenset({"phone"}),
+    "phone": frozenset({"phone", *_PERSON_COLUMNS}),
     "address": frozenset({"commune", "province"}),
-    "household_code": frozenset({"household_code"}),
+    "household_code": frozenset({"household_code", *_PERSON_COLUMNS}),
 }
 
 # EM blocks (columns that must agree), in order of preference. Training runs a block when it has

@@ -138,8 +138,15 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
                     log.info("EM block on %s skipped: %d pairs (%d to %d are used)", "+".join(columns), pairs,
                              MIN_EM_PAIRS, MAX_EM_PAIRS)
                     continue
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*columns), estimate_without_term_frequencies=True)
+                snapshot = linker.misc.save_model_to_json()
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*columns), estimate_without_term_frequencies=True)
+                except ValueError as exc:  # e.g. a level's m underflowing to 0 in one block
+                    log.warning("EM block on %s failed, its comparisons are left to other blocks or the "
+                                "baseline: %s", "+".join(columns), " ".join(str(exc).split())[:200])
+                    linker = Linker(records, snapshot, log_level=logging.WARNING)  # EM altered its settings
+                    continue
                 trained_so_far |= trains(columns) & present
             trained: dict[str, Any] = linker.misc.save_model_to_json()
     finally:
