@@ -197,11 +197,15 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
         train_model(data_dir, table=everyone, memory_limit=memory_limit)
     elif not existing.empty and (why := retrain_reason(models.current().meta, everyone)):
         log.info("retraining the model and rebuilding every person (ids and reviewers' decisions kept): %s", why)
-        train_model(data_dir, table=everyone, memory_limit=memory_limit)
-        summary = relink(data_dir, store, upper, lower, spark, memory_limit)
-        summary.retrained = why
-        summary.seconds["train"] = time.perf_counter() - t
-        return summary
+        try:
+            train_model(data_dir, table=everyone, memory_limit=memory_limit)
+        except ModelError as exc:  # the model in use still links; a failed retraining never stops a link
+            log.warning("retraining failed, linking with model %s: %s", models.current().version, exc)
+        else:
+            summary = relink(data_dir, store, upper, lower, spark, memory_limit)
+            summary.retrained = why
+            summary.seconds["train"] = time.perf_counter() - t
+            return summary
     model = models.current()
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t

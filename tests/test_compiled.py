@@ -49,6 +49,8 @@ def _variants(query: dict[str, Any]) -> list[dict[str, Any]]:
         if value := query[column]:
             typo = value[:-1] + str((int(value[-1]) + 1) % 10)
             out.append({**query, "unique_id": f"v-near-{column}", column: typo})
+    if query["province"]:  # the same province, without a commune
+        out.append({**query, "unique_id": "v-province-only", "commune": None})
     if query["commune"] and query["province"]:  # another commune of the same province
         out.append({**query, "unique_id": "v-next-commune", "commune": f"{int(query['commune']) + 1:05d}"})
     return out

@@ -111,3 +111,19 @@ def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[
             if isinstance(want, float) and pd.isna(want):
                 want = None
             assert got == want, (column, got, want, fields["record_id"])
+
+
+def test_a_province_code_alone_places_the_record_in_its_post_2025_province(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mapping, path = tmp_path / "m.toml", tmp_path / "pk.csv"
+    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+                       'province_code = "tinh"\ncode_list = "pre2025"\n')
+    # Bà Rịa - Vũng Tàu (77) and Bình Dương (74) joined Hồ Chí Minh City (79) on 1 July 2025.
+    path.write_text("id,ten,tinh\n1,Lê Văn Tám,77\n2,Lê Văn Tám,74\n3,Lê Văn Tám,01\n4,Lê Văn Tám,\n")
+    ingest(SourceKind.CSV, [path], tmp_path / "d", mapping=mapping)
+    raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
+    table = standardise(raw)
+    assert table["province"].tolist() == ["79", "79", "01", None]
+    assert table["commune"].tolist() == [None] * 4
+    rows = raw.astype(object).where(raw.notna(), None).to_dict("records")
+    assert [standardise_one({**r, "phones": [], "insurance_cards": []})["province"] for r in rows] == [
+        "79", "79", "01", None]

@@ -149,10 +149,14 @@ def comparisons() -> list[Any]:
         _shared_by_relatives("phone", "phone"),
         cl.CustomComparison(
             output_column_name="address",
-            comparison_description="commune of residence (post-2025 codes)",
+            comparison_description="commune or province of residence (post-2025 codes)",
             comparison_levels=[
-                cll.NullLevel("commune"),
+                cll.CustomLevel("(commune_l IS NULL OR commune_r IS NULL) "
+                                "AND (province_l IS NULL OR province_r IS NULL)",
+                                label_for_charts="no place to compare").configure(is_null_level=True),
                 cll.ExactMatchLevel("commune"),
+                cll.CustomLevel("province_l = province_r AND (commune_l IS NULL OR commune_r IS NULL)",
+                                label_for_charts="same province, one side without a commune"),
                 cll.ExactMatchLevel("province"),
                 cll.ElseLevel(),
             ],

@@ -6,11 +6,13 @@ with its code list: `units.commune(code, CodeList.PRE_2025)`.
 
     units = load_admin_units()
     units.to_post2025("00001")      # new commune codes of old commune 00001, the default one first
+    units.province_post2025("77", CodeList.PRE_2025)  # Bà Rịa - Vũng Tàu went into Hồ Chí Minh City: "79"
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +45,7 @@ class AdminUnits:
 
     units: dict[tuple[CodeList, str, str], AdminUnit] = field(default_factory=dict)
     old_to_new: dict[str, list[str]] = field(default_factory=dict)
+    old_province_to_new: dict[str, str] = field(default_factory=dict)
 
     def get(self, code_list: CodeList, level: str, code: str) -> AdminUnit | None:
         return self.units.get((code_list, level, code))
@@ -56,6 +59,15 @@ class AdminUnits:
     def to_post2025(self, old_commune_code: str) -> list[str]:
         """The post-2025 communes an old commune went into, the default (largest share) first."""
         return self.old_to_new.get(old_commune_code, [])
+
+    def province_post2025(self, code: str | None, code_list: CodeList | str | None) -> str | None:
+        """The post-2025 province of a province code of either list (the reform merged whole
+        provinces: an old province lies in one new one)."""
+        if not isinstance(code, str) or not isinstance(code_list, str) or not code:
+            return None  # also NaN from a table
+        if code_list == CodeList.POST_2025.value:
+            return code if self.get(CodeList.POST_2025, "province", code) else None
+        return self.old_province_to_new.get(code) if code_list == CodeList.PRE_2025.value else None
 
 
 @lru_cache
@@ -104,4 +116,10 @@ def load_admin_units() -> AdminUnits:
             ordered = sorted(targets, key=lambda t: not t["isDefaultNewWard"])
             codes = [c for t in ordered if (c := new_by_key.get((new_province, t["newWardKey"])))]
             out.old_to_new[old_code] = codes + [c for c in out.old_to_new.get(old_code, []) if c not in codes]
+    votes: dict[str, Counter[str]] = {}
+    for old_code, new_codes in out.old_to_new.items():
+        old_unit, new_unit = out.commune(old_code, CodeList.PRE_2025), out.commune(new_codes[0], CodeList.POST_2025)
+        if old_unit and new_unit:
+            votes.setdefault(old_unit.province_code, Counter())[new_unit.province_code] += 1
+    out.old_province_to_new = {old: counter.most_common(1)[0][0] for old, counter in votes.items()}
     return out

@@ -121,8 +121,14 @@ def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.Da
                                           records["permanent_commune_code"], records["permanent_code_list"],
                                           strict=True)]
     out["commune"] = pd.Series(communes, index=records.index, dtype="object")
-    out["province"] = _map_unique(out["commune"], lambda c: (u.province_code if (
+    # The province of the commune, else of the province code alone (either list, through the merger).
+    of_commune = _map_unique(out["commune"], lambda c: (u.province_code if (
         u := units.commune(c, CodeList.POST_2025)) else None))
+    of_code = [units.province_post2025(p, cl) or units.province_post2025(pp, pcl)
+               for p, cl, pp, pcl in zip(records["province_code"], records["code_list"],
+                                         records["permanent_province_code"], records["permanent_code_list"],
+                                         strict=True)]
+    out["province"] = of_commune.where(of_commune.notna(), pd.Series(of_code, index=records.index, dtype="object"))
     out["household_code"] = records["household_code"]
     out["mother_pid"] = records["mother_personal_id"]
     out = place_newborns(out, out)
@@ -188,6 +194,9 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
     commune = commune_post2025(get("commune_code"), get("code_list"), units) or commune_post2025(
         get("permanent_commune_code"), get("permanent_code_list"), units)
     unit = units.commune(commune, CodeList.POST_2025) if commune else None
+    province = unit.province_code if unit else (
+        units.province_post2025(get("province_code"), get("code_list"))
+        or units.province_post2025(get("permanent_province_code"), get("permanent_code_list")))
     return {
         "unique_id": f"{source}|{record_id}", "source": source, "record_id": record_id,
         "batch_id": get("batch_id"), "name": clean_name(written) if written else None,
@@ -203,6 +212,6 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
         "pid_ok": personal_id_consistent(get("personal_id"), sex, year), "cmnd": get("cmnd"),
         "bhxh": get("bhxh") or next((b for c in cards if (b := bhxh_from_card(c))), None),
         "phone": normalise_phone(phones[0]) if phones else None, "commune": commune,
-        "province": unit.province_code if unit else None, "household_code": get("household_code"),
+        "province": province, "household_code": get("household_code"),
         "mother_pid": get("mother_personal_id"),
     }  # fmt: skip
