@@ -224,12 +224,23 @@ def synth(
 @app.command("train")
 def train_command(
     chart: Annotated[Path | None, typer.Option(help="Also write the match-weight chart to this HTML file.")] = None,
+    with_reviews: Annotated[bool, typer.Option("--with-reviews", help="Also learn from the records reviewers "
+                                                                      "put in one person (reads the graph).")]
+    = False,
 ) -> None:
-    """Train a new model version on every ingested batch (linking then uses it)."""
+    """Train a new model version on every ingested batch (linking then uses it; `hoso relink` applies it
+    to the persons already formed)."""
 
     settings = _settings()
-    model = train_model(settings.data_path, memory_limit=settings.duckdb_memory_limit)
-    typer.echo(f"model {model.version} written to {model.path}")
+    labelled: list[tuple[str, str]] | None = None
+    if with_reviews:
+        with driver_for(settings) as (driver, database):
+            labelled = GraphLinkStore(driver, database).reviewed_match_pairs()
+        typer.echo(f"{len(labelled)} pair(s) of records reviewers put in one person")
+    model = train_model(settings.data_path, memory_limit=settings.duckdb_memory_limit, labelled_matches=labelled)
+    typer.echo(f"model {model.version} written to {model.path}"
+               + (f" (learnt from {model.meta['reviewed_pairs']} reviewed pairs too)"
+                  if model.meta.get("reviewed_pairs") else ""))
     if chart is not None:
         match_weights_chart(model, chart)
         typer.echo(f"match-weight chart written to {chart}")

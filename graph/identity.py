@@ -80,6 +80,10 @@ class GraphLinkStore:
         return [(r["uid"], r["person_id"], r["state"], float(r["probability"]))
                 for r in self._read("identity/scored_links")]
 
+    def reviewed_match_pairs(self) -> list[tuple[str, str]]:
+        """Pairs of records a reviewer put in one person: labelled matches to train on."""
+        return [(r["uid_l"], r["uid_r"]) for r in self._read("identity/reviewed_match_pairs")]
+
     def reviewed(self) -> Reviewed:
         manual = {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
                   if r["origin"] == "MANUAL"}

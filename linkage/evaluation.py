@@ -184,14 +184,17 @@ def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapp
     return result
 
 
-def review_label_scores(events: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def review_label_scores(events: Sequence[Mapping[str, Any]], bins: int = 10) -> dict[str, Any]:
     """How the model's automatic links fared against reviewers' decisions (labelled pairs).
 
     Each event is a reviewer's MATCH or NO_MATCH of a record to a person, with the record's links
     before it. `match_precision` is the share of reviewed automatic MATCHes the reviewers kept;
-    `review_match_rate` the share of reviewed POSSIBLE_MATCH items that were matches.
+    `review_match_rate` the share of reviewed POSSIBLE_MATCH items that were matches;
+    `review_calibration`, per band of the model's probability (when the link recorded it), the
+    decisions and the share that were matches beside the mean probability.
     """
     kept = overturned = confirmed = rejected = 0
+    bands = [[0, 0, 0.0] for _ in range(bins)]  # decisions, matches, probability sum
     for event in events:
         decision = "MATCH" if event["action"] == "link:MATCH" else "NO_MATCH"
         after = [x for x in event["after"]["links"] if x.get("origin") == "MANUAL"]
@@ -207,9 +210,16 @@ def review_label_scores(events: Sequence[Mapping[str, Any]]) -> dict[str, float]
         elif prior["state"] == "POSSIBLE_MATCH":
             confirmed += decision == "MATCH"
             rejected += decision == "NO_MATCH"
+        if isinstance(probability := prior.get("probability"), int | float):
+            band = bands[min(int(probability * bins), bins - 1)]
+            band[0] += 1
+            band[1] += decision == "MATCH"
+            band[2] += probability
     return {
         "reviewed_auto_matches": float(kept + overturned),
         "match_precision": kept / (kept + overturned) if kept + overturned else 1.0,
         "reviewed_possible_matches": float(confirmed + rejected),
         "review_match_rate": confirmed / (confirmed + rejected) if confirmed + rejected else 0.0,
+        "review_calibration": [{"from": i / bins, "to": (i + 1) / bins, "decisions": n, "match_share": m / n,
+                                "mean_probability": total / n} for i, (n, m, total) in enumerate(bands) if n],
     }

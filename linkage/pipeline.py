@@ -123,15 +123,16 @@ def linkable(data_dir: Path, batch_ids: list[str], refused: dict[str, str]) -> l
 
 
 def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = None,
-                memory_limit: str = DUCKDB_MEMORY_LIMIT) -> TrainedModel:
+                memory_limit: str = DUCKDB_MEMORY_LIMIT,
+                labelled_matches: list[tuple[str, str]] | None = None) -> TrainedModel:
     """Train on every ingested batch (`table`, when the caller has loaded them already) and save a new
-    model version."""
+    model version; `labelled_matches` (pairs reviewers put in one person) teach it too."""
     batches = all_batch_ids(data_dir)
     if not batches:
         raise ModelError("nothing to train on: ingest some batches first (`hoso ingest`)")
     if table is None:
         table = load_tables(data_dir, batches)
-    trained = train(table, seed=seed, memory_limit=memory_limit)
+    trained = train(table, seed=seed, memory_limit=memory_limit, labelled_matches=labelled_matches)
     sources = sorted(str(s) for s in table["source"].dropna().unique())
     return ModelStore(data_dir).save(replace(trained, meta={**trained.meta, "records": len(table),
                                                             "batches": len(batches), "sources": sources}))

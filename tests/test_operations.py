@@ -55,8 +55,11 @@ def test_a_manual_match_moves_the_record_and_is_in_the_history(ops: PersonOperat
     event = ops.history("P1")[0]
     assert (event["actor"], event["action"], event["reason"]) == ("reviewer:lan", "link:MATCH",
                                                                   "same CCCD on the paper card")
-    assert {"person_id": "P2", "state": "MATCH", "origin": "AUTO"} in event["before"]["links"]
-    assert {"person_id": "P1", "state": "MATCH", "origin": "MANUAL"} in event["after"]["links"]
+    assert {"person_id": "P2", "state": "MATCH", "origin": "AUTO", "probability": 1.0} in event["before"]["links"]
+    assert {"person_id": "P1", "state": "POSSIBLE_MATCH", "origin": "AUTO", "probability": 0.8} in \
+        event["before"]["links"]
+    assert {"person_id": "P1", "state": "MATCH", "origin": "MANUAL"} in [
+        {k: v for k, v in link.items() if k != "probability"} for link in event["after"]["links"]]
     assert ops.history("P2")[0]["event_id"] == event["event_id"]
     golden = graph.execute_query("MATCH (p:Person {person_id: 'P1'}) RETURN p.record_count AS n").records[0]
     assert golden["n"] == 3
@@ -136,4 +139,9 @@ def test_reviewers_decisions_serve_as_labels(ops: PersonOperations, graph: Drive
     ops.link("hospital130|A2", "P1", actor="reviewer:lan", reason="wrong", state="NO_MATCH")  # was AUTO MATCH
     scores = review_label_scores(review_events(graph))
     assert scores == {"reviewed_auto_matches": 1.0, "match_precision": 0.0,
-                      "reviewed_possible_matches": 1.0, "review_match_rate": 1.0}
+                      "reviewed_possible_matches": 1.0, "review_match_rate": 1.0,
+                      "review_calibration": [
+                          {"from": 0.8, "to": 0.9, "decisions": 1, "match_share": 1.0, "mean_probability": 0.8},
+                          {"from": 0.9, "to": 1.0, "decisions": 1, "match_share": 0.0, "mean_probability": 0.99}]}
+    # The record a reviewer put in P1 and P1's other record: a labelled match to train on.
+    assert GraphLinkStore(graph).reviewed_match_pairs() == [("hospital130|B1", "population|A1")]

@@ -91,10 +91,18 @@ def with_floors(settings_dict: dict[str, Any]) -> dict[str, Any]:
     return settings_dict
 
 
+MIN_LABELLED_PAIRS = 10  # reviewers' pairs fewer than this teach the m values nothing reliable
+
+
 def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
           baseline: dict[str, Any] | None = None, use_baseline: bool = True,
-          memory_limit: str = DUCKDB_MEMORY_LIMIT) -> TrainedModel:
+          memory_limit: str = DUCKDB_MEMORY_LIMIT, labelled_matches: list[tuple[str, str]] | None = None,
+          ) -> TrainedModel:
     """Train the model on a linkage table (not yet saved: `ModelStore.save` gives it a version).
+
+    `labelled_matches` are pairs of records reviewers put in one person: after EM, Splink estimates
+    the m values from them too (its estimates are averaged with EM's), so what reviewers taught
+    the model survives retraining.
 
     What the table cannot support is filled from `baseline` (Splink settings; the shipped baseline
     model's when not given); the filled parameters are listed in the model's `meta["from_baseline"]`.
@@ -107,6 +115,8 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
         log.warning("%d record(s) are too few to train on: the baseline model is used as it is", len(table))
         return TrainedModel(splink=reference, tf=term_frequencies(table), meta={"from_baseline": ["all"]})
     present = carried_comparisons(table)
+    known = set(table["unique_id"]) if labelled_matches else set()
+    labels = [(a, b) for a, b in labelled_matches or () if a in known and b in known]
     con = duckdb_connection(memory_limit)
     warnings = _SplinkWarnings()
     try:
@@ -148,6 +158,13 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
                     linker = Linker(records, snapshot, log_level=logging.WARNING)  # EM altered its settings
                     continue
                 trained_so_far |= trains(columns) & present
+            if len(labels) >= MIN_LABELLED_PAIRS:
+                registered = db_api.register(pd.DataFrame(labels, columns=["unique_id_l", "unique_id_r"]),
+                                             table_name="hoso_review_labels")
+                linker.training.estimate_m_from_pairwise_labels(registered)
+            elif labelled_matches:
+                log.warning("%d reviewed pair(s) among these records, %d needed: the reviews were not used",
+                            len(labels), MIN_LABELLED_PAIRS)
             trained: dict[str, Any] = linker.misc.save_model_to_json()
     finally:
         con.close()
@@ -158,13 +175,19 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
         if after[name] == before.get(name):
             for level in comparison["comparison_levels"]:
                 level.pop("m_probability", None)
+    absent = sorted(set(COMPARISON_COLUMNS) - present)
+    for comparison in trained["comparisons"]:  # what EM made of a field no record has means nothing
+        if comparison["output_column_name"] in absent:
+            for level in comparison["comparison_levels"]:
+                level.pop("m_probability", None)
+                level.pop("u_probability", None)
     filled = (["prior"] if prior is not None else []) + fill_from_baseline(trained, reference)
     if filled:
         log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
-    absent = sorted(set(COMPARISON_COLUMNS) - present)
     if absent:
-        log.warning("these records carry no %s: the model gives them no weight until trained on records that do",
-                    ", ".join(absent))
+        log.warning("these records carry no %s: %s", ", ".join(absent),
+                    "the baseline's weights stand in" if reference is not None
+                    else "the model gives them no weight until trained on records that do")
     neutral = neutral_where_unknown(trained)
     if neutral:
         log.info("levels no block could train (given the floor, or no weight): %s", ", ".join(neutral))
@@ -172,7 +195,10 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     problems = model_problems(trained, present)
     if problems:
         raise ModelError("training learnt implausible weights: " + "; ".join(problems))
-    return TrainedModel(splink=trained, tf=term_frequencies(table), meta={"from_baseline": filled} if filled else {})
+    meta: dict[str, Any] = {"from_baseline": filled} if filled else {}
+    if len(labels) >= MIN_LABELLED_PAIRS:
+        meta["reviewed_pairs"] = len(labels)
+    return TrainedModel(splink=trained, tf=term_frequencies(table), meta=meta)
 
 
 def carried_comparisons(table: pd.DataFrame) -> set[str]:

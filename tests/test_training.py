@@ -1,0 +1,79 @@
+"""Training on populations unlike HoSo's own: no ids at all, one source alone, reviewers' labels."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from linkage import ModelError, pipeline
+from linkage.evaluation import pairwise_scores, read_truth
+from linkage.intake import ingest, synthetic_inputs
+from linkage.matching import Scorer, train
+from linkage.mpi.plan import plan_rebuild
+from linkage.standardize import place_newborns
+from linkage.synth import SynthConfig, generate
+
+
+def world(root: Path, profile: str, persons: int = 1500) -> tuple[pd.DataFrame, dict[str, str]]:
+    generate(SynthConfig(persons=persons, seed=4, profile=profile), root / "synth")
+    for kind, files, mapping in synthetic_inputs(root / "synth"):
+        ingest(kind, files, root / "data", mapping=mapping)
+    table = pipeline.load_tables(root / "data", pipeline.all_batch_ids(root / "data"))
+    return place_newborns(table, table), read_truth(root / "synth" / "truth.csv")
+
+
+def f1(table: pd.DataFrame, model_splink: dict, tf: dict, truth: dict[str, str]) -> float:  # type: ignore[type-arg]
+    pairs = Scorer(model_splink, tf).within(table, 0.5)
+    plan = plan_rebuild(table, pairs, {}, 0.95, 0.5)
+    assigned = {link.uid: link.person_id for link in plan.links if link.state == "MATCH"}
+    named = {uid for uid, placeholder in zip(table["unique_id"], table["placeholder_name"], strict=True)
+             if not placeholder}  # newborns under their mother's name have no name to link by without ids
+    return pairwise_scores({u: assigned[u] for u in named}, {u: t for u, t in truth.items() if u in named}).f1
+
+
+@pytest.fixture(scope="module")
+def no_ids(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict[str, str]]:
+    return world(tmp_path_factory.mktemp("no-ids"), "no-ids")
+
+
+def test_a_population_without_any_id_trains_on_itself_alone(no_ids: tuple[pd.DataFrame, dict[str, str]],
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    table, truth = no_ids
+    assert table["personal_id"].isna().all() and table["cmnd"].isna().all()
+    with caplog.at_level(logging.WARNING):
+        model = train(table, use_baseline=False)
+    assert "from_baseline" not in model.meta
+    assert model.splink["probability_two_random_records_match"] > 0
+    by_name = {c["output_column_name"]: c for c in model.splink["comparisons"]}
+    for name in ("family_name", "given_name", "birth"):  # trained here, and telling
+        top = next(lv for lv in by_name[name]["comparison_levels"] if not lv.get("is_null_level"))
+        assert top["m_probability"] / top["u_probability"] > 4, name
+    personal = [lv for lv in by_name["personal_id"]["comparison_levels"] if not lv.get("is_null_level")]
+    assert all(lv["m_probability"] == lv["u_probability"] for lv in personal)  # no data: no weight
+    assert "carry no" in caplog.text and "personal_id" in caplog.text
+    assert sum("Splink" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING) == 0
+    assert f1(table, model.splink, model.tf, truth) >= 0.98
+
+
+def test_records_with_no_surely_matching_pair_cannot_train_alone(no_ids: tuple[pd.DataFrame, dict[str, str]]) -> None:
+    table, _ = no_ids
+    one_each = table.drop_duplicates("family_fold").head(200).reset_index(drop=True)
+    with pytest.raises(ModelError, match="no pair that is almost surely one person"):
+        train(one_each, use_baseline=False)
+    model = train(one_each)  # with the baseline: its prior and m values, no EM on non-matches
+    assert "prior" in model.meta["from_baseline"]
+
+
+def test_reviewers_pairs_teach_the_m_values(tmp_path: Path) -> None:
+    table, truth = world(tmp_path, "realistic", persons=800)
+    by_person: dict[str, list[str]] = {}
+    for uid in table["unique_id"]:
+        if uid in truth:
+            by_person.setdefault(truth[uid], []).append(uid)
+    pairs = [(members[0], members[1]) for members in by_person.values() if len(members) > 1][:40]
+    model = train(table, labelled_matches=pairs)
+    assert model.meta["reviewed_pairs"] == 40
+    assert train(table, labelled_matches=pairs[:3]).meta.get("reviewed_pairs") is None  # too few to use
