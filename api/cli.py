@@ -419,6 +419,7 @@ def evaluate_command(
         typer.echo(json.dumps(result))
         return
     bands = result.pop("calibration", [])
+    decided = result.pop("review_calibration", [])
     for key, value in result.items():
         typer.echo(f"{key:>26}: {value:.4f}" if isinstance(value, float) else f"{key:>26}: {value}")
     if bands:
@@ -426,6 +427,12 @@ def evaluate_command(
         typer.echo("  probability    links  true share  mean probability")
         for band in bands:
             typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}  {band['links']:>9}  {band['true_share']:>10.3f}  "
+                       f"{band['mean_probability']:>16.3f}")
+    if decided:
+        typer.echo("reviewers' decisions on automatic links, by the model's probability:")
+        typer.echo("  probability  decisions  match share  mean probability")
+        for band in decided:
+            typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}  {band['decisions']:>9}  {band['match_share']:>11.3f}  "
                        f"{band['mean_probability']:>16.3f}")
 
 

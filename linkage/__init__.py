@@ -54,6 +54,7 @@ from linkage.standardize import (
     fold,
     icd10_description,
     load_admin_units,
+    one_keystroke_apart,
     parse_birth_date,
 )
 from linkage.vocab import ID_SYSTEMS, SYSTEM_KINDS, CodeList, IdKind, SourceKind
@@ -104,6 +105,7 @@ __all__ = [
     "load_admin_units",
     "match_weights_chart",
     "new_person_id",
+    "one_keystroke_apart",
     "parse_birth_date",
     "read_manifest",
     "read_truth",

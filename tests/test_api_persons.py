@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.audit import person_hash
-from api.routes.review import item_id
+from api.routes.review import _comparison, item_id
 from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
@@ -45,7 +45,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Setti
         "RETURN parent.person_id AS parent, child.person_id AS child, parent.province AS province "
         "ORDER BY parent LIMIT 1").records[0]
     stranger = graph.execute_query(
-        "MATCH (p:Person {status: 'active'}) WHERE p.province <> $prov RETURN p.person_id AS id LIMIT 1",
+        "MATCH (p:Person {status: 'active'}) WHERE p.province <> $prov AND p.birth_year < date().year - 20 "
+        "RETURN p.person_id AS id ORDER BY id LIMIT 1",  # an adult: a parent may not read them
         {"prov": family["province"]}).records[0]["id"]
     add_user(graph, "doctor", "clinician password", Role.CLINICIAN, facility="01001", province=family["province"])
     add_user(graph, "citizen", "citizen password", Role.CITIZEN, person_id=family["parent"])
@@ -145,6 +146,7 @@ def test_review_queue_item_decision_and_stale_version(api, graph: Driver) -> Non
     item = client.get(f"/review/items/{first['id']}", headers=headers).json()
     by_field = {f["comparison"]: f for f in item["fields"]}
     assert by_field["given_name"]["weight"] == 1.5 and by_field["birth"]["weight"] == -2.0
+    assert not any(f["near"] for f in item["fields"])
     decision = {"decision": "NO_MATCH", "note": "different mother", "version": item["version"]}
     stale = client.post(f"/review/items/{first['id']}/decision", json={**decision, "version": "999"},
                         headers=headers)
@@ -325,3 +327,12 @@ def test_a_parent_does_not_read_an_adult_childs_record_nor_a_citizen_link_histor
     finally:
         graph.execute_query("MATCH (:Person {person_id: $a})-[r:PARENT_OF]->(:Person {person_id: $b}) DELETE r",
                             {"a": api["family"]["parent"], "b": api["stranger"]})
+
+
+def test_a_review_item_shows_ids_one_keystroke_apart_as_near() -> None:
+    fields = {f["comparison"]: f for f in _comparison(
+        {"personal_id": "001090012345", "bhxh": "0123456789", "phone": "0912345678"},
+        {"personal_id": "001090012354", "bhxh": "0987654321", "phone": "0912345687"}, {"personal_id": 3.5})}
+    assert fields["personal_id"]["near"] and fields["personal_id"]["weight"] == 3.5
+    assert not fields["bhxh"]["near"]  # really different
+    assert not fields["phone"]["near"]  # only identifiers are flagged

@@ -17,11 +17,13 @@ from api.deps import DriverDep, SettingsDep, require
 from api.security import Role, User
 from api.settings import Settings
 from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
+from linkage import one_keystroke_apart
 
 router = APIRouter(prefix="/review", tags=["review"])
 FIELDS = {"personal_id": "personal_id", "cmnd": "cmnd", "bhxh": "bhxh", "family_name": "name",
           "middle_name": "name", "given_name": "name", "birth": "birth_date", "sex": "sex", "phone": "phone",
           "address": "commune", "household_code": "household_code"}
+ID_COMPARISONS = ("personal_id", "cmnd", "bhxh")
 
 
 def item_id(kind: str, left: str, right: str) -> str:
@@ -63,6 +65,8 @@ class FieldComparison(BaseModel):
     left: Any
     right: Any
     weight: float | None
+    near: bool = Field(default=False, description="Two ids one keystroke apart (a substituted digit, two adjacent "
+                                                  "digits swapped): a likely typo, not two people")
 
 
 class Item(BaseModel):
@@ -110,8 +114,10 @@ def review_queue(request: Request, user: Reviewer, driver: DriverDep, settings: 
 def _comparison(left: dict[str, Any], right: dict[str, Any], weights: dict[str, float]) -> list[dict[str, Any]]:
     out = []
     for comparison, field in FIELDS.items():
-        out.append({"comparison": comparison, "field": field, "left": left.get(field), "right": right.get(field),
-                    "weight": weights.get(comparison)})
+        a, b = left.get(field), right.get(field)
+        near = comparison in ID_COMPARISONS and isinstance(a, str) and isinstance(b, str) and one_keystroke_apart(a, b)
+        out.append({"comparison": comparison, "field": field, "left": a, "right": b,
+                    "weight": weights.get(comparison), "near": near})
     return out
 
 
