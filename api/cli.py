@@ -199,8 +199,9 @@ def ingest_command(
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False))
         return
     note = " (already ingested: nothing new)" if summary.already_ingested else ""
+    dropped = f", values dropped {summary.values_dropped} (in the quarantine)" if summary.values_dropped else ""
     typer.echo(f"batch {summary.batch_id}{note}: read {summary.read}, accepted {summary.accepted}, "
-               f"quarantined {summary.quarantined}")
+               f"quarantined {summary.quarantined}{dropped}")
     for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
         typer.echo(f"  quarantined {count}: {reason}")
 

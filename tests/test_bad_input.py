@@ -162,6 +162,11 @@ MAPPINGS: list[tuple[str, bytes, str]] = [
     ("bad identifier kind", MAPPING.format(source="", columns="").encode()
      + b'[[identifiers]]\ncolumn = "ma"\nkind = "dna"\n', "identifiers"),
     ("empty", b"", "source"),
+    ("misspelt key", MAPPING.format(source="", columns='birth_dat = "ten"').encode(), "columns.birth_dat"),
+    ("empty fallback list", MAPPING.format(source="", columns="sex = []").encode(), "sex"),
+    ("join of nothing", MAPPING.format(source="", columns="phone = { join = [] }").encode(), "phone"),
+    ("other id without system", MAPPING.format(source="", columns="").encode()
+     + b'[[identifiers]]\ncolumn = "ma"\nkind = "other"\n', "needs its system"),
 ]
 
 

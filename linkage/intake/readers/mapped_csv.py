@@ -38,7 +38,7 @@ import codecs
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -68,7 +68,7 @@ class Join(BaseModel):
     sep: str = " "
 
 
-ColumnSpec = str | list[str] | Join
+ColumnSpec = str | Annotated[list[str], Field(min_length=1)] | Join
 
 
 def spec_columns(spec: ColumnSpec | None) -> list[str]:
@@ -96,6 +96,8 @@ def spec_value(spec: ColumnSpec | None, row: dict[str, str]) -> tuple[str | None
 
 
 class IdentifierColumn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     column: str
     kind: IdKind
     scope: str | None = None
@@ -129,6 +131,8 @@ class Columns(BaseModel):
 
 
 class SourceInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     system: str
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: str | None = None
@@ -146,6 +150,8 @@ class SourceInfo(BaseModel):
 
 class Mapping(BaseModel):
     """A parsed mapping file."""
+
+    model_config = ConfigDict(extra="forbid")
 
     source: SourceInfo
     columns: Columns
