@@ -45,6 +45,9 @@ def _variants(query: dict[str, Any]) -> list[dict[str, Any]]:
             "birth_dm_swap": None},
            {**query, "unique_id": "v-no-sex", "sex": None},
            {**query, "unique_id": "v-no-name", "family_fold": None, "middle_fold": None, "given_fold": None}]
+    if given := query["given_fold"]:  # one letter changed: Jaro-Winkler's level, or for short names the next
+        changed = given[:-1] + ("x" if given[-1] != "x" else "y")
+        out.append({**query, "unique_id": "v-given-letter", "given_fold": changed})
     for column in ("personal_id", "cmnd", "bhxh"):  # an id one keystroke from the query's
         if value := query[column]:
             typo = value[:-1] + str((int(value[-1]) + 1) % 10)

@@ -14,7 +14,7 @@ from linkage.standardize.dates import parse_birth_date, parse_compact, parse_com
 from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
 from linkage.standardize.names import clean_name, family_key, split_name
 from linkage.standardize.phones import normalise_phone, old_form
-from linkage.standardize.table import LINKAGE_COLUMNS, standardise, standardise_one
+from linkage.standardize.table import LINKAGE_COLUMNS, place_newborns, standardise, standardise_one
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text, unify_tones
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import DatePrecision, SourceKind
@@ -127,3 +127,26 @@ def test_a_province_code_alone_places_the_record_in_its_post_2025_province(tmp_p
     rows = raw.astype(object).where(raw.notna(), None).to_dict("records")
     assert [standardise_one({**r, "phones": [], "insurance_cards": []})["province"] for r in rows] == [
         "79", "79", "01", None]
+
+
+def test_a_newborn_without_its_mothers_id_is_placed_through_her_record_of_the_same_certificate() -> None:
+    def row(uid: str, **values: object) -> dict[str, object]:
+        source, record_id = uid.split("|")
+        return {**dict.fromkeys(LINKAGE_COLUMNS), "unique_id": uid, "source": source, "record_id": record_id,
+                "placeholder_name": False, **values}
+
+    mother = {"family_fold": "tran", "middle_fold": "thi", "given_fold": "lan", "birth_date": "1995-04-02"}
+    table = pd.DataFrame([
+        row("hospital130|79002:25010100001:con1", placeholder_name=True, birth_date="2025-01-01"),
+        row("hospital130|79002:25010100001:me", **mother),
+        row("commune831|T26734:HS1", **mother, commune="26734", province="79", household_code="HGD1"),
+        row("hospital130|79002:25010100002:con1", placeholder_name=True, birth_date="2025-01-02"),
+        row("hospital130|79002:25010100002:me", **{**mother, "given_fold": "mai"}),
+        row("commune831|T26734:HS2", **{**mother, "given_fold": "mai"}, commune="26734", province="79"),
+        row("commune831|T00004:HS3", **{**mother, "given_fold": "mai"}, commune="00004", province="01"),
+    ])
+    placed = place_newborns(table, table).set_index("unique_id")
+    assert placed.loc["hospital130|79002:25010100001:con1", ["commune", "province", "household_code"]].tolist() == [
+        "26734", "79", "HGD1"]
+    # Two women of that name born that day live in two communes: the child is left unplaced.
+    assert pd.isna(placed.loc["hospital130|79002:25010100002:con1", "commune"])

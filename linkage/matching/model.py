@@ -106,8 +106,10 @@ def comparisons() -> list[Any]:
             comparison_levels=[
                 cll.NullLevel("middle_fold"),
                 cll.ExactMatchLevel("middle_fold", term_frequency_adjustments=True),
+                # Swapped names are weighed once, by the given-name comparison: here no weight either way.
                 cll.CustomLevel("middle_last_l = given_fold_r AND given_fold_l = middle_last_r",
-                                label_for_charts="middle and given swapped"),
+                                label_for_charts="middle and given swapped").configure(
+                    m_probability=0.5, u_probability=0.5, fix_m_probability=True, fix_u_probability=True),
                 cll.JaroWinklerLevel("middle_fold", 0.88).configure(m_probability=0.01),
                 cll.ElseLevel().configure(m_probability=0.01),
             ],
@@ -121,6 +123,9 @@ def comparisons() -> list[Any]:
                 cll.CustomLevel("given_fold_l = middle_last_r AND middle_last_l = given_fold_r",
                                 label_for_charts="middle and given swapped"),
                 cll.JaroWinklerLevel("given_fold", 0.9),
+                # Short given names one letter apart (Diễm, Diễt) fall below any useful Jaro-Winkler bar.
+                cll.CustomLevel("damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
+                                label_for_charts="one letter apart"),
                 cll.ElseLevel(),
             ],
         ),

@@ -78,9 +78,21 @@ M_FLOOR = 1e-3
 U_FLOOR = 1e-7
 
 
+# EM cannot tell a father from his son of the same name in a block of namesakes of one commune: it
+# learns that many "matches" disagree on the birth date. A registry's records of one person disagree
+# on the birth year by more than one in well under one in a hundred: the share is capped there, so
+# a different birth year always counts against a match.
+ELSE_CEILINGS = {"birth": 0.01}
+
+
 def with_floors(settings_dict: dict[str, Any]) -> dict[str, Any]:
-    """The settings with every m and u raised to at least their floor."""
+    """The settings with every m and u raised to at least their floor, and the m of the "else" level of
+    the comparisons in ELSE_CEILINGS lowered to at most their ceiling."""
     for comparison in settings_dict["comparisons"]:
+        ceiling = ELSE_CEILINGS.get(comparison["output_column_name"])
+        last = comparison["comparison_levels"][-1]
+        if ceiling is not None and last.get("m_probability") is not None:
+            last["m_probability"] = min(last["m_probability"], ceiling)
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):
                 continue

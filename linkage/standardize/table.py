@@ -135,23 +135,56 @@ def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.Da
     return out[LINKAGE_COLUMNS].astype(object).where(out[LINKAGE_COLUMNS].notna(), None)
 
 
+_PLACES = ("commune", "province", "household_code")
+_NAME_AND_BIRTH = ("family_fold", "middle_fold", "given_fold", "birth_date")
+
+
 def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Give a newborn recorded under its mother's name the mother's commune and household.
 
     Such a record carries no usable name and no address, only its birth date, sex, the temporary card
     and the mother's id; the mother's residence (from `reference`) is where the child will be seen.
+    The mother is found by her personal id; where the certificate gives none, by the name and birth
+    date of the mother's own record from the same certificate (`<facility>:<MA_LK>:me` beside the
+    child's `...:con1`), when exactly one place in `reference` has a person of that name born that day.
     """
-    newborn = table["placeholder_name"].astype(bool) & table["mother_pid"].notna()
+    newborn = table["placeholder_name"].astype(bool)
     if not newborn.any():
         return table
-    residents = reference[reference["personal_id"].notna() & reference["commune"].notna()]
-    residents = residents.drop_duplicates("personal_id").set_index("personal_id")
     out = table.copy()
-    mothers = out.loc[newborn, "mother_pid"]
-    for column in ("commune", "province", "household_code"):
-        found = mothers.map(residents[column])
-        out.loc[newborn, column] = out.loc[newborn, column].where(out.loc[newborn, column].notna(), found)
+    by_pid = newborn & out["mother_pid"].notna()
+    if by_pid.any():
+        residents = reference[reference["personal_id"].notna() & reference["commune"].notna()]
+        residents = residents.drop_duplicates("personal_id").set_index("personal_id")
+        mothers = out.loc[by_pid, "mother_pid"]
+        for column in _PLACES:
+            found = mothers.map(residents[column])
+            out.loc[by_pid, column] = out.loc[by_pid, column].where(out.loc[by_pid, column].notna(), found)
+    unplaced = newborn & out["commune"].isna() & out["record_id"].astype(str).str.contains(r":con\d+$", regex=True)
+    if unplaced.any():
+        _place_by_mothers_name(out, unplaced, table, reference)
     return out
+
+
+def _place_by_mothers_name(out: pd.DataFrame, unplaced: pd.Series, table: pd.DataFrame,
+                           reference: pd.DataFrame) -> None:
+    """Place newborns through the mother's record of the same certificate: her name and birth date,
+    looked up among the records that have a place (only where that finds one place)."""
+    records = pd.concat([table, reference], ignore_index=True).drop_duplicates("unique_id").set_index("unique_id")
+    mother_uid = out.loc[unplaced, "unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
+    known = mother_uid[mother_uid.isin(records.index)]
+    if known.empty:
+        return
+    placed = reference[reference["commune"].notna() & reference["birth_date"].notna()
+                       & reference["given_fold"].notna()]
+    grouped = placed.groupby(list(_NAME_AND_BIRTH), dropna=False)
+    places = grouped[list(_PLACES)].first()
+    places.loc[grouped["commune"].nunique() > 1, :] = None  # namesakes born the same day in two places
+    keys = pd.MultiIndex.from_frame(records.loc[known.to_numpy(), list(_NAME_AND_BIRTH)])
+    found = places.reindex(keys)
+    for column in _PLACES:
+        values = found[column].astype(object)
+        out.loc[known.index, column] = values.where(values.notna(), None).to_numpy()
 
 
 def birth_keys(birth: date | None, precision: str | None) -> dict[str, str | None]:
