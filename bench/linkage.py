@@ -1,6 +1,6 @@
 """Linkage: quality against the truth and speed beside bare Splink on the same prepared table.
 
-    python -m bench.linkage --persons 100000 [--profile realistic|hard]
+    python -m bench.linkage --persons 100000 [--profile realistic|hard|dense|no-ids|...]
 
 Prints one row per figure: HoSo's standardise, train, score and cluster stages, then bare Splink
 (the same settings, training calls and prediction on the same standardised table, clustered by
@@ -27,7 +27,7 @@ from linkage.matching.engines import duckdb_connection
 from linkage.matching.model import BLOCKING_KEYS, deterministic_rules, settings, training_blocks
 from linkage.mpi.plan import plan_incremental
 from linkage.standardize.table import place_newborns
-from linkage.synth import SynthConfig, generate
+from linkage.synth import Profile, SynthConfig, generate
 
 UPPER, LOWER = 0.95, 0.5
 
@@ -59,7 +59,7 @@ def bare_splink(table, seed: int = 42) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--profile", default="realistic", choices=["clean", "realistic", "hard"])
+    parser.add_argument("--profile", default="realistic", choices=[p.value for p in Profile])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from linkage.intake import SOURCES, synthetic_files, synthetic_inputs
+from linkage.synth import SynthConfig, generate
 
 HOSO = str(Path(sys.executable).with_name("hoso"))
 SYNTHETIC = [kind for kind, source in SOURCES.items() if source.synthetic]
@@ -83,3 +84,24 @@ def test_ingest_of_each_source_gives_the_expected_counts(population: Path, tmp_p
         assert counts["quarantined"] == expected[kind]["quarantined"], kind
         assert counts["values_dropped"] == expected[kind]["values_dropped"], kind
         assert counts["read"] == counts["accepted"] + counts["quarantined"]
+
+
+def _registry(out: Path) -> list[dict[str, str]]:
+    with open(out / "population" / "registry.csv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_dense_profile_repeats_given_names_as_the_country_does_and_has_twins(tmp_path: Path) -> None:
+    def given_shares(profile: str) -> tuple[float, list[dict[str, str]]]:
+        generate(SynthConfig(persons=4000, seed=2, profile=profile), tmp_path / profile)
+        rows = _registry(tmp_path / profile)
+        return sum(r["ho_ten"].split()[-1] in ("Anh", "Linh") for r in rows) / len(rows), rows
+
+    dense, rows = given_shares("dense")
+    uniform, _ = given_shares("realistic")
+    assert dense > 1.5 * uniform  # Anh and Linh are 5.6% of names in the published table, 2.5% uniformly
+    children: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        if r["quan_he_chu_ho"] == "Con":
+            children.setdefault((r["ma_ho"], r["ngay_sinh"]), set()).add(r["ho_ten"])
+    assert any(len(names) > 1 for names in children.values())  # twins: one household, one birthday

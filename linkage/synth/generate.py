@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape
 
-from linkage.standardize import AdminUnit, load_admin_units, old_form
+from linkage.standardize import AdminUnit, fold, load_admin_units, old_form
 from linkage.synth.vocab import (
     ACUTE,
     AGE_GROUPS,
     FAMILY_NAMES,
     GIVEN_FEMALE,
     GIVEN_MALE,
+    GIVEN_NAME_COUNTS,
     MIDDLE_FEMALE,
     MIDDLE_MALE,
     SCHEDULE,
+    TWIN_SHARE,
 )
 from linkage.vocab import CodeList
 
@@ -50,6 +52,7 @@ class Profile(StrEnum):
     NO_IDS = "no-ids"  # no identifier in any source (and no population registry, which is keyed by id)
     ID_TYPOS = "id-typos"  # realistic, and one id in twenty mistyped by one keystroke
     HOUSEHOLDS = "households"  # realistic, and most members give the household's one phone
+    DENSE = "dense"  # realistic, with given names as frequent as in the country, and twins
 
 
 REFERENCE_DATE = date(2026, 9, 30)
@@ -70,6 +73,7 @@ RATES: dict[str, dict[str, float]] = {
 RATES["no-ids"] = {**RATES["realistic"], "no_ids": 1.0}
 RATES["id-typos"] = {**RATES["realistic"], "id_typo": 0.05}
 RATES["households"] = {**RATES["realistic"], "shared_phone": 0.7}
+RATES["dense"] = RATES["realistic"]
 SOURCE_SHARE = {"commune831": 0.45, "hospital": 0.25, "fhir": 0.08, "clinic": 0.07}
 MOBILE_PREFIXES = ["032", "033", "034", "035", "036", "037", "038", "039", "070", "076", "077", "078", "079",
                    "081", "082", "083", "084", "085", "086", "088", "089", "090", "091", "093", "094", "096",
@@ -172,6 +176,13 @@ class Generator:
                          "ownership": "public", "province_code": c.province_code, "commune_code": c.code})
         return rows
 
+    def given_name(self, sex: str) -> str:
+        """A given name of `sex`: uniformly, or in the dense profile as often as in the country."""
+        names = GIVEN_MALE if sex == "male" else GIVEN_FEMALE
+        if self.config.profile != Profile.DENSE:
+            return self.rng.choice(names)
+        return self.rng.choices(names, weights=[GIVEN_NAME_COUNTS.get(fold(n), 100) for n in names])[0]
+
     def _age(self, minimum: int = 0) -> int:
         """An age drawn from Vietnam's age pyramid (5-year groups), at least `minimum`."""
         groups = [g for g in range(len(AGE_GROUPS)) if g * 5 + (4 if g < 16 else 14) >= minimum]
@@ -203,7 +214,7 @@ class Generator:
         if self.rng.random() > PROVINCE_OF_BIRTH_SHARE:
             province = self.rng.choice(self.communes).province_code
         middle = _weighted(self.rng, MIDDLE_MALE if sex == "male" else MIDDLE_FEMALE)
-        given = self.rng.choice(GIVEN_MALE if sex == "male" else GIVEN_FEMALE)
+        given = self.given_name(sex)
         bhxh = f"{self.rng.randrange(10**9, 10**10)}"
         person = Person(
             truth_id=f"P{self.serial:08d}", family=family or _weighted(self.rng, FAMILY_NAMES), middle=middle,
@@ -261,12 +272,17 @@ class Generator:
                 child = self._person(hh, "Con", sex, age, family=(father or head).family)
                 child.mother, child.father = mother, father
                 hh.members.append(child)
+                if self.config.profile == Profile.DENSE and self.rng.random() < TWIN_SHARE:
+                    twin = self._person(hh, "Con", sex, age, family=child.family)
+                    twin.birth, twin.middle, twin.mother, twin.father = child.birth, child.middle, mother, father
+                    twin.personal_id = self._personal_id(twin.birth_province, sex, twin.birth)
+                    hh.members.append(twin)
             if head_age < 55 and self.rng.random() < 0.2:
                 elder = self._person(hh, "Bố" if self.rng.random() < 0.4 else "Mẹ", "male", head_age + 27)
                 if elder.relation == "Mẹ":
                     elder.sex = "female"
                     elder.middle = _weighted(self.rng, MIDDLE_FEMALE)
-                    elder.given = self.rng.choice(GIVEN_FEMALE)
+                    elder.given = self.given_name("female")
                     elder.personal_id = self._personal_id(elder.birth_province, "female", elder.birth)
                 else:
                     elder.family = head.family

@@ -52,3 +52,26 @@ ACUTE: list[tuple[str, float, tuple[int, ...]]] = [
     ("S06.0", 2, ()), ("T14.0", 3, ()), ("B01.9", 2, (2, 3, 4)), ("B05.9", 1, (1, 2, 3)),
     ("H10.9", 3, (4, 5, 6)), ("N39.0", 4, ()), ("R50.9", 5, ()), ("J45.9", 2, ()), ("E78.5", 3, ()),
 ]  # fmt: skip
+
+# How often each given name (folded: no tone marks) occurs among 115,000 Vietnamese full names, from
+# toanluu/vietname `first_names.tsv` (github.com/toanluu/vietname, statistics of a name list gathered
+# from the web). The `dense` profile draws given names in these proportions instead of uniformly, so
+# that common names (Anh 3.4%, Linh 2.2%, Phương 1.8%, ...) repeat as often as in the country. A
+# folded name shared by two spellings or both sexes (Thủy/Thúy, Hòa) counts for each.
+GIVEN_NAME_COUNTS: dict[str, int] = {
+    "an": 1174, "anh": 3945, "bao": 643, "binh": 692, "chau": 571, "chi": 686, "cuong": 811, "dat": 853,
+    "diem": 240, "diep": 275, "dong": 293, "duc": 939, "dung": 1372, "duy": 1005, "duyen": 601, "giang": 836,
+    "ha": 1123, "hai": 804, "hang": 656, "hanh": 577, "hau": 417, "hien": 965, "hieu": 1023, "hoa": 1040,
+    "hoai": 210, "hoang": 876, "hong": 480, "hue": 378, "hung": 1399, "huong": 1105, "huy": 1306, "huyen": 737,
+    "khai": 249, "khang": 503, "khanh": 1002, "khoa": 559, "khoi": 318, "kien": 341, "kiet": 248, "lam": 704,
+    "lan": 538, "lien": 302, "linh": 2541, "loan": 442, "loc": 469, "long": 838, "luan": 285, "ly": 653,
+    "mai": 688, "manh": 287, "minh": 1351, "my": 983, "nam": 942, "nga": 592, "ngan": 1032, "nghia": 549,
+    "ngoc": 1224, "nguyen": 1059, "nhan": 733, "nhi": 1431, "nhung": 513, "oanh": 412, "phat": 446,
+    "phong": 675, "phuc": 812, "phuong": 2050, "quan": 663, "quang": 702, "quy": 317, "quyen": 710,
+    "quynh": 863, "son": 894, "suong": 125, "tai": 529, "tam": 756, "thai": 408, "thang": 715, "thanh": 1884,
+    "thao": 1203, "thien": 598, "thinh": 520, "tho": 296, "thoa": 122, "thu": 1175, "thuan": 516, "thuy": 1348,
+    "toan": 635, "trang": 1422, "tri": 381, "trinh": 785, "trung": 713, "tu": 902, "tuan": 981, "tung": 539,
+    "tuyet": 257, "uyen": 918, "van": 1004, "viet": 409, "vinh": 659, "vu": 605, "vy": 1217, "xuan": 327,
+    "yen": 707,
+}  # fmt: skip
+TWIN_SHARE = 0.02  # of children in the dense profile: a twin, born the same day, another given name
