@@ -233,11 +233,6 @@ def trains(block: tuple[str, ...]) -> set[str]:
     return {name for name, columns in COMPARISON_COLUMNS.items() if columns.isdisjoint(block)}
 
 
-def training_blocks() -> list[Any]:
-    """The EM blocks as Splink blocking rules."""
-    return [block_on(*columns) for columns in TRAINING_BLOCKS]
-
-
 def deterministic_rules() -> list[Any]:
     """Pairs that are almost surely matches, to estimate the prior probability of a match."""
     return [

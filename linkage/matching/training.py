@@ -149,6 +149,7 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
             linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
             before = _m_values(linker.misc.save_model_to_json())
             trained_so_far: set[str] = set()
+            em_blocks: list[list[str]] = []
             # Without pairs that are surely matches the records hold (next to) no duplicates: EM would
             # learn from non-matches alone. The m values then all come from the baseline.
             for columns in TRAINING_BLOCKS if rules is not None else []:
@@ -170,6 +171,7 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
                     linker = Linker(records, snapshot, log_level=logging.WARNING)  # EM altered its settings
                     continue
                 trained_so_far |= trains(columns) & present
+                em_blocks.append(list(columns))
             if len(labels) >= MIN_LABELLED_PAIRS:
                 registered = db_api.register(pd.DataFrame(labels, columns=["unique_id_l", "unique_id_r"]),
                                              table_name="hoso_review_labels")
@@ -207,7 +209,10 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     problems = model_problems(trained, present)
     if problems:
         raise ModelError("training learnt implausible weights: " + "; ".join(problems))
-    meta: dict[str, Any] = {"from_baseline": filled} if filled else {}
+    # What the training did, so that it can be repeated (the benchmark gives bare Splink the same calls).
+    meta: dict[str, Any] = {"em_blocks": em_blocks, "prior_rules": rules}
+    if filled:
+        meta["from_baseline"] = filled
     if len(labels) >= MIN_LABELLED_PAIRS:
         meta["reviewed_pairs"] = len(labels)
     return TrainedModel(splink=trained, tf=term_frequencies(table), meta=meta)
