@@ -25,7 +25,8 @@ RECORD_PROPS = [
     "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold", "middle_last",
     "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym", "birth_dm_swap",
     "birth_precision", "sex",
-    "personal_id", "pid_ok", "cmnd", "bhxh", "phone", "commune", "province", "household_code", "mother_pid",
+    "personal_id", "pid_ok", "cmnd", "bhxh", "other_id", "other_system", "phone", "commune", "province",
+    "household_code", "mother_pid",
 ]  # fmt: skip
 
 
@@ -127,7 +128,7 @@ class GraphLinkStore:
 def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) -> Any:
     """A candidate source for the real-time matcher: index lookups on the blocking keys."""
     queries = default_registry()
-    keys = ("personal_id", "bhxh", "cmnd", "phone", "family_key", "given_fold", "birth_year", "birth_date",
+    keys = ("personal_id", "bhxh", "cmnd", "other_id", "phone", "family_key", "given_fold", "birth_year", "birth_date",
             "commune", "name_set")
 
     def candidates(row: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:

@@ -73,10 +73,14 @@ class RunSummary:
 
 
 def standardised(data_dir: Path, batch_id: str) -> pd.DataFrame:
-    """The linkage table of one batch, computed once and cached next to the batch."""
+    """The linkage table of one batch, computed once and cached next to the batch (again when the
+    cached table lacks a column the model now reads)."""
     cache = data_dir / "linkage" / "standardised" / f"{batch_id}.parquet"
     if cache.exists():
-        return pd.read_parquet(cache)
+        cached = pd.read_parquet(cache)
+        if set(LINKAGE_COLUMNS) <= set(cached.columns):
+            return cached
+        # Cached by a version of HoSo whose model read fewer columns: standardised anew below.
     source = batches_dir(data_dir) / batch_id / "records.parquet"
     con = duckdb.connect()
     try:

@@ -48,6 +48,9 @@ def _variants(query: dict[str, Any]) -> list[dict[str, Any]]:
     if given := query["given_fold"]:  # one letter changed: Jaro-Winkler's level, or for short names the next
         changed = given[:-1] + ("x" if given[-1] != "x" else "y")
         out.append({**query, "unique_id": "v-given-letter", "given_fold": changed})
+    if query["other_id"]:  # the same system's code, and another code of that system
+        out.append({**query, "unique_id": "v-other-same"})
+        out.append({**query, "unique_id": "v-other-code", "other_id": query["other_id"] + "x"})
     for column in ("personal_id", "cmnd", "bhxh"):  # an id one keystroke from the query's
         if value := query[column]:
             typo = value[:-1] + str((int(value[-1]) + 1) % 10)

@@ -100,7 +100,7 @@ def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[
     raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
     table = standardise(raw)
     for fields, expected in zip(raw.to_dict("records"), table.to_dict("records"), strict=True):
-        lists = ("insurance_cards", "phones", "facility_patient_ids")
+        lists = ("insurance_cards", "phones", "facility_patient_ids", "other_ids")
         clean = {k: (list(v) if v is not None else []) if k in lists else (None if pd.isna(v) else v)
                  for k, v in fields.items()}
         row = standardise_one(clean)
@@ -150,3 +150,17 @@ def test_a_newborn_without_its_mothers_id_is_placed_through_her_record_of_the_sa
         "26734", "79", "HGD1"]
     # Two women of that name born that day live in two communes: the child is left unplaced.
     assert pd.isna(placed.loc["hospital130|79002:25010100002:con1", "commune"])
+
+
+def test_an_identifier_of_another_system_reaches_the_model_with_its_system(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mapping, path = tmp_path / "m.toml", tmp_path / "pk.csv"
+    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+                       '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n'
+                       '[[identifiers]]\ncolumn = "id"\nkind = "facility_patient"\n')
+    path.write_text("id,ten,ma_yte\n1,Lê Văn Tám,YT-1\n2,Võ Thị Sáu,\n")
+    ingest(SourceKind.CSV, [path], tmp_path / "d", mapping=mapping)
+    raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
+    table = standardise(raw)
+    # The other system's identifier first; else the facility's own patient code.
+    assert table["other_id"].tolist() == ["urn:oid:2.16.704.1|YT-1", "pk|2"]
+    assert table["other_system"].tolist() == ["urn:oid:2.16.704.1", "pk"]

@@ -52,6 +52,7 @@ RECORD_SCHEMA = pa.schema([
     ("given_name", pa.string()), ("birth_date", pa.date32()), ("birth_precision", pa.string()),
     ("sex", pa.string()), ("personal_id", pa.string()), ("cmnd", pa.string()), ("bhxh", pa.string()),
     ("insurance_cards", pa.list_(pa.string())), ("facility_patient_ids", pa.list_(pa.string())),
+    ("other_ids", pa.list_(pa.string())),
     ("phones", pa.list_(pa.string())),
     ("address_text", pa.string()), ("province_code", pa.string()), ("district_code", pa.string()),
     ("commune_code", pa.string()), ("code_list", pa.string()),
@@ -109,6 +110,8 @@ def flatten(record: SourceRecord) -> dict[str, Any]:
         "insurance_cards": [i.value for i in record.identifiers if i.kind is IdKind.INSURANCE_CARD],
         "facility_patient_ids": [f"{i.scope}|{i.value}" for i in record.identifiers
                                  if i.kind is IdKind.FACILITY_PATIENT],
+        "other_ids": [f"{i.scope or i.kind.value}|{i.value}" for i in record.identifiers
+                      if i.kind in (IdKind.OTHER, IdKind.PASSPORT)],
         "phones": record.phones,
         "address_text": current.text if current else None,
         "province_code": current.province_code if current else None,

@@ -90,6 +90,17 @@ def comparisons() -> list[Any]:
         _id_comparison("cmnd", "9-digit identity card (CMND)"),
         _id_comparison("bhxh", "social insurance number"),
         cl.CustomComparison(
+            output_column_name="other_id",
+            comparison_description="an identifier of another system (facility patient code, passport, ...)",
+            comparison_levels=[
+                # Codes of two different systems say nothing about each other: as if missing.
+                cll.CustomLevel("other_id_l IS NULL OR other_id_r IS NULL OR other_system_l <> other_system_r",
+                                label_for_charts="none, or of different systems").configure(is_null_level=True),
+                cll.ExactMatchLevel("other_id").configure(m_probability=0.9, u_probability=1e-6),
+                cll.ElseLevel().configure(m_probability=0.1),  # one system, two codes
+            ],
+        ),
+        cl.CustomComparison(
             output_column_name="family_name",
             comparison_description="family name",
             comparison_levels=[
@@ -175,6 +186,7 @@ BLOCKING_KEYS: list[tuple[str, ...]] = [
     ("personal_id",),
     ("bhxh",),
     ("cmnd",),
+    ("other_id",),
     ("phone",),
     ("family_key", "given_fold", "birth_year"),
     ("given_fold", "birth_date"),
@@ -201,6 +213,7 @@ COMPARISON_COLUMNS: dict[str, frozenset[str]] = {
     "personal_id": frozenset({"personal_id", "pid_ok"}),
     "cmnd": frozenset({"cmnd"}),
     "bhxh": frozenset({"bhxh"}),
+    "other_id": frozenset({"other_id", "other_system"}),
     "family_name": frozenset({"family_fold", "family_key"}),
     "middle_name": frozenset({"middle_fold", "middle_last", "given_fold"}),
     "given_name": frozenset({"given_fold", "middle_last"}),

@@ -23,9 +23,19 @@ from linkage.vocab import CodeList
 LINKAGE_COLUMNS = [
     "unique_id", "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold",
     "middle_last", "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym",
-    "birth_dm_swap", "birth_precision", "sex", "personal_id", "pid_ok", "cmnd", "bhxh", "phone", "commune",
-    "province", "household_code", "mother_pid",
+    "birth_dm_swap", "birth_precision", "sex", "personal_id", "pid_ok", "cmnd", "bhxh", "other_id", "other_system",
+    "phone", "commune", "province", "household_code", "mother_pid",
 ]  # fmt: skip
+
+
+def other_id(facility_patient_ids: Any, other_ids: Any) -> str | None:
+    """A record's first identifier of a system other than the national ones, as "<system>|<value>": an
+    identifier of kind other or a passport, else a facility's patient code (batches ingested before
+    other identifiers were kept have the facility codes only)."""
+    for ids in (other_ids, facility_patient_ids):
+        if ids is not None and len(ids):
+            return str(ids[0])
+    return None
 
 
 def _map_unique(series: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
@@ -114,6 +124,10 @@ def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.Da
     cards_bhxh = records["insurance_cards"].map(
         lambda cards: next((b for c in cards if (b := bhxh_from_card(c))), None) if cards is not None else None)
     out["bhxh"] = records["bhxh"].fillna(cards_bhxh)
+    out["other_id"] = [other_id(fp, other) for fp, other in zip(
+        records["facility_patient_ids"], records["other_ids"] if "other_ids" in records else [None] * len(records),
+        strict=True)]
+    out["other_system"] = out["other_id"].map(lambda v: v.split("|", 1)[0] if isinstance(v, str) else None)
     out["phone"] = _map_unique(records["phones"].map(lambda p: p[0] if p is not None and len(p) else None),
                                normalise_phone)
     communes = [commune_post2025(c, cl, units) or commune_post2025(pc, pcl, units)
@@ -243,6 +257,8 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
         **birth_keys(birth if isinstance(birth, date) else None, precision),
         "birth_precision": precision, "sex": sex, "personal_id": get("personal_id"),
         "pid_ok": personal_id_consistent(get("personal_id"), sex, year), "cmnd": get("cmnd"),
+        "other_id": (oid := other_id(get("facility_patient_ids"), get("other_ids"))),
+        "other_system": oid.split("|", 1)[0] if oid else None,
         "bhxh": get("bhxh") or next((b for c in cards if (b := bhxh_from_card(c))), None),
         "phone": normalise_phone(phones[0]) if phones else None, "commune": commune,
         "province": province, "household_code": get("household_code"),

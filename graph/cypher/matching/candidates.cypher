@@ -3,13 +3,15 @@
 // model compares (not the whole record: fewer values to send and decode per candidate; a test checks
 // that every column the model reads is here). One row holding the list: the driver's cost is per row
 // (half the client CPU of a row per candidate, measured with 75 candidates).
-// params: $personal_id, $bhxh, $cmnd, $phone, $family_key, $given_fold, $birth_year, $birth_date, $commune, $name_set, $limit
+// params: $personal_id, $bhxh, $cmnd, $other_id, $phone, $family_key, $given_fold, $birth_year, $birth_date, $commune, $name_set, $limit
 CALL () {
   MATCH (r:SourceRecord {personal_id: $personal_id}) RETURN r
   UNION
   MATCH (r:SourceRecord {bhxh: $bhxh}) RETURN r
   UNION
   MATCH (r:SourceRecord {cmnd: $cmnd}) RETURN r
+  UNION
+  MATCH (r:SourceRecord {other_id: $other_id}) RETURN r
   UNION
   MATCH (r:SourceRecord {phone: $phone}) RETURN r
   UNION
@@ -26,7 +28,7 @@ CALL () {
 WITH r LIMIT $limit
 MATCH (r)-[:LINKED_TO {state: 'MATCH'}]->(p:Person)
 RETURN collect({
-  record: r {.uid, .personal_id, .pid_ok, .cmnd, .bhxh, .family_fold, .family_key, .middle_fold, .middle_last,
+  record: r {.uid, .personal_id, .pid_ok, .cmnd, .bhxh, .other_id, .other_system, .family_fold, .family_key, .middle_fold, .middle_last,
              .given_fold, .birth_date, .birth_year, .birth_ym, .birth_dm_swap, .sex, .phone, .commune, .province,
              .household_code},
   person_id: p.person_id
