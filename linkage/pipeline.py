@@ -27,7 +27,15 @@ import pandas as pd
 
 from linkage.errors import ModelError
 from linkage.intake import batches_dir, list_batches, set_aside
-from linkage.matching import DUCKDB_MEMORY_LIMIT, ModelStore, Scorer, TrainedModel, term_frequencies, train
+from linkage.matching import (
+    DUCKDB_MEMORY_LIMIT,
+    ModelStore,
+    Scorer,
+    TrainedModel,
+    model_fits,
+    term_frequencies,
+    train,
+)
 from linkage.mpi import LinkPlan, Reviewed, plan_incremental, plan_rebuild, seeded_person_ids
 from linkage.standardize import LINKAGE_COLUMNS, place_newborns, standardise
 
@@ -145,12 +153,16 @@ def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = Non
 RETRAIN_GROWTH = 2.0  # retrain when the records have grown this many times since the model's training
 
 
-def retrain_reason(meta: dict[str, Any], table: pd.DataFrame) -> str | None:
+def retrain_reason(model: TrainedModel, table: pd.DataFrame) -> str | None:
     """Why the model should be retrained before linking `table` (every record, old and new), or None.
 
     A model the operator trained by hand (`hoso train`) is kept as long as the rule allows too; a
-    model without the record counts (from an earlier version of HoSo) is never second-guessed.
+    model without the record counts is not second-guessed, unless its comparisons are not this
+    version's (it could not score).
     """
+    if not model_fits(model.splink):
+        return "the model was trained by an earlier version of HoSo, with other comparisons"
+    meta = model.meta
     trained_on = meta.get("records")
     if not isinstance(trained_on, int):
         return None
@@ -200,7 +212,10 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     if not models.versions():
         log.info("no model yet: training one")
         train_model(data_dir, table=everyone, memory_limit=memory_limit)
-    elif not existing.empty and (why := retrain_reason(models.current().meta, everyone)):
+    elif (why := retrain_reason(models.current(), everyone)) and existing.empty:
+        log.info("retraining the model before a first link: %s", why)
+        train_model(data_dir, table=everyone, memory_limit=memory_limit)
+    elif why:
         log.info("retraining the model and rebuilding every person (ids and reviewers' decisions kept): %s", why)
         try:
             train_model(data_dir, table=everyone, memory_limit=memory_limit)

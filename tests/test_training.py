@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +13,12 @@ import pytest
 from linkage import ModelError, pipeline
 from linkage.evaluation import pairwise_scores, read_truth
 from linkage.intake import ingest, synthetic_inputs
-from linkage.matching import Scorer, train
+from linkage.matching import ModelStore, Scorer, train
+from linkage.mpi import LinkPlan, Reviewed
 from linkage.mpi.plan import plan_rebuild
 from linkage.standardize import place_newborns
 from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
 
 
 def world(root: Path, profile: str, persons: int = 1500) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -77,3 +81,53 @@ def test_reviewers_pairs_teach_the_m_values(tmp_path: Path) -> None:
     model = train(table, labelled_matches=pairs)
     assert model.meta["reviewed_pairs"] == 40
     assert train(table, labelled_matches=pairs[:3]).meta.get("reviewed_pairs") is None  # too few to use
+
+
+class _Store:
+    """Links kept in memory the way the graph keeps them (enough for the pipeline's decisions)."""
+
+    def __init__(self) -> None:
+        self.batches: set[str] = set()
+        self.match: dict[str, str] = {}
+
+    def linked_batches(self) -> set[str]:
+        return set(self.batches)
+
+    def assignments(self, exclude_run: str | None = None) -> dict[str, str]:
+        return dict(self.match)
+
+    def reviewed(self) -> Reviewed:
+        return Reviewed()
+
+    def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str, batches: list[str],
+              kind: str) -> None:
+        if kind == "relink":
+            self.match = {}
+        self.match.update({link.uid: link.person_id for link in plan.links if link.state == "MATCH"})
+        self.batches |= set(batches)
+
+
+def test_linking_retrains_when_a_new_kind_arrives_the_records_double_or_the_model_is_from_an_older_version(
+        tmp_path: Path) -> None:
+    generate(SynthConfig(persons=700, seed=6, profile="realistic"), tmp_path / "synth")
+    inputs = {kind: (files, mapping) for kind, files, mapping in synthetic_inputs(tmp_path / "synth")}
+    data, store = tmp_path / "data", _Store()
+    ingest(SourceKind.POPULATION, inputs[SourceKind.POPULATION][0], data, mapping=inputs[SourceKind.POPULATION][1])
+    first = pipeline.link(data, store, 0.95, 0.5)
+    assert first.retrained is None and ModelStore(data).current().meta["sources"] == ["population"]
+    ingest(SourceKind.COMMUNE831, inputs[SourceKind.COMMUNE831][0], data, mapping=inputs[SourceKind.COMMUNE831][1])
+    second = pipeline.link(data, store, 0.95, 0.5)
+    assert second.retrained == "a source kind the model has not seen: commune831" and second.kind == "relink"
+    assert not set(store.batches) ^ set(pipeline.all_batch_ids(data))  # the new batch is linked too
+    assert all(uid in store.match for uid in pipeline.load_tables(data, pipeline.all_batch_ids(data))["unique_id"])
+    models = ModelStore(data)
+    old = models.current()
+    older = json.loads(json.dumps(old.splink))
+    older["comparisons"][0]["comparison_levels"].pop(-2)  # as saved by a HoSo whose model had one level fewer
+    models.save(replace(old, splink=older))
+    # A new kind as well: the model that no longer fits is the reason named first.
+    ingest(SourceKind.IMMUNIZATION, inputs[SourceKind.IMMUNIZATION][0], data)
+    third = pipeline.link(data, store, 0.95, 0.5)
+    assert third.retrained == "the model was trained by an earlier version of HoSo, with other comparisons"
+    assert pipeline.retrain_reason(ModelStore(data).current(), pipeline.load_tables(
+        data, pipeline.all_batch_ids(data))) is None

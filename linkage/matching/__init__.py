@@ -11,6 +11,7 @@
 from linkage.matching.compiled import CompiledModel
 from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, spark_session
 from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect
+from linkage.matching.model import fits as model_fits
 from linkage.matching.realtime import Candidate, CandidateSource, RealtimeMatcher
 from linkage.matching.scoring import TF_COLUMNS, Scorer, term_frequencies
 from linkage.matching.store import ModelStore, TrainedModel
@@ -33,6 +34,7 @@ __all__ = [
     "duckdb_connection",
     "for_dialect",
     "match_weights_chart",
+    "model_fits",
     "spark_session",
     "term_frequencies",
     "train",

@@ -282,6 +282,18 @@ def settings(prior: float | None = None) -> SettingsCreator:
     )
 
 
+def fits(trained: dict[str, Any]) -> bool:
+    """Whether a saved model's comparisons and levels are this version's (a model trained by an earlier
+    version of HoSo, with other comparisons, must be retrained before it can score)."""
+    fresh = settings().get_settings("duckdb").as_dict()["comparisons"]
+    saved = trained.get("comparisons", [])
+    if len(fresh) != len(saved):
+        return False
+    return all(a["output_column_name"] == b.get("output_column_name")
+               and len(a["comparison_levels"]) == len(b.get("comparison_levels", []))
+               for a, b in zip(fresh, saved, strict=True))
+
+
 def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
     """The trained model's parameters on the model's comparisons rendered for another SQL dialect.
 
