@@ -423,18 +423,20 @@ def evaluate_command(
     decided = result.pop("review_calibration", [])
     for key, value in result.items():
         typer.echo(f"{key:>26}: {value:.4f}" if isinstance(value, float) else f"{key:>26}: {value}")
-    if bands:
-        typer.echo("calibration (automatic links by the model's probability):")
-        typer.echo("  probability    links  true share  mean probability")
-        for band in bands:
-            typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}  {band['links']:>9}  {band['true_share']:>10.3f}  "
-                       f"{band['mean_probability']:>16.3f}")
-    if decided:
-        typer.echo("reviewers' decisions on automatic links, by the model's probability:")
-        typer.echo("  probability  decisions  match share  mean probability")
-        for band in decided:
-            typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}  {band['decisions']:>9}  {band['match_share']:>11.3f}  "
-                       f"{band['mean_probability']:>16.3f}")
+    _print_bands("calibration (automatic links by the model's probability):", bands, "links", "true_share")
+    _print_bands("reviewers' decisions on automatic links, by the model's probability:", decided, "decisions",
+                 "match_share")
+
+
+def _print_bands(title: str, bands: list[dict[str, Any]], count: str, share: str) -> None:
+    """A table of probability bands: how many in each, the share that were matches, the mean probability."""
+    if not bands:
+        return
+    typer.echo(title)
+    typer.echo(f"  probability  {count:>9}  {share.replace('_', ' '):>11}  mean probability")
+    for band in bands:
+        typer.echo(f"  {band['from']:.1f}–{band['to']:.1f}      {band[count]:>9}  {band[share]:>11.3f}  "
+                   f"{band['mean_probability']:>16.3f}")
 
 
 batch_app = typer.Typer(no_args_is_help=True, help="Ingested batches: list, show, set aside, restore.")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.sequence import MemoryLinkStore
 from linkage import ModelError, pipeline
 from linkage.evaluation import pairwise_scores, read_truth
 from linkage.intake import ingest, synthetic_inputs
 from linkage.matching import ModelStore, Scorer, train
-from linkage.mpi import LinkPlan, Reviewed
 from linkage.mpi.plan import plan_rebuild
 from linkage.standardize import place_newborns
 from linkage.synth import SynthConfig, generate
@@ -83,35 +83,11 @@ def test_reviewers_pairs_teach_the_m_values(tmp_path: Path) -> None:
     assert train(table, labelled_matches=pairs[:3]).meta.get("reviewed_pairs") is None  # too few to use
 
 
-class _Store:
-    """Links kept in memory the way the graph keeps them (enough for the pipeline's decisions)."""
-
-    def __init__(self) -> None:
-        self.batches: set[str] = set()
-        self.match: dict[str, str] = {}
-
-    def linked_batches(self) -> set[str]:
-        return set(self.batches)
-
-    def assignments(self, exclude_run: str | None = None) -> dict[str, str]:
-        return dict(self.match)
-
-    def reviewed(self) -> Reviewed:
-        return Reviewed()
-
-    def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str, batches: list[str],
-              kind: str) -> None:
-        if kind == "relink":
-            self.match = {}
-        self.match.update({link.uid: link.person_id for link in plan.links if link.state == "MATCH"})
-        self.batches |= set(batches)
-
-
 def test_linking_retrains_when_a_new_kind_arrives_the_records_double_or_the_model_is_from_an_older_version(
         tmp_path: Path) -> None:
     generate(SynthConfig(persons=700, seed=6, profile="realistic"), tmp_path / "synth")
     inputs = {kind: (files, mapping) for kind, files, mapping in synthetic_inputs(tmp_path / "synth")}
-    data, store = tmp_path / "data", _Store()
+    data, store = tmp_path / "data", MemoryLinkStore()
     ingest(SourceKind.POPULATION, inputs[SourceKind.POPULATION][0], data, mapping=inputs[SourceKind.POPULATION][1])
     first = pipeline.link(data, store, 0.95, 0.5)
     assert first.retrained is None and ModelStore(data).current().meta["sources"] == ["population"]
