@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,20 @@ class LiveServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+MappedCsv = Callable[[str, str], tuple[Path, Path]]
+
+
+@pytest.fixture()
+def mapped_csv(tmp_path: Path) -> MappedCsv:
+    """`csv, mapping = mapped_csv(toml_text, csv_text)`: a CSV export and its mapping file, written in the
+    test's folder (each call replaces the previous pair)."""
+    def write(mapping: str, rows: str) -> tuple[Path, Path]:
+        (tmp_path / "pk.csv").write_text(rows, encoding="utf-8")
+        (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
+        return tmp_path / "pk.csv", tmp_path / "m.toml"
+    return write
 
 
 @pytest.fixture(scope="session")

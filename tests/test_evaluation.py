@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MappedCsv
 
 from linkage import EvaluationError, SourceKind, ingest
 from linkage.evaluation import calibration, evaluate_linkage, read_truth
@@ -20,10 +21,8 @@ ROWS = ["1,Lê Văn Tám,1990-01-02,M", "2,Lê Văn Tám,1990-01-02,M", "3,Võ T
 
 
 @pytest.fixture()
-def data(tmp_path: Path) -> Path:
-    mapping, path = tmp_path / "m.toml", tmp_path / "pk.csv"
-    mapping.write_text(MAPPING)
-    path.write_text("id,ten,ngay_sinh,gt\n" + "\n".join(ROWS) + "\n6,,,\n", encoding="utf-8")
+def data(tmp_path: Path, mapped_csv: MappedCsv) -> Path:
+    path, mapping = mapped_csv(MAPPING, "id,ten,ngay_sinh,gt\n" + "\n".join(ROWS) + "\n6,,,\n")
     summary = ingest(SourceKind.CSV, [path], tmp_path / "data", mapping=mapping)
     assert (summary.accepted, summary.quarantined) == (5, 1)  # row 6 has no name
     return tmp_path / "data"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import MappedCsv
 
 from linkage.intake.batches import IngestError, ingest, list_batches
 from linkage.vocab import SourceKind
@@ -77,12 +78,10 @@ def test_missing_file_and_unwritable_data_dir_are_clear_errors(tmp_path: Path) -
         ingest(SourceKind.POPULATION, [path], blocker / "data")
 
 
-def test_a_bad_value_goes_to_quarantine_and_its_record_is_kept(tmp_path: Path) -> None:
-    mapping = tmp_path / "m.toml"
-    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
-                       'birth_date = "ngay_sinh"\nprovince_code = "tinh"\ncode_list = "pre2025"\n')
-    path = tmp_path / "pk.csv"
-    path.write_text("id,ten,ngay_sinh,tinh\n1,Lê Văn Tám,31/02/1990,7X\n2,Võ Thị Sáu,1933,79\n", encoding="utf-8")
+def test_a_bad_value_goes_to_quarantine_and_its_record_is_kept(tmp_path: Path, mapped_csv: MappedCsv) -> None:
+    path, mapping = mapped_csv('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+                               'birth_date = "ngay_sinh"\nprovince_code = "tinh"\ncode_list = "pre2025"\n',
+                               "id,ten,ngay_sinh,tinh\n1,Lê Văn Tám,31/02/1990,7X\n2,Võ Thị Sáu,1933,79\n")
     summary = ingest(SourceKind.CSV, [path], tmp_path / "data", mapping=mapping)
     assert (summary.accepted, summary.quarantined, summary.values_dropped) == (2, 0, 2)
     batch = tmp_path / "data" / "batches" / summary.batch_id

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import MappedCsv
 
 from linkage import SourceError
 from linkage.intake import SOURCES
@@ -243,16 +244,13 @@ def test_fhir_reader(tmp_path: Path) -> None:
     assert "refers to 'Patient/zz'" in reasons and "malformed JSON" in reasons and "birthDate" in reasons
 
 
-def test_csv_reader_with_a_mapping(tmp_path: Path) -> None:
-    mapping = tmp_path / "m.toml"
-    mapping.write_text('[source]\nsystem = "pk1"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
-                       'birth_date = "dob"\nbirth_date_format = "%d-%m-%Y"\nsex = "gt"\nphone = "sdt"\n'
-                       '[sex_codes]\nA = "male"\nB = "female"\n'
-                       '[[identifiers]]\ncolumn = "cccd"\nkind = "personal_id"\n')
-    path = tmp_path / "pk.csv"
-    path.write_text("id,ten,dob,gt,sdt,cccd\n1,Lê Văn Tám,02-09-1945,A,01681234567,\n"
-                    "2,Võ Thị Sáu,1933-02-30,B,,\n"
-                    "3,Ngô Quyền,01-01-1990,Z,,\n4,Bà Triệu,01-01-1990,B,,12345\n")
+def test_csv_reader_with_a_mapping(mapped_csv: MappedCsv) -> None:
+    path, mapping = mapped_csv(
+        '[source]\nsystem = "pk1"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+        'birth_date = "dob"\nbirth_date_format = "%d-%m-%Y"\nsex = "gt"\nphone = "sdt"\n'
+        '[sex_codes]\nA = "male"\nB = "female"\n[[identifiers]]\ncolumn = "cccd"\nkind = "personal_id"\n',
+        "id,ten,dob,gt,sdt,cccd\n1,Lê Văn Tám,02-09-1945,A,01681234567,\n2,Võ Thị Sáu,1933-02-30,B,,\n"
+        "3,Ngô Quyền,01-01-1990,Z,,\n4,Bà Triệu,01-01-1990,B,,12345\n")
     good, bad = read_all(SourceKind.CSV, path, mapping=mapping)
     # A bad value costs that value, not the record: the field and value are named for the quarantine.
     assert [r.record_id for r in good] == ["pk1:1", "pk1:2", "pk1:3", "pk1:4"] and bad == []
@@ -263,16 +261,14 @@ def test_csv_reader_with_a_mapping(tmp_path: Path) -> None:
     assert good[3].identifiers == [] and good[3].dropped == ["identifiers.0: personal_id '12345' has the wrong shape"]
 
 
-def test_csv_mapping_fallbacks_joins_and_other_identifiers(tmp_path: Path) -> None:
-    mapping = tmp_path / "m.toml"
-    mapping.write_text('[source]\nsystem = "pk2"\n[columns]\nrecord_id = "id"\nfamily_name = "ho"\n'
-                       'given_name = "ten"\nmiddle_name = "dem"\nbirth_date = ["ngay_sinh", "nam_sinh"]\n'
-                       'address = { join = ["so_nha", "duong", "phuong"], sep = ", " }\n'
-                       '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n')
-    path = tmp_path / "pk.csv"
-    path.write_text("id,ho,dem,ten,ngay_sinh,nam_sinh,so_nha,duong,phuong,ma_yte\n"
-                    "1,Lê,Văn,Tám,02/09/1945,,12,Lê Lợi,Bến Nghé,YT-1\n"
-                    "2,Võ,Thị,Sáu,,1933,,Hàng Bài,,\n")
+def test_csv_mapping_fallbacks_joins_and_other_identifiers(tmp_path: Path, mapped_csv: MappedCsv) -> None:
+    path, mapping = mapped_csv(
+        '[source]\nsystem = "pk2"\n[columns]\nrecord_id = "id"\nfamily_name = "ho"\n'
+        'given_name = "ten"\nmiddle_name = "dem"\nbirth_date = ["ngay_sinh", "nam_sinh"]\n'
+        'address = { join = ["so_nha", "duong", "phuong"], sep = ", " }\n'
+        '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n',
+        "id,ho,dem,ten,ngay_sinh,nam_sinh,so_nha,duong,phuong,ma_yte\n"
+        "1,Lê,Văn,Tám,02/09/1945,,12,Lê Lợi,Bến Nghé,YT-1\n2,Võ,Thị,Sáu,,1933,,Hàng Bài,,\n")
     good, bad = read_all(SourceKind.CSV, path, mapping=mapping)
     assert bad == []
     assert (good[0].birth_date, good[0].birth_precision) == (date(1945, 9, 2), DatePrecision.DAY)
@@ -287,11 +283,9 @@ def test_csv_mapping_fallbacks_joins_and_other_identifiers(tmp_path: Path) -> No
         read_all(SourceKind.CSV, path, mapping=other)
 
 
-def test_csv_mapping_naming_absent_columns_is_an_error(tmp_path: Path) -> None:
-    mapping = tmp_path / "m.toml"
-    mapping.write_text('[source]\nsystem = "pk1"\n[columns]\nrecord_id = "id"\nfull_name = "hoten"\n')
-    path = tmp_path / "pk.csv"
-    path.write_text("id,ten\n1,Lê Văn Tám\n")
+def test_csv_mapping_naming_absent_columns_is_an_error(mapped_csv: MappedCsv) -> None:
+    path, mapping = mapped_csv('[source]\nsystem = "pk1"\n[columns]\nrecord_id = "id"\nfull_name = "hoten"\n',
+                               "id,ten\n1,Lê Văn Tám\n")
     with pytest.raises(SourceError, match="columns named by the mapping are missing: hoten"):
         read_all(SourceKind.CSV, path, mapping=mapping)
     with pytest.raises(SourceError, match="needs --mapping"):

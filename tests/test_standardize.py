@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from conftest import MappedCsv
 
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
@@ -113,14 +115,18 @@ def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[
             assert got == want, (column, got, want, fields["record_id"])
 
 
-def test_a_province_code_alone_places_the_record_in_its_post_2025_province(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    mapping, path = tmp_path / "m.toml", tmp_path / "pk.csv"
-    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
-                       'province_code = "tinh"\ncode_list = "pre2025"\n')
+def ingested(tmp_path: Path, files: tuple[Path, Path]) -> pd.DataFrame:
+    """The flat records of a CSV ingested through its mapping (`files`: the CSV and the mapping)."""
+    ingest(SourceKind.CSV, [files[0]], tmp_path / "d", mapping=files[1])
+    return duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
+
+
+def test_a_province_code_alone_places_the_record_in_its_post_2025_province(tmp_path: Path,
+                                                                          mapped_csv: MappedCsv) -> None:
     # Bà Rịa - Vũng Tàu (77) and Bình Dương (74) joined Hồ Chí Minh City (79) on 1 July 2025.
-    path.write_text("id,ten,tinh\n1,Lê Văn Tám,77\n2,Lê Văn Tám,74\n3,Lê Văn Tám,01\n4,Lê Văn Tám,\n")
-    ingest(SourceKind.CSV, [path], tmp_path / "d", mapping=mapping)
-    raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
+    raw = ingested(tmp_path, mapped_csv(
+        '[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\nprovince_code = "tinh"\n'
+        'code_list = "pre2025"\n', "id,ten,tinh\n1,Lê Văn Tám,77\n2,Lê Văn Tám,74\n3,Lê Văn Tám,01\n4,Lê Văn Tám,\n"))
     table = standardise(raw)
     assert table["province"].tolist() == ["79", "79", "01", None]
     assert table["commune"].tolist() == [None] * 4
@@ -152,15 +158,13 @@ def test_a_newborn_without_its_mothers_id_is_placed_through_her_record_of_the_sa
     assert pd.isna(placed.loc["hospital130|79002:25010100002:con1", "commune"])
 
 
-def test_an_identifier_of_another_system_reaches_the_model_with_its_system(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    mapping, path = tmp_path / "m.toml", tmp_path / "pk.csv"
-    mapping.write_text('[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
-                       '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n'
-                       '[[identifiers]]\ncolumn = "id"\nkind = "facility_patient"\n')
-    path.write_text("id,ten,ma_yte\n1,Lê Văn Tám,YT-1\n2,Võ Thị Sáu,\n")
-    ingest(SourceKind.CSV, [path], tmp_path / "d", mapping=mapping)
-    raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet')").df()
-    table = standardise(raw)
+def test_an_identifier_of_another_system_reaches_the_model_with_its_system(tmp_path: Path,
+                                                                          mapped_csv: MappedCsv) -> None:
+    table = standardise(ingested(tmp_path, mapped_csv(
+        '[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\n'
+        '[[identifiers]]\ncolumn = "ma_yte"\nkind = "other"\nsystem = "urn:oid:2.16.704.1"\n'
+        '[[identifiers]]\ncolumn = "id"\nkind = "facility_patient"\n',
+        "id,ten,ma_yte\n1,Lê Văn Tám,YT-1\n2,Võ Thị Sáu,\n")))
     # The other system's identifier first; else the facility's own patient code.
     assert table["other_id"].tolist() == ["urn:oid:2.16.704.1|YT-1", "pk|2"]
     assert table["other_system"].tolist() == ["urn:oid:2.16.704.1", "pk"]
