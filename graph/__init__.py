@@ -26,15 +26,17 @@ from graph.errors import (
     QueryParameterError,
 )
 from graph.identity import GraphLinkStore, graph_candidates
+from graph.feed import EVENT_TYPES, feed_after, last_event
 from graph.load import GraphLoader
 from graph.migrations import apply_migrations, load_migrations, pending_migrations, wipe_graph
-from graph.operations import PersonOperations, review_events
+from graph.operations import PersonOperations, Snapshot, review_events
 from graph.persons import PersonNotFound, dirty_person_ids, person_profile, profile_and_viewer, refresh_persons
 from graph.queries import WRITERS, CypherQuery, QueryRegistry, default_registry
 from graph.server import ManagedNeo4j, ServerState, ServerStatus, managed_target, ping
 from graph.values import plain
 
 __all__ = [
+    "EVENT_TYPES",
     "WRITERS",
     "ConflictError",
     "CypherQuery",
@@ -55,10 +57,13 @@ __all__ = [
     "QueryRegistry",
     "ServerState",
     "ServerStatus",
+    "Snapshot",
     "apply_migrations",
     "default_registry",
     "dirty_person_ids",
+    "feed_after",
     "graph_candidates",
+    "last_event",
     "load_migrations",
     "managed_target",
     "open_driver",

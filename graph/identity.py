@@ -106,7 +106,7 @@ class GraphLinkStore:
             self._write("identity/clear_auto_duplicates")
         link_rows = [{"uid": link.uid, "person_id": link.person_id, "state": link.state,
                       "probability": link.probability, "match_weight": link.match_weight,
-                      "weights": link.weights} for link in plan.links]
+                      "weights": link.weights, "pair_uid": link.partner} for link in plan.links]
         # MATCH links first (all of them), so that a POSSIBLE_MATCH never lands before the MATCH it sits beside.
         for state_is_match in (True, False):
             part = [r for r in link_rows if (r["state"] == "MATCH") is state_is_match]

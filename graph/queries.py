@@ -10,6 +10,10 @@ All files are read and checked when the registry is built: a file whose declared
 from the ones its text uses is refused then, not at first use. Schema files
 (`schema/NNN_name.cypher`) hold several statements separated by `;` and are run by `graph.migrations`.
 
+A write that changes persons declares `$feed_tx` and creates its change-feed events with
+`pending: $feed_tx`; the registry supplies that parameter itself and, in the same transaction, numbers
+the events (`feed/sequence`), so a change and its event commit together or not at all.
+
     registry = default_registry()
     records = registry.read(driver, "persons/get_profile", person_id="P1")
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +44,8 @@ READ_ATTEMPTS = 3
 # Concurrent write transactions of a bulk load, one per core Neo4j has: the default of the setting
 # HOSO_NEO4J_WRITERS, which the loaders are given.
 WRITERS = 2
+FEED_PARAM = "feed_tx"
+FEED_SEQUENCE = "feed/sequence"
 
 
 def _code_segments(text: str) -> Iterator[tuple[str, int]]:
@@ -187,7 +194,7 @@ class QueryRegistry:
 
     def _bind(self, name: str, params: Mapping[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
         query = self.get(name)
-        given = set(params)
+        given = set(params) | ({FEED_PARAM} if FEED_PARAM in query.params else set())
         if given != query.params:
             raise QueryParameterError(
                 f"query {name} takes {sorted(query.params)}, was given {sorted(given)}"
@@ -197,8 +204,20 @@ class QueryRegistry:
     def run(self, tx: ManagedTransaction | Session, name: str, **params: Any) -> list[Record]:
         """Run `name` inside a transaction (or auto-commit session) and return all its records."""
         query, values = self._bind(name, params)
+        if FEED_PARAM in self.get(name).params and FEED_PARAM not in values:
+            values[FEED_PARAM] = feed_token(tx)
         with self._naming(name):
             return list(tx.run(query, values))
+
+    def sequence_feed(self, tx: ManagedTransaction) -> int:
+        """Number the change-feed events this transaction created (the last statement of a transaction
+        that changes persons: the sequence's lock is then held only until the commit, and the numbers
+        follow the order of the commits). Returns how many."""
+        token = getattr(tx, "_hoso_feed_tx", None)
+        if token is None:
+            return 0
+        rows = self.run(tx, FEED_SEQUENCE, token=token)
+        return int(rows[0]["sequenced"]) if rows else 0
 
     # No bookmark manager: HoSo runs one Neo4j server (Community has no cluster), where a committed
     # transaction is visible to the next one anyway, and the driver's default manager costs every
@@ -237,7 +256,16 @@ class QueryRegistry:
                 yield rows
 
     def write(self, driver: Driver, name: str, database: str | None = None, **params: Any) -> list[Record]:
-        """Run a write query in its own managed transaction (retried on transient errors)."""
+        """Run a write query in its own managed transaction (retried on transient errors); a query that
+        writes change-feed events gets them numbered in that transaction."""
+        if FEED_PARAM in self.get(name).params:
+            def work(tx: ManagedTransaction) -> list[Record]:
+                records = self.run(tx, name, **params)
+                self.sequence_feed(tx)
+                return records
+
+            with driver.session(database=database, bookmark_manager=None) as session:
+                return session.execute_write(work)
         query, values = self._bind(name, params)
         with self._naming(name):
             records, _, _ = driver.execute_query(query, values, database_=database, routing_="w",
@@ -260,6 +288,15 @@ class QueryRegistry:
             for done in [pool.submit(self.write, driver, name, database, rows=part, **params) for part in parts]:
                 done.result()
         return len(rows)
+
+
+def feed_token(tx: ManagedTransaction | Session) -> str:
+    """The token that marks the change-feed events of one transaction until `sequence_feed` numbers them."""
+    token = getattr(tx, "_hoso_feed_tx", None)
+    if token is None:
+        token = f"tx-{uuid.uuid4()}"
+        setattr(tx, "_hoso_feed_tx", token)  # noqa: B010 (the driver's transaction has no slots)
+    return str(token)
 
 
 def run_schema_statement(session: Session, statement: str) -> None:

@@ -187,8 +187,8 @@ def evaluate_linkage(data_dir: Path, assignments: Mapping[str, str], truth: Mapp
 def review_label_scores(events: Sequence[Mapping[str, Any]], bins: int = 10) -> dict[str, Any]:
     """How the model's automatic links fared against reviewers' decisions (labelled pairs).
 
-    Each event is a reviewer's MATCH or NO_MATCH of a record to a person, with the record's links
-    before it. `match_precision` is the share of reviewed automatic MATCHes the reviewers kept;
+    Each event is a reviewer's MATCH or NO_MATCH of a record to a person (taking a record off its
+    person, `unlink`, is a NO_MATCH), with the record's links before it. `match_precision` is the share of reviewed automatic MATCHes the reviewers kept;
     `review_match_rate` the share of reviewed POSSIBLE_MATCH items that were matches;
     `review_calibration`, per band of the model's probability (when the link recorded it), the
     decisions and the share that were matches beside the mean probability.
@@ -197,7 +197,7 @@ def review_label_scores(events: Sequence[Mapping[str, Any]], bins: int = 10) -> 
     bands = [[0, 0, 0.0] for _ in range(bins)]  # decisions, matches, probability sum
     for event in events:
         decision = "MATCH" if event["action"] == "link:MATCH" else "NO_MATCH"
-        after = [x for x in event["after"]["links"] if x.get("origin") == "MANUAL"]
+        after = [x for x in event["after"]["links"] if x.get("origin") == "MANUAL" and x.get("state") == decision]
         if not after:
             continue
         person = after[0]["person_id"]

@@ -39,6 +39,7 @@ class Link(NamedTuple):
     probability: float
     match_weight: float | None
     weights: str  # JSON object: comparison -> match weight
+    partner: str | None = None  # the person's record whose pair with `uid` gave these numbers
 
 
 @dataclass
@@ -89,6 +90,17 @@ def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float
 def _strength(edge: tuple[float, float | None, str]) -> tuple[float, float]:
     """How strong a scored pair is: its probability, then (as strong pairs all round to 1) its weight."""
     return edge[0], edge[1] if edge[1] is not None else float("-inf")
+
+
+def _link(best: Mapping[tuple[str, str], tuple[float, float, str]], uid: str, person: str, state: str,
+          partners: Iterable[str]) -> Link:
+    """`uid`'s link to `person` through its strongest scored pair with one of `partners` (the first of
+    equals); a record with no such pair is linked alone, with no weights and no partner."""
+    edges = [(best[(uid, other)], other) for other in partners if (uid, other) in best]
+    if not edges:
+        return Link(uid, person, state, 1.0, None, NO_WEIGHTS)
+    (p, w, weights), partner = max(edges, key=lambda edge: _strength(edge[0]))
+    return Link(uid, person, state, p, w, weights, partner)
 
 
 def _touching(pairs: pd.DataFrame, uids: set[str]) -> pd.DataFrame:
@@ -190,6 +202,7 @@ def _new_persons_in_bulk(plan: LinkPlan, alone: set[str], members_of: Mapping[st
     inside = _best_within_clusters(pairs_new, cluster_of)
     new_probability, new_weight = pairs_new["match_probability"].tolist(), pairs_new["match_weight"].tolist()
     new_weights = pairs_new["weights"].tolist()
+    new_left, new_right = pairs_new["unique_id_l"].tolist(), pairs_new["unique_id_r"].tolist()
     for root in sorted(alone):
         members = members_of[root]
         person = make_id(members)
@@ -198,7 +211,8 @@ def _new_persons_in_bulk(plan: LinkPlan, alone: set[str], members_of: Mapping[st
         for uid in members:
             row = inside.get(uid)
             plan.links.append(Link(uid, person, "MATCH", 1.0, None, NO_WEIGHTS) if row is None else Link(
-                uid, person, "MATCH", float(new_probability[row]), float(new_weight[row]), new_weights[row]))
+                uid, person, "MATCH", float(new_probability[row]), float(new_weight[row]), new_weights[row],
+                new_right[row] if new_left[row] == uid else new_left[row]))
 
 
 @dataclass
@@ -217,9 +231,7 @@ class _Deciding:
 
     def link(self, uid: str, person: str, state: str, partners: Iterable[str]) -> None:
         """Link `uid` to `person` through its strongest scored pair with one of `partners`."""
-        edges = [self.best[(uid, other)] for other in partners if (uid, other) in self.best]
-        p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
-        self.plan.links.append(Link(uid, person, state, p, w, weights))
+        self.plan.links.append(_link(self.best, uid, person, state, partners))
 
     def cluster(self, members: list[str], between_by_new: Mapping[str, list[tuple[str, float]]]) -> str:
         """Decide one cluster: MATCH to the one compatible person it strongly meets; of several, MATCH to
@@ -358,9 +370,7 @@ def plan_rebuild(
         if kept is None:
             plan.new_persons.append(person)
         for uid in members:
-            edges = [best[(uid, o)] for o in members if (uid, o) in best]
-            p, w, weights = max(edges, key=_strength) if edges else (1.0, None, NO_WEIGHTS)
-            plan.links.append(Link(uid, person, "MATCH", p, w, weights))
+            plan.links.append(_link(best, uid, person, "MATCH", members))
     final_person = {link.uid: link.person_id for link in plan.links}
     for person, uids in records_of.items():
         if person in used:
@@ -380,5 +390,5 @@ def plan_rebuild(
             continue
         seen.add(key)
         _, weight, why = best[(a, b)]
-        plan.links.append(Link(a, pb, "POSSIBLE_MATCH", float(p), weight, why))
+        plan.links.append(Link(a, pb, "POSSIBLE_MATCH", float(p), weight, why, b))
     return plan
