@@ -25,8 +25,8 @@ from graph.errors import (
     QueryFileError,
     QueryParameterError,
 )
-from graph.identity import GraphLinkStore, graph_candidates
 from graph.feed import EVENT_TYPES, feed_after, last_event
+from graph.identity import GraphLinkStore, graph_candidates
 from graph.load import GraphLoader
 from graph.migrations import apply_migrations, load_migrations, pending_migrations, wipe_graph
 from graph.operations import PersonOperations, Snapshot, review_events

@@ -188,8 +188,9 @@ def review_label_scores(events: Sequence[Mapping[str, Any]], bins: int = 10) -> 
     """How the model's automatic links fared against reviewers' decisions (labelled pairs).
 
     Each event is a reviewer's MATCH or NO_MATCH of a record to a person (taking a record off its
-    person, `unlink`, is a NO_MATCH), with the record's links before it. `match_precision` is the share of reviewed automatic MATCHes the reviewers kept;
-    `review_match_rate` the share of reviewed POSSIBLE_MATCH items that were matches;
+    person, `unlink`, is a NO_MATCH), with the record's links before it. `match_precision` is the
+    share of reviewed automatic MATCHes the reviewers kept; `review_match_rate` the share of reviewed
+    POSSIBLE_MATCH items that were matches;
     `review_calibration`, per band of the model's probability (when the link recorded it), the
     decisions and the share that were matches beside the mean probability.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -151,7 +152,7 @@ def test_reviewers_decisions_serve_as_labels(ops: PersonOperations, graph: Drive
 VOLATILE = {"golden_updated_at", "version", "lock_token", "golden_dirty", "retired_at", "status"}
 
 
-def state(graph: Driver) -> dict[str, object]:
+def state(graph: Driver) -> dict[str, Any]:
     """Everything an undo must put back: each person's golden record and status, every link with its
     properties (review item ids included), every duplicate mark."""
     persons = {r["id"]: ({k: v for k, v in r["props"].items() if k not in VOLATILE}, r["status"])
@@ -214,11 +215,11 @@ def test_an_undo_is_refused_once_its_persons_changed_or_twice(ops: PersonOperati
 
 
 # -- the change feed -------------------------------------------------------------------------------
-def replay(graph: Driver) -> tuple[list[dict[str, object]], dict[str, str]]:
+def replay(graph: Driver) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """A connected system following the feed from 0, a page at a time: the events, and each record's
     person as the `record_linked` events leave it."""
-    events: list[dict[str, object]] = []
-    while page := feed_after(graph, events[-1]["seq"] if events else 0, 3):  # type: ignore[arg-type]
+    events: list[dict[str, Any]] = []
+    while page := feed_after(graph, events[-1]["seq"] if events else 0, 3):
         events.extend(page)
     person_of = {str(e["uid"]): str(e["person_id"]) for e in events if e["type"] == "record_linked"}
     return events, person_of
