@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     match_threshold_upper: float = Field(default=0.95, gt=0, lt=1)
     match_threshold_lower: float = Field(default=0.50, gt=0, lt=1)
+    # A reviewer's MATCH or MERGE across conflicting ids, sexes or birth years takes effect only when a
+    # second reviewer makes the same override.
+    review_second_reviewer: bool = False
 
     upload_max_mb: int = Field(default=512, gt=0)
     jobs_worker: bool = True

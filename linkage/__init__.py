@@ -33,6 +33,7 @@ from linkage.matching import (
     ModelStore,
     RealtimeMatcher,
     TrainedModel,
+    level_key,
     match_weights_chart,
     spark_session,
 )
@@ -43,6 +44,8 @@ from linkage.mpi import (
     REGISTRY_FIELDS,
     LinkPlan,
     Reviewed,
+    conflicts,
+    conflicts_among,
     golden_record,
     new_person_id,
     valid_person_id,
@@ -56,6 +59,7 @@ from linkage.standardize import (
     load_admin_units,
     one_keystroke_apart,
     parse_birth_date,
+    split_name,
 )
 from linkage.vocab import ID_SYSTEMS, SYSTEM_KINDS, CodeList, IdKind, SourceKind
 
@@ -94,12 +98,15 @@ __all__ = [
     "all_batch_ids",
     "batches_dir",
     "birth_keys",
+    "conflicts",
+    "conflicts_among",
     "evaluate_linkage",
     "exclusive",
     "fold",
     "golden_record",
     "icd10_description",
     "ingest",
+    "level_key",
     "link",
     "list_batches",
     "load_admin_units",
@@ -115,6 +122,7 @@ __all__ = [
     "set_aside",
     "sha256_file",
     "spark_session",
+    "split_name",
     "synthetic_inputs",
     "train_model",
     "valid_person_id",

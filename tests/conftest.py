@@ -10,8 +10,9 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 
@@ -21,11 +22,17 @@ os.environ.setdefault("HOSO_ENVIRONMENT", "test")
 
 import uvicorn  # noqa: E402
 from neo4j import Driver  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.runtime import managed_server, neo4j_target  # noqa: E402
+from api.services import run_linking  # noqa: E402
 from api.settings import Settings, get_settings  # noqa: E402
 from graph import Neo4jTarget, apply_migrations, open_driver, wipe_graph  # noqa: E402
+from linkage.intake import synthetic_inputs  # noqa: E402
+from linkage.intake.batches import ingest  # noqa: E402
+from linkage.synth import SynthConfig, generate  # noqa: E402
+from linkage.vocab import SourceKind  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -105,3 +112,25 @@ def mapped_csv(tmp_path: Path) -> MappedCsv:
 def live_server() -> type[LiveServer]:
     """`with live_server(settings) as server:` serves the API at `server.url`."""
     return LiveServer
+
+
+class LinkedWorld(Protocol):
+    def __call__(self, root: Path, config: SynthConfig, kinds: Iterable[SourceKind], graph: Driver,
+                 **overrides: Any) -> Settings: ...
+
+
+@pytest.fixture(scope="session")
+def linked_world(settings: Settings, neo4j_target_: Neo4jTarget) -> LinkedWorld:
+    """`local = linked_world(root, SynthConfig(...), kinds, graph, jobs_worker=False)`: a synthetic population
+    generated under `root / "synth"`, the sources `kinds` of it ingested into `root / "data"` and linked into
+    `graph`; returns the settings of that world (its data directory, the suite's Neo4j, the overrides)."""
+    def build(root: Path, config: SynthConfig, kinds: Iterable[SourceKind], graph: Driver,
+              **overrides: Any) -> Settings:
+        generate(config, root / "synth")
+        for kind, files, _ in synthetic_inputs(root / "synth", list(kinds)):
+            ingest(kind, files, root / "data")
+        local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
+                                            "neo4j_password": SecretStr(neo4j_target_.password), **overrides})
+        run_linking(local, graph, neo4j_target_.database)
+        return local
+    return build

@@ -4,40 +4,30 @@ until it is given a request here (and so passes the one access decision)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import LinkedWorld
 from fastapi.testclient import TestClient
 from neo4j import Driver
-from pydantic import SecretStr
 
 from api.app import create_app
 from api.security import Role, add_user
-from api.services import run_linking
-from api.settings import Settings
-from graph import Neo4jTarget
-from linkage.intake import synthetic_inputs
-from linkage.intake.batches import ingest
-from linkage.synth import SynthConfig, generate
+from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
 
+ITEM = "pd-00000000-0000-4000-8000-000000000047"  # the open review item about the stranger
 ROLES = ("anonymous", "citizen", "clinician", "reviewer", "epidemiologist", "admin")
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,
-          neo4j_target_: Neo4jTarget) -> Any:
+def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld) -> Any:
     root = tmp_path_factory.mktemp("matrix")
-    generate(SynthConfig(persons=600, seed=47, profile="realistic"), root / "synth")
-    for kind, files, _ in synthetic_inputs(root / "synth", [SourceKind.POPULATION, SourceKind.COMMUNE831]):
-        ingest(kind, files, root / "data")
-    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
-                                        "neo4j_password": SecretStr(neo4j_target_.password), "jobs_worker": False})
-    run_linking(local, graph, "neo4j")
+    local = linked_world(root, SynthConfig(persons=600, seed=47, profile="realistic"),
+                         [SourceKind.POPULATION, SourceKind.COMMUNE831], graph, jobs_worker=False)
     provinces = graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL AND p.personal_id IS NOT NULL "
         "RETURN p.province AS province, count(*) AS n ORDER BY n DESC LIMIT 2").records
@@ -61,8 +51,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Set
         {"p": stranger["person_id"], "uid": record})
     graph.execute_query(  # an open review item between two persons of the other province
         "MATCH (a:Person {person_id: $a}), (b:Person {person_id: $b}) MERGE (a)-[d:POSSIBLE_DUPLICATE]->(b) "
-        "SET d.status = 'open', d.probability = 0.7, d.created_at = datetime()",
-        {"a": stranger["person_id"], "b": other})
+        "SET d.status = 'open', d.probability = 0.7, d.created_at = datetime(), d.item_id = $item, "
+        "d.item_since = datetime()",
+        {"a": stranger["person_id"], "b": other, "item": ITEM})
     accounts = {"citizen": (Role.CITIZEN, {"person_id": citizen}), "clinician": (Role.CLINICIAN, {"province": home}),
                 "reviewer": (Role.REVIEWER, {"province": home}), "epidemiologist": (Role.EPIDEMIOLOGIST, {}),
                 "admin": (Role.ADMIN, {})}
@@ -77,10 +68,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Set
                "root": root}
 
 
-def _item(kind: str, left: str, right: str) -> str:
-    return kind + "~" + base64.urlsafe_b64encode(f"{left}\n{right}".encode()).decode().rstrip("=")
-
-
 def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """One request per operation, each about the stranger where it names a person."""
     s, person = world["stranger"], world["stranger"]["person_id"]
@@ -88,7 +75,6 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
     patient = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": {
         "resourceType": "Patient", "name": [{"family": parts[0], "given": parts[1:]}], "birthDate": s["birth_date"],
         "identifier": [{"system": "https://hoso.gov.vn/fhir/sid/cccd", "value": s["personal_id"]}]}}]}
-    pair = sorted((person, world["other"]))
     registry = (world["root"] / "synth" / "population").glob("*.csv")
     upload = next(iter(registry)).read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n"
     return {
@@ -102,9 +88,15 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "read_person_history": ("GET", f"/persons/{person}/history", {}),
         "export_person": ("GET", f"/persons/{person}/export", {"params": {"format": "831"}}),
         "review_queue": ("GET", "/review/queue", {"params": {"limit": 200}}),
-        "review_item": ("GET", f"/review/items/{_item('pd', *pair)}", {}),
-        "decide_review_item": ("POST", f"/review/items/{_item('pd', *pair)}/decision",
+        "review_item": ("GET", f"/review/items/{ITEM}", {}),
+        "decide_review_item": ("POST", f"/review/items/{ITEM}/decision",
                                {"json": {"decision": "MERGE", "note": "matrix", "version": "0.0"}}),
+        "undo_decision": ("POST", f"/persons/{person}/history/ev-00000000-0000-4000-8000-000000000000/undo",
+                          {"json": {"version": 0, "reason": "matrix"}}),
+        "split_person": ("POST", f"/persons/{person}/split",
+                         {"json": {"uids": [world["record"]], "version": 0, "reason": "matrix"}}),
+        "read_person_cluster": ("GET", f"/persons/{person}/cluster", {}),
+        "read_change_feed": ("GET", "/events", {"params": {"after": 0, "limit": 1000}}),
         "read_audit": ("GET", "/audit", {"params": {"person_id": person}}),
         "fhir_read_patient": ("GET", f"/fhir/Patient/{person}", {}),
         "fhir_search_patient": ("GET", "/fhir/Patient",
@@ -162,7 +154,8 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
                   "fhir_match_patient": ("clinician",), "review_queue": ("reviewer",), "list_users": ("admin",),
                   "read_audit": ("admin",), "list_jobs": ("admin",), "run_analysis": ("epidemiologist",),
                   "statistical_report": ("epidemiologist",), "open_corrections": ("admin",),
-                  "list_batches": ("admin",)}
+                  "list_batches": ("admin",), "undo_decision": (), "split_person": (),
+                  "read_person_cluster": (), "read_change_feed": ("clinician",)}
     for operation, allowed in staff_only.items():
         method, path, extra = requests[operation]
         for role in ROLES:
@@ -206,6 +199,9 @@ def test_every_disclosed_person_is_audited(world: Any, graph: Driver) -> None:
         ("clinician", "GET", f"/stations/{home['commune']}/ncd-not-seen", {}),
         ("reviewer", "POST", "/match", {"json": {"name": home["name"], "birth_date": home["birth_date"]}}),
         ("reviewer", "GET", f"/persons/{person}/history", {}),
+        ("reviewer", "GET", "/review/queue", {"params": {"limit": 200}}),
+        ("reviewer", "GET", f"/persons/{person}/cluster", {}),
+        ("clinician", "GET", "/events", {"params": {"after": 0, "limit": 50}}),
     ]
     for role, method, path, extra in calls:
         client.app.state.audit.flush()

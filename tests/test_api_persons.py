@@ -7,39 +7,28 @@ from datetime import date
 from typing import Any
 
 import pytest
+from conftest import LinkedWorld
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.patient import Patient
 from neo4j import Driver
-from pydantic import SecretStr
 
 from api.app import create_app
 from api.audit import person_hash
-from api.routes.review import _comparison, item_id
 from api.security import Role, add_user
-from api.services import run_linking
-from api.settings import Settings
-from graph import Neo4jTarget
-from linkage.intake import SOURCES, synthetic_inputs
-from linkage.intake.batches import ingest
+from linkage.intake import SOURCES
 from linkage.intake.records import SourceRecord
 from linkage.standardize.text import fold
-from linkage.synth import SynthConfig, generate
+from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
 
 KINDS = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,  # type: ignore[no-untyped-def]
-        neo4j_target_: Neo4jTarget):
-    root = tmp_path_factory.mktemp("api")
-    generate(SynthConfig(persons=900, seed=31), root / "synth")
-    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
-        ingest(kind, files, root / "data")
-    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
-                                        "neo4j_password": SecretStr(neo4j_target_.password)})
-    run_linking(local, graph, "neo4j")
+def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver,  # type: ignore[no-untyped-def]
+        linked_world: LinkedWorld):
+    local = linked_world(tmp_path_factory.mktemp("api"), SynthConfig(persons=900, seed=31), KINDS, graph)
     family = graph.execute_query(
         "MATCH (parent:Person)-[:PARENT_OF]->(child:Person) WHERE parent.province IS NOT NULL "
         "RETURN parent.person_id AS parent, child.person_id AS child, parent.province AS province "
@@ -127,77 +116,6 @@ def test_reads_are_audited_without_ids_in_clear(api, graph: Driver) -> None:  # 
                for e in entries)
     text = repr(entries)
     assert api["stranger"] not in text and api["family"]["parent"] not in text
-
-
-def test_review_queue_item_decision_and_stale_version(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
-    client, headers = api["client"], api["login"]("reviewer")
-    graph.execute_query(
-        "MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(:Person {person_id: $a}) "
-        "MATCH (b:Person {person_id: $b}) WITH r, b LIMIT 1 "
-        "MERGE (r)-[l:LINKED_TO]->(b) SET l.state = 'POSSIBLE_MATCH', l.origin = 'AUTO', l.probability = 0.51, "
-        "l.weights = '{\"given_name\": 1.5, \"birth\": -2.0}', l.updated_at = datetime()",
-        {"a": api["stranger"], "b": api["family"]["parent"]})
-    queue = client.get("/review/queue", params={"limit": 200}, headers=headers).json()
-    assert queue["count"] >= 1
-    uncertainty = [abs((i["probability"] or 0.5) - 0.5) for i in queue["data"]]
-    assert uncertainty == sorted(uncertainty)  # the most uncertain first
-    first = next(i for i in queue["data"] if i["probability"] == 0.51)
-    assert first["kind"] == "possible_match"
-    item = client.get(f"/review/items/{first['id']}", headers=headers).json()
-    by_field = {f["comparison"]: f for f in item["fields"]}
-    assert by_field["given_name"]["weight"] == 1.5 and by_field["birth"]["weight"] == -2.0
-    assert not any(f["near"] for f in item["fields"])
-    decision = {"decision": "NO_MATCH", "note": "different mother", "version": item["version"]}
-    stale = client.post(f"/review/items/{first['id']}/decision", json={**decision, "version": "999"},
-                        headers=headers)
-    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
-    done = client.post(f"/review/items/{first['id']}/decision", json=decision, headers=headers)
-    assert done.status_code == 200 and done.json()["action"] == "link:NO_MATCH"
-    decided = client.post(f"/review/items/{first['id']}/decision", json={**decision, "decision": "MATCH"},
-                          headers=headers)
-    assert decided.status_code == 404  # decided: no longer an open item
-    assert client.get("/review/queue", headers=api["login"]("doctor")).status_code == 403
-    assert client.get("/review/items/zz~!!", headers=headers).status_code == 400
-
-
-def test_a_decision_on_an_item_never_queued_is_refused(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
-    """Item ids are readable, so one can be forged for any record and person: only open items are decided."""
-    client, headers = api["client"], api["login"]("reviewer")
-    record = graph.execute_query("MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(:Person {person_id: $p}) "
-                                 "RETURN r.uid AS uid LIMIT 1", {"p": api["stranger"]}).records[0]["uid"]
-    before = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(p:Person) "
-                                 "RETURN p.person_id AS p, l.state AS s", {"uid": record}).records
-    forged = {"possible_match": item_id("possible_match", record, api["family"]["parent"]),
-              "possible_duplicate": item_id("possible_duplicate", api["stranger"], api["family"]["parent"])}
-    versions = {"possible_match": "0", "possible_duplicate": "0.0"}
-    for kind, decision in (("possible_match", "MATCH"), ("possible_match", "NO_MATCH"),
-                           ("possible_duplicate", "MERGE")):
-        answer = client.post(f"/review/items/{forged[kind]}/decision", headers=headers,
-                             json={"decision": decision, "note": "forged", "version": versions[kind]})
-        assert answer.status_code == 404, (kind, decision, answer.text)
-        assert client.get(f"/review/items/{forged[kind]}", headers=headers).status_code == 404
-    after = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(p:Person) "
-                                "RETURN p.person_id AS p, l.state AS s", {"uid": record}).records
-    assert [r.data() for r in after] == [r.data() for r in before]
-
-
-def test_a_reviewer_sees_the_items_of_their_province_only(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
-    client, headers = api["client"], api["login"]("reviewer")
-    province = graph.execute_query("MATCH (p:Person {person_id: $p}) RETURN p.province AS v",
-                                   {"p": api["family"]["parent"]}).records[0]["v"]
-    elsewhere = "01" if province != "01" else "79"
-    assert client.get("/review/queue", params={"province": elsewhere}, headers=headers).status_code == 403
-    graph.execute_query(
-        "MATCH (a:Person {person_id: $a}), (b:Person) WHERE b.province = a.province AND b.person_id > a.person_id "
-        "WITH a, b LIMIT 1 MERGE (a)-[d:POSSIBLE_DUPLICATE]->(b) SET d.status = 'open', d.probability = 0.7, "
-        "d.created_at = datetime()", {"a": api["stranger"]})
-    queue = client.get("/review/queue", params={"limit": 200}, headers=headers).json()
-    ids = {i["id"] for i in queue["data"]}
-    outside = graph.execute_query("MATCH (a:Person {person_id: $a})-[:POSSIBLE_DUPLICATE]-(b:Person) "
-                                  "RETURN b.person_id AS b", {"a": api["stranger"]}).records[0]["b"]
-    item = item_id("possible_duplicate", *sorted((api["stranger"], outside)))
-    assert item not in ids
-    assert client.get(f"/review/items/{item}", headers=headers).status_code == 404
 
 
 def test_admin_reads_the_audit_trail_by_person(api) -> None:  # type: ignore[no-untyped-def]
@@ -327,12 +245,3 @@ def test_a_parent_does_not_read_an_adult_childs_record_nor_a_citizen_link_histor
     finally:
         graph.execute_query("MATCH (:Person {person_id: $a})-[r:PARENT_OF]->(:Person {person_id: $b}) DELETE r",
                             {"a": api["family"]["parent"], "b": api["stranger"]})
-
-
-def test_a_review_item_shows_ids_one_keystroke_apart_as_near() -> None:
-    fields = {f["comparison"]: f for f in _comparison(
-        {"personal_id": "001090012345", "bhxh": "0123456789", "phone": "0912345678"},
-        {"personal_id": "001090012354", "bhxh": "0987654321", "phone": "0912345687"}, {"personal_id": 3.5})}
-    assert fields["personal_id"]["near"] and fields["personal_id"]["weight"] == 3.5
-    assert not fields["bhxh"]["near"]  # really different
-    assert not fields["phone"]["near"]  # only identifiers are flagged

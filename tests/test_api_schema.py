@@ -13,44 +13,34 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from conftest import LinkedWorld
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from neo4j import Driver
-from pydantic import SecretStr
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from api.app import create_app
 from api.security import Role, add_user
-from api.services import run_linking
-from api.settings import Settings
-from graph import Neo4jTarget
-from linkage.intake import synthetic_inputs
-from linkage.intake.batches import ingest
-from linkage.synth import SynthConfig, generate
+from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
 
 ROLE_BY_PREFIX = [("/review", "reviewer"), ("/audit", "admin"), ("/jobs", "admin"), ("/ingest", "admin"),
                   ("/batches", "admin"),
                   ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi")]
 CITIZEN_SUFFIXES = ("/corrections", "/self-reports")
+REVIEWER_SUFFIXES = ("/cluster", "/split", "/undo")
 EXAMPLES = 35
 PASSWORDS = {"reviewer": "reviewer password", "admin": "admin password", "doctor": "doctor password",
              "epi": "epi password", "citizen": "citizen password"}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings,
-         neo4j_target_: Neo4jTarget, live_server: Any) -> Iterator[dict[str, Any]]:
+def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld,
+         live_server: Any) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("schema")
-    generate(SynthConfig(persons=200, seed=5), root / "synth")
     kinds = (SourceKind.POPULATION, SourceKind.COMMUNE831, SourceKind.HOSPITAL130)
-    for kind, files, _ in synthetic_inputs(root / "synth", kinds):
-        ingest(kind, files, root / "data")
-    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
-                                        "neo4j_password": SecretStr(neo4j_target_.password),
-                                        "jobs_worker": False, "upload_max_mb": 1})
-    run_linking(local, graph, neo4j_target_.database)
+    local = linked_world(root, SynthConfig(persons=200, seed=5), kinds, graph, jobs_worker=False, upload_max_mb=1)
     person = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL "
                                  "RETURN p.person_id AS id, p.province AS province, p.commune AS commune "
                                  "LIMIT 1").records[0]
@@ -87,6 +77,8 @@ def run_operation(operation: Any, mode: Any, live: dict[str, Any], statuses: Cou
     role = next((r for prefix, r in ROLE_BY_PREFIX if operation.path.startswith(prefix)), "doctor")
     if operation.path.endswith(CITIZEN_SUFFIXES):
         role = "citizen"
+    if operation.path.endswith(REVIEWER_SUFFIXES):
+        role = "reviewer"
     headers = {} if operation.path == "/auth/token" else {"Authorization": f"Bearer {live['tokens'][role]}"}
     failures: list[str] = []
     names = {p.name for p in operation.iter_parameters() if p.location == "path"}

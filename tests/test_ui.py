@@ -15,18 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import LinkedWorld
 from neo4j import Driver
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from pydantic import SecretStr
 
-from api.routes.review import parse_item_id
 from api.security import Role, add_user
-from api.services import run_linking
-from api.settings import Settings
-from graph import Neo4jTarget
-from linkage.intake import synthetic_inputs
-from linkage.intake.batches import ingest
-from linkage.synth import SynthConfig, generate
+from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -42,16 +36,10 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, settings: Settings, neo4j_target_: Neo4jTarget,
+def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld,
          live_server: Any) -> Iterator[dict[str, Any]]:
-    root = tmp_path_factory.mktemp("ui")
-    generate(SynthConfig(persons=1200, seed=23, profile="hard"), root / "synth")
-    for kind, files, _ in synthetic_inputs(root / "synth", KINDS):
-        ingest(kind, files, root / "data")
-    local = settings.model_copy(update={"data_dir": root / "data", "neo4j_uri": neo4j_target_.uri,
-                                        "neo4j_password": SecretStr(neo4j_target_.password),
-                                        "jobs_poll_seconds": 0.3})
-    run_linking(local, graph, neo4j_target_.database)
+    local = linked_world(tmp_path_factory.mktemp("ui"), SynthConfig(persons=1200, seed=23, profile="hard"), KINDS,
+                         graph, jobs_poll_seconds=0.3)
     family = graph.execute_query(
         "MATCH (parent:Person {status: 'active'})-[:PARENT_OF]->(child:Person {status: 'active'}) "
         "WHERE parent.province IS NOT NULL AND parent.personal_id IS NOT NULL AND child.birth_year > $adult "
@@ -101,24 +89,150 @@ def test_reviewer_decides_and_the_graph_changes(site: dict[str, Any], graph: Dri
     backlog = int(page.locator("#backlog").inner_text())
     assert backlog > 0
     expect(page.locator("#waterfall svg")).to_be_visible()
-    item_id = page.locator("#item .muted").first.inner_text()
+    expect(page.locator("table.pair td.level").first).not_to_have_text("–")  # each comparison's level in words
+    item_id = page.locator("#item .item-id").inner_text()
     page.screenshot(path=str(SHOTS / "review-item.png"), full_page=True)
     page.keyboard.press("n")  # not a match (or not duplicates), by keyboard
     expect(page.locator("#backlog")).to_have_text(str(backlog - 1))
-    expect(page.locator("#item .muted").first).not_to_have_text(item_id)
-    decided = graph.execute_query("MATCH (e:LinkEvent) WHERE e.actor = 'reviewer:ui-reviewer' RETURN count(e) AS n"
-                                  ).records[0]["n"]
-    assert decided == 1
-    kind, left, right = parse_item_id(item_id)
-    if kind == "possible_match":  # the record's link to that person is now a reviewer's NO_MATCH
-        state = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO]->(:Person {person_id: $p}) "
-                                    "RETURN l.state AS state, l.origin AS origin", {"uid": left, "p": right}).records
-        assert [(r["state"], r["origin"]) for r in state] == [("NO_MATCH", "MANUAL")]
-    else:  # the two persons are marked as not duplicates
-        marked = graph.execute_query("MATCH (:Person {person_id: $a})-[n:NOT_DUPLICATE]-(:Person {person_id: $b}) "
-                                     "RETURN count(n) AS n", {"a": left, "b": right}).records[0]["n"]
-        assert marked >= 1
+    expect(page.locator("#toast")).to_contain_text("Đã quyết định")  # a confirmation
+    expect(page.locator(f"#queue li[data-id='{item_id}']")).to_have_count(0)
+    decided = graph.execute_query("MATCH (e:LinkEvent) WHERE e.actor = 'reviewer:ui-reviewer' "
+                                  "RETURN e.action AS action, e.item_id AS item").records
+    assert [(r["action"], r["item"]) for r in decided] == [
+        ("link:NO_MATCH" if item_id.startswith("pm-") else "not_duplicate", item_id)]
     only_local(page, site["url"])
+    page.close()
+
+
+def craft_item(graph: Driver, site: dict[str, Any], conflict: bool) -> tuple[str, str, str]:
+    """An open review item of the reviewer's province: a POSSIBLE_MATCH of a population record to another
+    person carrying a different valid personal id (`conflict`), or a POSSIBLE_DUPLICATE between two persons
+    of one sex, the first with two records or more; never the persons other tests read (the family, the
+    stranger). Returns (item id, left, right)."""
+    family = site["family"]
+    params = {"province": family["province"], "exclude": [family["parent"], family["child"], site["stranger"]]}
+    if conflict:
+        row = graph.execute_query(
+            "MATCH (r:SourceRecord {source: 'population', pid_ok: true})-[:LINKED_TO {state: 'MATCH'}]->(home:Person) "
+            "MATCH (p:Person {status: 'active', province: $province}) WHERE p <> home AND p.personal_id IS NOT NULL "
+            "AND NOT p.person_id IN $exclude AND NOT home.person_id IN $exclude "
+            "AND p.personal_id <> r.personal_id AND p.sex = r.sex AND abs(p.birth_year - r.birth_year) < 2 "
+            "WITH r, p LIMIT 1 MERGE (r)-[l:LINKED_TO]->(p) SET l.state = 'POSSIBLE_MATCH', l.origin = 'AUTO', "
+            "l.probability = 0.5001, l.weights = '{}', l.item_id = 'pm-' + randomUUID(), l.item_since = datetime() "
+            "RETURN l.item_id AS item, r.uid AS left, p.person_id AS right", params).records[0]
+    else:
+        row = graph.execute_query(
+            "MATCH (a:Person {status: 'active', province: $province}) "
+            "WHERE COUNT { (a)<-[:LINKED_TO {state: 'MATCH'}]-(:SourceRecord) } >= 2 AND NOT a.person_id IN $exclude "
+            "MATCH (b:Person {status: 'active', province: $province}) "
+            "WHERE a.person_id < b.person_id AND a.sex = b.sex AND NOT b.person_id IN $exclude "
+            "AND NOT (a)-[:POSSIBLE_DUPLICATE|NOT_DUPLICATE]-(b) "
+            "WITH a, b LIMIT 1 CREATE (a)-[d:POSSIBLE_DUPLICATE {status: 'open', probability: 0.5001, weights: '{}', "
+            "created_at: datetime(), item_since: datetime()}]->(b) SET d.item_id = 'pd-' + randomUUID() "
+            "RETURN d.item_id AS item, a.person_id AS left, b.person_id AS right", params).records[0]
+    return row["item"], row["left"], row["right"]
+
+
+def open_item(page: Page, item: str) -> None:
+    """Open `item` (made most uncertain, p = 0.5001: on the queue's first page) from the queue."""
+    page.click("#filters button[type=submit]")
+    page.click(f"#queue li[data-id='{item}']")
+    expect(page.locator("#item .item-id")).to_have_text(item)
+
+
+def test_a_conflict_refuses_m_without_an_override(site: dict[str, Any], graph: Driver) -> None:
+    item, uid, person = craft_item(graph, site, conflict=True)
+    page = sign_in(site["browser"], site["url"], "ui-reviewer")
+    open_item(page, item)
+    expect(page.locator("#conflicts")).to_contain_text("Số định danh khác nhau")
+    page.keyboard.press("m")
+    expect(page.locator("#status")).to_contain_text("đánh dấu ghi đè")
+    assert graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO {state: 'MATCH'}]->(p:Person) "
+                               "RETURN p.person_id AS p", {"uid": uid}).records[0]["p"] != person
+    page.screenshot(path=str(SHOTS / "review-conflict.png"), full_page=True)
+    page.check("#override")
+    page.fill("#note", "the registry keyed this record on the wrong citizen")
+    page.click("#yes")
+    expect(page.locator("#toast")).to_contain_text("Đã quyết định")
+    assert graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO {state: 'MATCH'}]->(p:Person) "
+                               "RETURN p.person_id AS p", {"uid": uid}).records[0]["p"] == person
+    page.keyboard.press("u")  # and the wrong keystroke is taken back
+    expect(page.locator("#toast")).to_contain_text("Đã hoàn tác")
+    expect(page.locator("#item .item-id")).to_have_text(item)
+    page.close()
+
+
+GOLDEN = "MATCH (p:Person {person_id: $p}) RETURN properties(p) AS props, p.status AS status"
+VOLATILE = {"golden_updated_at", "version", "lock_token", "golden_dirty", "retired_at"}
+
+
+def golden(graph: Driver, person: str) -> dict[str, Any]:
+    row = graph.execute_query(GOLDEN, {"p": person}).records[0]
+    return {k: v for k, v in row["props"].items() if k not in VOLATILE}
+
+
+def test_undo_of_a_merge_restores_the_golden_record_exactly(site: dict[str, Any], graph: Driver) -> None:
+    item, left, right = craft_item(graph, site, conflict=False)
+    before = golden(graph, left), golden(graph, right)
+    page = sign_in(site["browser"], site["url"], "ui-reviewer")
+    open_item(page, item)
+    if page.locator("#conflicts").count():  # two persons with different ids: a merge needs its reason
+        page.check("#override")
+        page.fill("#note", "one person registered twice, the ids are one typo")
+    page.click("#yes")  # merge
+    expect(page.locator("#toast")).to_contain_text("Đã quyết định")
+    assert graph.execute_query(GOLDEN, {"p": right}).records[0]["status"] == "retired"
+    assert golden(graph, left) != before[0]
+    page.click("#toast-undo")
+    expect(page.locator("#toast")).to_contain_text("Đã hoàn tác")
+    assert (golden(graph, left), golden(graph, right)) == before
+    expect(page.locator("#item .item-id")).to_have_text(item)  # the item is open again, under its id
+    page.close()
+
+
+def test_a_reviewer_splits_a_person_from_its_cluster(site: dict[str, Any], graph: Driver) -> None:
+    item, left, _ = craft_item(graph, site, conflict=False)
+    page = sign_in(site["browser"], site["url"], "ui-reviewer")
+    open_item(page, item)
+    page.click("#show-person")  # the item's first person: its history and its records as a graph
+    expect(page.locator("#cluster-graph svg")).to_be_visible()
+    boxes = page.locator("#split input[name=uid]:not([value^='population|'])")
+    uid = boxes.first.get_attribute("value")
+    boxes.first.check()
+    page.fill("#split input[name=reason]", "two people under one name")
+    page.click("#split button[type=submit]")
+    expect(page.locator("#toast")).to_contain_text("Đã tách thành")
+    moved = graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[:LINKED_TO {state: 'MATCH'}]->(p:Person) "
+                                "RETURN p.person_id AS p", {"uid": uid}).records[0]["p"]
+    assert moved != left
+    expect(page.locator("#toast")).to_contain_text(moved)
+    page.close()
+
+
+def test_the_queue_filters_and_its_empty_state(site: dict[str, Any]) -> None:
+    page = sign_in(site["browser"], site["url"], "ui-reviewer")
+    expect(page.locator("#queue li").first).to_be_visible()
+    page.select_option("#filters select[name=source]", "citizen")
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#queue-empty")).to_have_text("Không có mục nào khớp bộ lọc này")
+    expect(page.locator("#queue li")).to_have_count(0)
+    page.select_option("#filters select[name=source]", "")
+    page.select_option("#filters select[name=kind]", "possible_match")
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#queue li").first).to_contain_text("Bản ghi → người")
+    page.close()
+
+
+def test_the_desk_fits_a_phone(site: dict[str, Any]) -> None:
+    page = sign_in(site["browser"], site["url"], "ui-reviewer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator("#item .item-id")).to_be_visible()
+    page.click("#show-person")
+    expect(page.locator("#cluster-graph svg")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(SHOTS / "review-phone.png"), full_page=True)
+    assert width <= 390, f"the page is {width} px wide at 390 px"
     page.close()
 
 

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.routes import admin, analytics, auth, fhir, health, jobs, persons, portal, review
+from api.routes import admin, analytics, auth, events, fhir, health, jobs, persons, portal, review
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in (
-    health, auth, persons, review, admin, fhir, jobs, analytics, portal))
+    health, auth, persons, review, events, admin, fhir, jobs, analytics, portal))
 
 __all__ = ["ROUTERS"]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -24,13 +25,14 @@ from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.export831 import record_831
 from api.fhir import person_bundle
 from api.security import Role, User
-from graph import PersonOperations, default_registry
+from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
 from linkage import fold
 
 router = APIRouter(tags=["persons"])
 # Who may match demographics against the index.
 Matcher = Annotated[User, require(Role.CLINICIAN, Role.REVIEWER, may_not="match persons")]
 Searcher = Annotated[User, require(Role.CLINICIAN, may_not="search persons")]
+Reviewer = Annotated[User, require(Role.REVIEWER, may_not="change persons")]
 
 
 Row = dict[str, Any]
@@ -72,6 +74,9 @@ class LinkEvent(BaseModel):
     after: Any = None
     uids: list[str] | None = None
     at: str | None = None
+    item_id: str | None = Field(default=None, description="The review item the decision closed")
+    undone_by: str | None = Field(default=None, description="The entry that undid this one")
+    undoes: str | None = Field(default=None, description="The entry this one undid")
 
 
 class History(BaseModel):
@@ -204,6 +209,135 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
     audit(request, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}
+
+
+def _reviewer_may_change(request: Request, driver: Any, settings: Any, user: User, person_id: str) -> None:
+    """A 403 (audited) unless the reviewer's province holds the person (a reviewer without one: any)."""
+    if not readable_among(driver, settings, user, [person_id]):
+        audit(request, settings, user, 403, person_id)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this person is outside your province")
+
+
+class Undo(BaseModel):
+    version: int = Field(ge=0, description="The person's version as read (its history shows it)")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Split(BaseModel):
+    uids: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        min_length=1, max_length=500, description="The records that leave for a new person")
+    version: int = Field(ge=0)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Change(BaseModel):
+    event_id: str
+    action: str
+    persons: list[str]
+    versions: dict[str, int]
+    new_person_id: str | None = None
+
+
+def _change(request: Request, settings: Any, user: User, person_id: str, work: Any) -> Any:
+    """Run an operation on a person: 409 (audited) when it changed since it was read or what the entry
+    changed has changed since, 404 for an unknown entry or records."""
+    try:
+        result = work()
+    except ConflictError as exc:
+        audit(request, settings, user, 409, person_id)
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{exc}: reload the person and try again") from exc
+    except OperationError as exc:
+        audit(request, settings, user, 404, person_id)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    audit(request, settings, user, 200, person_id)
+    return result
+
+
+@router.post("/persons/{person_id}/history/{event_id}/undo", operation_id="undo_decision", response_model=Change,
+             responses={400: {}, 403: {}, 404: {}, 409: {"description": "The person changed since it was read, or "
+                                                                       "what the entry changed has changed since"}})
+def undo_decision(person_id: str, event_id: Annotated[str, PathParam(pattern=r"^ev-[0-9a-f-]{36}$")], body: Undo,
+                  request: Request, user: Reviewer, driver: DriverDep, settings: SettingsDep) -> Change:
+    """Undo one entry of the person's link history: links, review items, persons' status and duplicate
+    marks go back to what they were before it, and the golden records with them."""
+    check_person_id(person_id)
+    _reviewer_may_change(request, driver, settings, user, person_id)
+    ops = PersonOperations(driver, settings.neo4j_database)
+    result = _change(request, settings, user, person_id, lambda: ops.undo(
+        event_id, f"reviewer:{user.username}", body.reason, person_id=person_id, expected_version=body.version))
+    return Change(event_id=result.event_id, action=result.action, persons=result.person_ids, versions=result.versions)
+
+
+@router.post("/persons/{person_id}/split", operation_id="split_person", response_model=Change,
+             responses={400: {}, 403: {}, 404: {}, 409: {"description": "The person changed since it was read"}})
+def split_person(person_id: str, body: Split, request: Request, user: Reviewer, driver: DriverDep,
+                 settings: SettingsDep) -> Change:
+    """Split a person: the chosen records go to a new person (the id stays with the population registry's
+    record), and the two are marked not duplicates."""
+    check_person_id(person_id)
+    _reviewer_may_change(request, driver, settings, user, person_id)
+    ops = PersonOperations(driver, settings.neo4j_database)
+    result, new_id = _change(request, settings, user, person_id, lambda: ops.split(
+        person_id, body.uids, f"reviewer:{user.username}", body.reason, expected_version=body.version))
+    return Change(event_id=result.event_id, action=result.action, persons=result.person_ids, versions=result.versions,
+                  new_person_id=new_id)
+
+
+class ClusterRecord(BaseModel):
+    uid: str
+    source: str | None
+    name: str | None
+    birth_date: str | None
+    personal_id: str | None
+    origin: str | None = Field(description="AUTO (the model) or MANUAL (a reviewer)")
+
+
+class ClusterPair(BaseModel):
+    left: str
+    right: str
+    probability: float
+    match_weight: float
+
+
+class Cluster(BaseModel):
+    person_id: str
+    version: int
+    records: list[ClusterRecord]
+    pairs: list[ClusterPair] = Field(description="Every pair of the person's records scored by the current model: "
+                                                 "a chain of strong pairs holding two groups together shows here")
+    model_version: str | None
+
+
+CLUSTER_LIMIT = 60
+
+
+@router.get("/persons/{person_id}/cluster", operation_id="read_person_cluster", response_model=Cluster,
+            responses={400: {}, 403: {}, 404: {}})
+def read_cluster(person_id: str, request: Request, user: Reviewer, driver: DriverDep, settings: SettingsDep) -> Cluster:
+    """The person's records and the scored pairs between them (the first 60 records): the graph a reviewer
+    cuts with a split."""
+    check_person_id(person_id)
+    _reviewer_may_change(request, driver, settings, user, person_id)
+    rows = default_registry().read(driver, "persons/cluster", database=settings.neo4j_database, person_id=person_id)
+    if not rows:
+        audit(request, settings, user, 404, person_id)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no active person {person_id}")
+    records = [dict(r["record"]) for r in rows][:CLUSTER_LIMIT]
+    matcher = request.app.state.matcher()
+    pairs = []
+    if matcher is not None and matcher.scorer.compiled is not None:
+        for i, a in enumerate(records):
+            for b in records[i + 1:]:
+                _, total, probability, _ = matcher.scorer.explain(a, b)
+                pairs.append(ClusterPair(left=a["uid"], right=b["uid"], probability=probability,
+                                         match_weight=round(total, 3)))
+    audit(request, settings, user, 200, person_id)
+    return Cluster(person_id=person_id, version=rows[0]["version"], model_version=getattr(matcher, "version", None),
+                   records=[ClusterRecord(uid=r["uid"], source=r.get("source"), name=r.get("name"),
+                                          birth_date=str(plain(r["birth_date"])) if r.get("birth_date") else None,
+                                          personal_id=r.get("personal_id"), origin=row["origin"])
+                            for r, row in zip(records, rows, strict=False)],
+                   pairs=pairs)
 
 
 @router.get("/persons/{person_id}/export", operation_id="export_person", response_class=Response,

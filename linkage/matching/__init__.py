@@ -10,7 +10,7 @@
 
 from linkage.matching.compiled import CompiledModel
 from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, spark_session
-from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect
+from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect, level_key
 from linkage.matching.model import fits as model_fits
 from linkage.matching.realtime import Candidate, CandidateSource, RealtimeMatcher
 from linkage.matching.scoring import TF_COLUMNS, Scorer, term_frequencies
@@ -33,6 +33,7 @@ __all__ = [
     "TrainedModel",
     "duckdb_connection",
     "for_dialect",
+    "level_key",
     "match_weights_chart",
     "model_fits",
     "spark_session",

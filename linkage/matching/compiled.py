@@ -206,6 +206,7 @@ class _Level:
     tf_weight: float
     tf_minimum_u: float
     log2_u_exact: float
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ class CompiledModel:
                     tf_minimum_u=float(level._tf_minimum_u_value or 0.0),
                     log2_u_exact=(math.log2(level._u_probability_corresponding_to_exact_match(
                         comparison.comparison_levels)) if adjusts else 0.0),
+                    label=level.label_for_charts,
                 ))
             comparisons.append(_Comparison(comparison.output_column_name, tuple(levels)))
         self.comparisons = tuple(comparisons)
@@ -291,6 +293,16 @@ class CompiledModel:
             total += level.weight + tf
             weights[comparison.name] = level.weight + tf
         return match_probability(total), total, weights
+
+    def explain(self, left: Row, right: Row) -> list[tuple[str, str, float]]:
+        """Each comparison's name, the label of the level it selects and its weight (tf adjustment
+        included): the steps of the waterfall from the prior to the match weight."""
+        out = []
+        for comparison in self.comparisons:
+            level = comparison.level(left, right)
+            tf = 0.0 if level.tf_column is None else _tf_adjustment(level, left, right)
+            out.append((comparison.name, level.label, level.weight + tf))
+        return out
 
     def match_weight(self, left: Row, right: Row) -> float:
         """The match weight alone, without the weight of each comparison (to rank many candidates)."""

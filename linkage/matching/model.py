@@ -315,3 +315,41 @@ def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
                     new_level[key] = old_level[key]
     fresh["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
     return fresh
+
+
+# Each level's label (Splink's own for its library levels, this module's for the others) as a short key
+# the reviewers' desk shows in words of either language.
+_LEVEL_KEYS = {
+    "All other comparisons": "different",
+    "one keystroke apart": "one_keystroke",
+    "same id, consistent with sex and birth year": "exact_consistent",
+    "none, or of different systems": "missing",
+    "no place to compare": "missing",
+    "Hoàng = Huỳnh, Vũ = Võ": "family_variant",
+    "middle and given swapped": "swapped",
+    "one letter apart": "one_letter",
+    "day and month transposed": "day_month_swapped",
+    "same year, one side year or month only": "year_partial",
+    "Exact match on birth_ym": "same_month",
+    "Exact match on birth_year": "same_year",
+    "within a year": "within_year",
+    "Exact match on commune": "same_commune",
+    "same province, one side without a commune": "province_no_commune",
+    "Exact match on province": "same_province",
+    "same phone, same given name and birth year": "same_person_shared",
+    "same household, same given name and birth year": "same_person_shared",
+}
+
+
+def level_key(label: str) -> str:
+    """The short key of a comparison level's label: `exact`, `similar`, `missing`, `different`,
+    `one_keystroke`, `day_month_swapped`, ... (the label itself when it is none of them)."""
+    if label in _LEVEL_KEYS:
+        return _LEVEL_KEYS[label]
+    if label.endswith(" is NULL"):
+        return "missing"
+    if label.startswith("Exact match on "):
+        return "exact"
+    if label.startswith("Jaro-Winkler"):
+        return "similar"
+    return label

@@ -218,6 +218,18 @@ class Scorer:
             out.append(ScoredPair(str(record["unique_id"]), str(candidate["unique_id"]), probability, total, shown))
         return out
 
+    def explain(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple[float, float, float,
+                                                                              list[tuple[str, str, float]]]:
+        """One pair as a reviewer reads it: (prior weight, match weight, probability, and for each
+        comparison its name, the label of its level and its weight), with the compiled model."""
+        compiled = self.compiled
+        if compiled is None:
+            raise NotCompilable("this model does not compile: its pairs cannot be explained level by level")
+        a, b = self._with_tf(left), self._with_tf(right)
+        steps = compiled.explain(a, b)
+        total = compiled.prior_weight + sum(weight for _, _, weight in steps)
+        return compiled.prior_weight, total, match_probability(total), steps
+
     def compare_sql(self, record: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]],
                     con: duckdb.DuckDBPyConnection) -> list[ScoredPair]:
         """Score one record against candidate records with Splink's SQL on `con`.

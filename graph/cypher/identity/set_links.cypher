@@ -28,6 +28,6 @@ CALL (r, p, row, previous, already) {
   WITH r, p, row, previous, already
   WHERE row.state = 'MATCH' AND NOT already AND (previous IS NULL OR previous <> p.person_id)
   CREATE (:PersonEvent {pending: $feed_tx, order: 0, at: datetime(), type: 'record_linked', uid: r.uid,
-                        person_id: p.person_id, other_person_id: previous, province: r.province})
+                        person_id: p.person_id, other_person_id: previous, province: coalesce(p.province, r.province)})
 }
 RETURN count(l) AS written
