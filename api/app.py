@@ -24,6 +24,7 @@ from api.routes import ROUTERS
 from api.runtime import neo4j_target
 from api.security import Accounts, SignInLimiter, SlidingWindow
 from api.settings import Settings, get_settings
+from api.webhooks import WebhookDeliverer
 from graph import (
     ConflictError,
     GraphError,
@@ -173,8 +174,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.jobs_worker:
                 app.state.jobs = JobWorker(settings, driver, target.database, settings.jobs_poll_seconds)
                 app.state.jobs.start()
+            app.state.webhooks = None
+            if settings.webhooks_worker:
+                app.state.webhooks = WebhookDeliverer(settings, driver, target.database, app.state.audit,
+                                                      settings.webhook_poll_seconds)
+                app.state.webhooks.start()
             yield
         finally:
+            if getattr(app.state, "webhooks", None) is not None:
+                app.state.webhooks.stop()
             if getattr(app.state, "jobs", None) is not None:
                 app.state.jobs.stop()
             if getattr(app.state, "audit", None) is not None:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     upload_max_mb: int = Field(default=512, gt=0)
     jobs_worker: bool = True
+    # Post the change feed to registered webhooks (one process of those sharing the data directory does).
+    webhooks_worker: bool = True
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
     jobs_poll_seconds: float = Field(default=2.0, gt=0)
     audit_flush_seconds: float = Field(default=0.5, gt=0)
     api_threads: int = Field(default=4, ge=1, le=200)

@@ -27,7 +27,8 @@ ROLES = ("anonymous", "citizen", "clinician", "reviewer", "epidemiologist", "adm
 def world(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld) -> Any:
     root = tmp_path_factory.mktemp("matrix")
     local = linked_world(root, SynthConfig(persons=600, seed=47, profile="realistic"),
-                         [SourceKind.POPULATION, SourceKind.COMMUNE831], graph, jobs_worker=False)
+                         [SourceKind.POPULATION, SourceKind.COMMUNE831], graph, jobs_worker=False,
+                         webhooks_worker=False)
     provinces = graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL AND p.personal_id IS NOT NULL "
         "RETURN p.province AS province, count(*) AS n ORDER BY n DESC LIMIT 2").records
@@ -97,6 +98,10 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
                          {"json": {"uids": [world["record"]], "version": 0, "reason": "matrix"}}),
         "read_person_cluster": ("GET", f"/persons/{person}/cluster", {}),
         "read_change_feed": ("GET", "/events", {"params": {"after": 0, "limit": 1000}}),
+        "add_webhook": ("POST", "/webhooks",
+                        {"json": {"url": "http://127.0.0.1:9/feed", "province": "01", "after": 0}}),
+        "list_webhooks": ("GET", "/webhooks", {}),
+        "remove_webhook": ("DELETE", "/webhooks/wh-00000000-0000-4000-8000-000000000000", {}),
         "read_audit": ("GET", "/audit", {"params": {"person_id": person}}),
         "fhir_read_patient": ("GET", f"/fhir/Patient/{person}", {}),
         "fhir_search_patient": ("GET", "/fhir/Patient",
@@ -155,7 +160,7 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
                   "read_audit": ("admin",), "list_jobs": ("admin",), "run_analysis": ("epidemiologist",),
                   "statistical_report": ("epidemiologist",), "open_corrections": ("admin",),
                   "list_batches": ("admin",), "undo_decision": (), "split_person": (),
-                  "read_person_cluster": (), "read_change_feed": ("clinician",)}
+                  "read_person_cluster": (), "read_change_feed": ("clinician",), "list_webhooks": ("admin",)}
     for operation, allowed in staff_only.items():
         method, path, extra = requests[operation]
         for role in ROLES:

@@ -4,9 +4,13 @@ cluster of a person, and the change feed."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from conftest import LinkedWorld
@@ -17,6 +21,7 @@ from api.app import create_app
 from api.routes.review import ITEM_ID
 from api.security import Role, add_user
 from api.services import run_linking
+from api.webhooks import SIGNATURE_HEADER, sign
 from graph import EVENT_TYPES, feed_after
 from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
@@ -29,13 +34,14 @@ PASSWORD = "desk password"
 def desk(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld
          ) -> Iterator[dict[str, Any]]:
     local = linked_world(tmp_path_factory.mktemp("desk"), SynthConfig(persons=800, seed=61, profile="hard"), KINDS,
-                         graph, jobs_worker=False)
+                         graph, jobs_worker=False, webhook_poll_seconds=0.3)
     province = graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.province IS NOT NULL RETURN p.province AS v, count(*) AS n "
         "ORDER BY n DESC LIMIT 1").records[0]["v"]
     for name, role, extra in [("desk-lan", Role.REVIEWER, {}), ("desk-minh", Role.REVIEWER, {}),
                               ("desk-home", Role.REVIEWER, {"province": province}),
-                              ("desk-system", Role.CLINICIAN, {"province": province, "facility": "01001"})]:
+                              ("desk-system", Role.CLINICIAN, {"province": province, "facility": "01001"}),
+                              ("desk-admin", Role.ADMIN, {})]:
         add_user(graph, name, PASSWORD, role, **extra)
     with TestClient(create_app(local)) as client:
         def login(name: str, app: TestClient = client) -> dict[str, str]:
@@ -250,3 +256,54 @@ def test_replaying_the_feed_rebuilds_every_records_person(desk: dict[str, Any], 
         "MATCH (p:Person {status: 'retired'}) RETURN p.person_id AS p").records}
     merged = {e["person_id"] for e in events if e["type"] == "person_merged"}
     assert retired <= merged
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A connected system's webhook endpoint: refuses its first delivery (a system down for a moment),
+    then keeps each delivery's body and signature."""
+
+    deliveries: ClassVar[list[tuple[bytes, str]]] = []
+    refused: ClassVar[int] = 0
+
+    def do_POST(self) -> None:  # the name http.server calls
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Receiver.refused == 0:
+            Receiver.refused += 1
+            self.send_response(503)
+        else:
+            Receiver.deliveries.append((body, self.headers[SIGNATURE_HEADER]))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_webhooks_receive_the_feed_signed_and_retried(desk: dict[str, Any], graph: Driver) -> None:
+    client, admin = desk["client"], desk["login"]("desk-admin")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        province = desk["province"]
+        expected = feed_after(graph, 0, 100_000, province)
+        start = expected[-150]["seq"]  # the last 150 events of the province: two batches
+        hook = client.post("/webhooks", headers=admin, json={
+            "url": f"http://127.0.0.1:{server.server_port}/hoso", "province": province, "after": start})
+        assert hook.status_code == 201, hook.text
+        secret, hook_id = hook.json()["secret"], hook.json()["webhook_id"]
+        deadline = time.monotonic() + 60
+        received: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and len(received) < 150:
+            time.sleep(0.3)
+            received = [e for body, _ in list(Receiver.deliveries) for e in json.loads(body)["events"]]
+        assert Receiver.refused == 1  # the first delivery was refused, then tried again
+        assert [e["seq"] for e in received] == [e["seq"] for e in expected if e["seq"] > start]
+        assert all(signature == sign(secret, body) for body, signature in Receiver.deliveries)
+        listed = client.get("/webhooks", headers=admin).json()["data"]
+        state = next(w for w in listed if w["webhook_id"] == hook_id)
+        assert state["after"] == expected[-1]["seq"] and state["failures"] == 0 and "secret" not in state
+        assert client.delete(f"/webhooks/{hook_id}", headers=admin).status_code == 204
+        assert client.delete(f"/webhooks/{hook_id}", headers=admin).status_code == 404
+        assert client.get("/webhooks", headers=desk["login"]("desk-lan")).status_code == 403
+    finally:
+        server.shutdown()
