@@ -1,9 +1,11 @@
-"""Constrained clustering: strongest links first, conflicts cut at the weakest link."""
+"""Constrained clustering: strongest links first, conflicts cut at the weakest link; and the conflicts that
+stop a reviewer's hand."""
 
 from __future__ import annotations
 
 import random
 
+from linkage.mpi import conflicts, conflicts_among
 from linkage.mpi.clustering import _greedy, constrained_clusters
 
 
@@ -74,3 +76,17 @@ def test_the_component_fast_path_forms_the_same_clusters_as_the_greedy_pass() ->
     assert partition(fast) == partition(slow)
     assert len(fast.refused_conflict) == len(slow.refused_conflict) > 0
     assert len(fast.refused_size) == len(slow.refused_size) > 0
+
+
+def test_conflicts_are_what_one_person_cannot_carry() -> None:
+    record = {"personal_id": "001090012345", "pid_ok": True, "bhxh": "0123456789", "sex": "male", "birth_year": 1990}
+    assert conflicts(record, {**record}) == []
+    assert conflicts(record, {**record, "personal_id": "079090054321"}) == ["personal_id"]
+    assert conflicts(record, {**record, "personal_id": "001090012354"}) == []  # one keystroke apart: a typo
+    assert conflicts(record, {**record, "personal_id": "079090054321", "pid_ok": False}) == []  # failed its checks
+    assert conflicts(record, {**record, "bhxh": "9876543210", "sex": "female", "birth_year": 1992}) == [
+        "bhxh", "sex", "birth"]
+    assert conflicts(record, {**record, "birth_year": 1991}) == []  # a year apart: one digit mistyped
+    assert conflicts(record, {"sex": None, "birth_year": None}) == []  # nothing to compare
+    person = {"personal_id": "001090012345", "sex": "male", "birth_year": 1990}
+    assert conflicts_among(record, [person, {"bhxh": "5555555555"}]) == ["bhxh"]

@@ -16,7 +16,7 @@ from graph.identity import RECORD_PROPS
 from linkage import pipeline
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
-from linkage.matching import BASELINE, TrainedModel
+from linkage.matching import BASELINE, TrainedModel, level_key
 from linkage.matching.compiled import CompiledModel, NotCompilable, compile_condition
 from linkage.matching.realtime import RealtimeMatcher
 from linkage.matching.scoring import Scorer
@@ -102,6 +102,30 @@ def test_compiled_scores_equal_splinks_sql_at_every_level(trained: tuple[Scorer,
     missed = {c.name: sorted(set(range(len(c.levels))) - seen)
               for c, seen in zip(compiled.comparisons, reached, strict=True) if seen != set(range(len(c.levels)))}
     assert not missed, f"levels no pair reached (the comparison was not checked there): {missed}"
+
+
+def test_a_pair_explained_is_the_waterfall_of_its_score_in_words(trained: tuple[Scorer, list[dict[str, Any]]]
+                                                                   ) -> None:
+    """What the review desk shows of a pair: the prior, each comparison's level and weight adding up to
+    the score, and every level of the model with a key the pages put in words."""
+    scorer, rows = trained
+    compiled = scorer.compiled
+    assert compiled is not None
+    rng = random.Random(11)
+    for query in rng.sample(rows, 40):
+        candidates = rng.sample(rows, 3) + _variants(query)
+        for candidate, scored in zip(candidates, scorer.compare(query, candidates), strict=True):
+            prior, total, probability, steps = scorer.explain(query, candidate)
+            assert total == pytest.approx(scored.match_weight, abs=1e-9)
+            assert probability == pytest.approx(scored.match_probability, abs=1e-12)
+            assert prior + sum(weight for _, _, weight in steps) == pytest.approx(total, abs=1e-9)
+            assert {name: round(weight, 3) for name, _, weight in steps if name in scored.weights} == scored.weights
+    labels = {level.label for comparison in compiled.comparisons for level in comparison.levels}
+    unnamed = sorted(label for label in labels if level_key(label) == label)
+    assert unnamed == [], "give these levels a key (linkage.matching.model) and words (api/ui/app.js)"
+    pages = (Path(__file__).resolve().parent.parent / "api" / "ui" / "app.js").read_text(encoding="utf-8")
+    wordless = sorted(key for key in {level_key(label) for label in labels} if pages.count(f" level_{key}:") != 2)
+    assert wordless == [], "give these level keys words in both languages of api/ui/app.js"
 
 
 def test_conditions_keep_sqls_three_valued_logic() -> None:

@@ -64,7 +64,7 @@ Admin = Annotated[User, require(Role.ADMIN, may_not="manage webhooks")]
 class WebhookIn(BaseModel):
     url: AnyHttpUrl = Field(description="Where the events are posted (http or https)")
     province: str = Field(pattern=r"^\d{2}$", description="The province whose persons' events it receives")
-    after: int | None = Field(default=None, ge=0, description="Start after this event (0: from the first); "
+    after: int | None = Field(default=None, ge=0, le=2**62, description="Start after this event (0: from the first); "
                                                               "by default, from the newest")
 
 
