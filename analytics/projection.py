@@ -12,12 +12,21 @@ Each refresh writes a file of a new name (`projection-<time>-<id>.duckdb`) and t
 pointer with a rename, so a reader sees the old projection or the new one, never half of one; a crashed
 refresh leaves only a temporary file, removed by the next refresh. The previous file is kept for readers
 still on it and removed by the refresh after.
+
+A refresh is incremental when it can be: the projection keeps the number of the last change-feed event it
+has seen, and the next refresh copies the current file and re-reads from the graph only the persons named
+by the events since (linked, merged, restored, changed) and those of the run's batches (their new facts),
+and the facilities where those batches' visits and doses took place; the small reference tables are read
+whole. So a run that links ten records re-reads ten persons, not the nation. It rebuilds in full when asked
+(`hoso analytics refresh --full`), when there is no projection or it predates the feed, or when more than
+`FULL_SHARE` of the persons changed (reading them all is then cheaper).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -33,11 +42,16 @@ import pyarrow as pa
 from neo4j import Driver
 
 from analytics.base import GraphReader
-from graph import default_registry
+from graph import default_registry, feed_after, last_event
 from linkage import exclusive
 
 SQL_DIR = Path(__file__).parent / "sql"
 POINTER = "current"  # names the current projection file
+FULL_SHARE = 0.2  # an incremental refresh touching more than this share of the persons rebuilds instead
+FEED_PAGE = 50_000
+# The tables read per person (re-read for the persons a refresh touches), per facility, and whole.
+PERSON_TABLES = ("persons", "memberships", "encounters", "chronic", "risk_factors", "immunizations", "addresses")
+FACILITY_TABLES = ("facility_days",)
 _TEXT = pa.string()
 
 # Table name -> its columns and types, in the order the export query `analytics/export/<table>` returns them.
@@ -72,6 +86,8 @@ class ProjectionInfo:
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
     table_seconds: dict[str, float] = field(default_factory=dict)
+    mode: str = "full"  # or "incremental"
+    persons_read: int | None = None  # an incremental refresh: the persons it re-read
 
 
 def projection_path(data_dir: Path) -> Path | None:
@@ -102,9 +118,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(handle)
 
 
-def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000) -> ProjectionInfo:
-    """Read the graph into a new projection file and make it the current one (one refresh at a time per
-    data directory). The previous file is kept for readers still using it; older ones are removed."""
+def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, full: bool = False,
+            batches: list[str] | None = None) -> ProjectionInfo:
+    """Bring the projection up to date with the graph and make the result the current file (one refresh
+    at a time per data directory): incrementally from the current projection when it can (see the module),
+    in full when `full` is set or it cannot. `batches` are the batches whose facts this run loaded. The
+    previous file is kept for readers still using it; older ones are removed."""
     folder = data_dir / "analytics"
     began = time.perf_counter()
     now = datetime.now(UTC)
@@ -115,12 +134,23 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000) 
         building = folder / f".building-{uuid.uuid4().hex}.duckdb"
         target = folder / f"projection-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.duckdb"
         previous = projection_path(data_dir)
+        seen = last_event(driver, database)  # read before the graph: a later change is re-read next time
         try:
-            rows, timings = _build(driver, database, building, chunk)
+            scope = None if full or previous is None else _changes(driver, database, previous, seen, batches or [])
+            if previous is None or scope is None:
+                rows, timings = _build(driver, database, building, chunk)
+                persons_read = None
+            else:
+                shutil.copyfile(previous, building)
+                rows, timings = _update(driver, database, building, chunk, *scope)
+                persons_read = len(scope[0])
+            mode = "full" if persons_read is None else "incremental"
             con = duckdb.connect(str(building))
             try:
-                con.execute("CREATE TABLE meta (as_of VARCHAR, seconds DOUBLE)")
-                con.execute("INSERT INTO meta VALUES (?, ?)", [as_of, round(time.perf_counter() - began, 3)])
+                con.execute("CREATE OR REPLACE TABLE meta (as_of VARCHAR, seconds DOUBLE, feed_seq BIGINT, "
+                            "mode VARCHAR)")
+                con.execute("INSERT INTO meta VALUES (?, ?, ?, ?)",
+                            [as_of, round(time.perf_counter() - began, 3), seen, mode])
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -141,11 +171,96 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000) 
         for old in folder.glob("projection-*.duckdb"):
             if old not in (target, previous):
                 old.unlink(missing_ok=True)
-    return ProjectionInfo(target, as_of, round(time.perf_counter() - began, 3), rows, timings)
+    return ProjectionInfo(target, as_of, round(time.perf_counter() - began, 3), rows, timings, mode, persons_read)
+
+
+def _changes(driver: Driver, database: str, previous: Path, seen: int, batches: list[str]
+             ) -> tuple[list[str], list[str]] | None:
+    """The persons and facilities to re-read since the projection `previous` was taken; None when it must
+    be rebuilt instead (it predates the feed, or too much changed)."""
+    cursor = _connection(previous).cursor()  # this process's reading connection to the file
+    try:
+        columns = {row[0] for row in cursor.execute("DESCRIBE meta").fetchall()}
+        since = cursor.execute("SELECT feed_seq FROM meta").fetchall()[0] if "feed_seq" in columns else None
+        counted = cursor.execute("SELECT count(*) FROM persons").fetchall()[0]
+    finally:
+        cursor.close()
+    if since is None or since[0] is None or since[0] > seen:
+        return None
+    persons: set[str] = set()
+    after = int(since[0])
+    while after < seen:
+        events = feed_after(driver, after, FEED_PAGE, None, database)
+        if not events:
+            break
+        persons.update(p for e in events for p in (e["person_id"], e.get("other_person_id")) if p)
+        after = int(events[-1]["seq"])
+    facilities: list[str] = []
+    if batches:
+        touched = default_registry().read(driver, "analytics/touched", database=database, batches=batches)[0]
+        persons.update(touched["persons"])
+        facilities = sorted(touched["facilities"])
+    if len(persons) > FULL_SHARE * max(1, int(counted[0]) if counted else 0) and len(persons) > 1000:
+        return None
+    return sorted(persons), facilities
+
+
+def _insert(con: duckdb.DuckDBPyConnection, driver: Driver, database: str, table: str, chunk: int,
+            **params: Any) -> int:
+    """Append what the export query of `table` returns (with `params`) to the table; returns how many rows."""
+    columns = TABLES[table]
+    schema = pa.schema(columns)
+    total = 0
+    for rows in default_registry().stream(driver, f"analytics/export/{table}", database=database, chunk=chunk,
+                                          **params):
+        batch = pa.Table.from_arrays([pa.array([r[i] for r in rows], type=kind)
+                                      for i, (_, kind) in enumerate(columns)], schema=schema)
+        con.register("batch", batch)
+        con.execute(f"INSERT INTO {table} SELECT * FROM batch")  # noqa: S608 - names from TABLES
+        con.unregister("batch")
+        total += len(rows)
+    return total
+
+
+def _params(table: str, persons: list[str] | None, facilities: list[str] | None) -> dict[str, Any]:
+    if table in PERSON_TABLES:
+        return {"ids": persons}
+    if table in FACILITY_TABLES:
+        return {"facilities": facilities}
+    return {}
+
+
+def _update(driver: Driver, database: str, path: Path, chunk: int, persons: list[str], facilities: list[str]
+            ) -> tuple[dict[str, int], dict[str, float]]:
+    """Re-read into a copy of the projection the rows of `persons` and `facilities`, and the reference
+    tables whole."""
+    con = duckdb.connect(str(path))
+    counts: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    try:
+        for table in TABLES:
+            began = time.perf_counter()
+            if table in PERSON_TABLES:
+                con.register("changed", pa.table({"key": pa.array(persons, type=_TEXT)}))
+                con.execute(f"DELETE FROM {table} WHERE person_id IN (SELECT key FROM changed)")  # noqa: S608
+            elif table in FACILITY_TABLES:
+                con.register("changed", pa.table({"key": pa.array(facilities, type=_TEXT)}))
+                con.execute(f"DELETE FROM {table} WHERE facility IN (SELECT key FROM changed)")  # noqa: S608
+            else:
+                con.execute(f"DELETE FROM {table}")  # noqa: S608 - names from TABLES
+            if table in PERSON_TABLES + FACILITY_TABLES:
+                con.unregister("changed")
+            scoped = (table in PERSON_TABLES and not persons) or (table in FACILITY_TABLES and not facilities)
+            if not scoped:
+                _insert(con, driver, database, table, chunk, **_params(table, persons, facilities))
+            counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
+            timings[table] = round(time.perf_counter() - began, 2)
+    finally:
+        con.close()
+    return counts, timings
 
 
 def _build(driver: Driver, database: str, path: Path, chunk: int) -> tuple[dict[str, int], dict[str, float]]:
-    queries = default_registry()
     con = duckdb.connect(str(path))
     counts: dict[str, int] = {}
     timings: dict[str, float] = {}
@@ -153,19 +268,10 @@ def _build(driver: Driver, database: str, path: Path, chunk: int) -> tuple[dict[
         con.execute("SET preserve_insertion_order = false")
         for table, columns in TABLES.items():
             began = time.perf_counter()
-            schema = pa.schema(columns)
-            con.register("empty", schema.empty_table())
+            con.register("empty", pa.schema(columns).empty_table())
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")  # noqa: S608 - names from TABLES
             con.unregister("empty")
-            total = 0
-            for rows in queries.stream(driver, f"analytics/export/{table}", database=database, chunk=chunk):
-                batch = pa.Table.from_arrays([pa.array([r[i] for r in rows], type=kind)
-                                              for i, (_, kind) in enumerate(columns)], schema=schema)
-                con.register("batch", batch)
-                con.execute(f"INSERT INTO {table} SELECT * FROM batch")  # noqa: S608 - names from TABLES
-                con.unregister("batch")
-                total += len(rows)
-            counts[table] = total
+            counts[table] = _insert(con, driver, database, table, chunk, **_params(table, None, None))
             timings[table] = round(time.perf_counter() - began, 2)
     finally:
         con.close()
@@ -180,14 +286,17 @@ def read_info(data_dir: Path) -> ProjectionInfo | None:
     con = _connection(path)
     cursor = con.cursor()
     try:
-        as_of, seconds = cursor.execute("SELECT as_of, seconds FROM meta").fetchone() or ("", 0.0)
+        columns = {row[0] for row in cursor.execute("DESCRIBE meta").fetchall()}
+        mode = "mode" if "mode" in columns else "'full'"
+        as_of, seconds, how = cursor.execute(f"SELECT as_of, seconds, {mode} FROM meta").fetchone() or (  # noqa: S608
+            "", 0.0, "full")
         rows = {}
         for table in TABLES:
             counted = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - names from TABLES
             rows[table] = int(counted[0]) if counted else 0
     finally:
         cursor.close()
-    return ProjectionInfo(path, as_of, seconds, rows)
+    return ProjectionInfo(path, as_of, seconds, rows, mode=str(how))
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -366,17 +366,21 @@ app.add_typer(analytics_app, name="analytics")
 
 
 @analytics_app.command("refresh")
-def analytics_refresh_command() -> None:
-    """Rebuild the analytics projection from the graph now (link runs do it themselves; run this after
-    reviewers' decisions, e.g. nightly)."""
+def analytics_refresh_command(
+    full: Annotated[bool, typer.Option("--full", help="Read the whole graph again rather than what changed")] = False,
+) -> None:
+    """Bring the analytics projection up to date with the graph now: the persons changed since it was
+    taken (link runs do it themselves; reviewers' decisions wait for this or the next run), or with
+    --full the whole graph."""
 
     settings = _settings()
     with driver_for(settings) as (driver, database):
         try:
-            info = refresh_projection(driver, database, settings.data_path)
+            info = refresh_projection(driver, database, settings.data_path, full=full)
         except ProjectionError as exc:
             raise CliError(str(exc)) from exc
-    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows,
+    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "mode": info.mode,
+                           "persons_read": info.persons_read, "seconds": info.seconds, "rows": info.rows,
                            "table_seconds": info.table_seconds}))
 
 
@@ -387,7 +391,8 @@ def analytics_status_command() -> None:
     info = projection_info(_settings().data_path)
     if info is None:
         raise CliError("no analytics projection yet: run `hoso analytics refresh` (or `hoso link`)")
-    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "seconds": info.seconds, "rows": info.rows}))
+    typer.echo(json.dumps({"path": str(info.path), "as_of": info.as_of, "mode": info.mode, "seconds": info.seconds,
+                           "rows": info.rows}))
 
 
 @app.command("evaluate")

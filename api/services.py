@@ -17,7 +17,8 @@ from linkage import all_batch_ids, exclusive, link, relink, set_aside
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
                 spark: Any = None) -> dict[str, Any]:
     """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons,
-    then rebuild the analytics projection (unless the settings turn that off).
+    then bring the analytics projection up to date (incrementally: the persons the run changed and those
+    of the batches it loaded; unless the settings turn that off).
 
     Each step can be repeated: a run cut short is completed by the next one. Runs are serialised
     across processes (the command line and the API's job worker) by a lock in the data directory.
@@ -38,6 +39,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     began = time.perf_counter()
     loaded = loader.loaded_batches()
     facts: dict[str, int] = {}
+    loaded_now: list[str] = []
     for batch_id in sorted((store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
         try:
             loaded_facts = loader.load_batch(settings.data_path, batch_id)
@@ -46,6 +48,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
             set_aside(settings.data_path, batch_id, reason)
             summary.set_aside[batch_id] = reason
             continue
+        loaded_now.append(batch_id)
         for key, count in loaded_facts.items():
             facts[key] = facts.get(key, 0) + count
     summary.seconds["load_facts"] = time.perf_counter() - began
@@ -53,7 +56,8 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     refreshed = refresh_persons(driver, dirty_person_ids(driver, database), database)
     summary.seconds["golden"] = time.perf_counter() - began
     if settings.analytics_refresh:
-        summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path).seconds
+        batches = sorted(set(loaded_now) | set(summary.batches))
+        summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path, batches=batches).seconds
     counts = store.counts()
     return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
                                 "review_items": counts["possible_matches"] + counts["possible_duplicates"]}

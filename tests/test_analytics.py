@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import nbclient
 import nbformat
 import numpy as np
@@ -25,7 +26,15 @@ from typer.testing import CliRunner
 from analytics import disease, households, immunization, population
 from analytics.base import GraphReader
 from analytics.privacy import MIN_CELL, suppress
-from analytics.projection import ProjectionReader, projection_path, read_info, reader_for, refresh, sql_queries
+from analytics.projection import (
+    TABLES,
+    ProjectionReader,
+    projection_path,
+    read_info,
+    reader_for,
+    refresh,
+    sql_queries,
+)
 from analytics.reports import CATALOGUE, run_analysis, statistical_report, suppress_report
 from analytics.scope import Level, Scope, ScopeError, parse_period, resolve_scope
 from api import cli
@@ -33,7 +42,7 @@ from api.app import create_app
 from api.security import Role, add_user
 from api.services import run_linking
 from api.settings import Settings
-from graph import Neo4jTarget
+from graph import Neo4jTarget, PersonOperations
 from graph.queries import default_registry
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
@@ -320,7 +329,8 @@ def test_the_projection_answers_every_query_as_the_graph_does(linked: dict[str, 
         "CREATE (s:SourceRecord {uid: r[0], source: 'test', commune: r[1], province: r[2], recorded_at: r[3]}) "
         "CREATE (s)-[:LINKED_TO {state: 'MATCH', origin: 'AUTO'}]->(p)", {"id": person})
     before = read_info(linked["settings"].data_path)
-    info = refresh(reader.driver, reader.database, linked["settings"].data_path)
+    # Written past the change feed, so only a full refresh sees them.
+    info = refresh(reader.driver, reader.database, linked["settings"].data_path, full=True)
     addresses = reader.driver.execute_query(
         "MATCH (:Person {status: 'active'})<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord) "
         "WHERE r.commune IS NOT NULL AND r.recorded_at IS NOT NULL RETURN count(*) AS n").records[0]["n"]
@@ -385,7 +395,7 @@ def test_a_failed_refresh_leaves_the_current_projection(linked: dict[str, Any], 
 
     monkeypatch.setattr(registry, "stream", failing)
     with pytest.raises(ServiceUnavailable):
-        refresh(reader.driver, reader.database, data)
+        refresh(reader.driver, reader.database, data, full=True)
     monkeypatch.undo()
     assert projection_path(data) == current, "the previous projection stays current"
     assert sorted(p.name for p in (data / "analytics").glob(".building-*")) == [], "nothing half-written is left"
@@ -424,3 +434,41 @@ def test_an_analysis_refuses_a_facility_rather_than_answer_for_the_nation(linked
     for name in CATALOGUE:
         with pytest.raises(ScopeError, match="not a facility"):
             run_analysis(linked["reader"], name, facility, PERIOD)
+
+
+def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a projection file as sorted rows."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: sorted((tuple(_canonical(v) for v in row) for row in
+                               con.execute(f"SELECT * FROM {table}").fetchall()), key=repr)
+                for table in TABLES}
+    finally:
+        con.close()
+
+
+def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph: Driver) -> None:
+    """After a merge, a split, an undo and a new batch linked (each told by the change feed), refreshing
+    only what changed gives the projection a full refresh gives."""
+    data = linked["settings"].data_path
+    refresh(graph, linked["database"], data, full=True)
+    ops = PersonOperations(graph, linked["database"])
+    rows = graph.execute_query(
+        "MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(p:Person {status: 'active'}) "
+        "WITH p, collect(r.uid) AS uids WHERE size(uids) >= 2 RETURN p.person_id AS p, uids ORDER BY p LIMIT 3"
+    ).records
+    merged = ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person")
+    ops.split(rows[2]["p"], rows[2]["uids"][-1:], actor="test", reason="two people")
+    ops.undo(merged.event_id, actor="test", reason="wrong key")
+    ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person after all")
+    incremental = refresh(graph, linked["database"], data)
+    assert incremental.mode == "incremental" and 3 <= (incremental.persons_read or 0) < 20
+    assert _tables(incremental.path) == _tables(refresh(graph, linked["database"], data, full=True).path)
+    root = data.parent
+    for kind, files, _ in synthetic_inputs(root / "synth", [SourceKind.FHIR]):  # a source not linked before
+        ingest(kind, files, data)
+    summary = run_linking(linked["settings"], graph, linked["database"])
+    assert summary["records_new"] > 0
+    after_link = projection_path(data)
+    assert after_link is not None
+    assert _tables(after_link) == _tables(refresh(graph, linked["database"], data, full=True).path)

@@ -90,3 +90,9 @@ def test_conflicts_are_what_one_person_cannot_carry() -> None:
     assert conflicts(record, {"sex": None, "birth_year": None}) == []  # nothing to compare
     person = {"personal_id": "001090012345", "sex": "male", "birth_year": 1990}
     assert conflicts_among(record, [person, {"bhxh": "5555555555"}]) == ["bhxh"]
+
+
+def test_a_decision_about_a_record_not_clustered_is_ignored() -> None:
+    result = constrained_clusters(["a", "b"], [("a", "b", 5.0)], {}, must_link=[("a", "gone")],
+                                  cannot_link=[("b", "gone")])
+    assert groups(result) == {frozenset({"a", "b"})}

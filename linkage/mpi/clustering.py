@@ -106,7 +106,9 @@ def constrained_clusters(
     keys = dict(keys or {})
     ids = list(ids)
     edges = list(edges)
-    must_link, cannot_link = list(must_link), list(cannot_link)
+    known = set(ids)  # a reviewer's decision about a record that is not clustered now has nothing to join
+    must_link = [(a, b) for a, b in must_link if a in known and b in known]
+    cannot_link = [(a, b) for a, b in cannot_link if a in known and b in known]
     if not edges and not must_link:
         return ClusterResult(cluster_of={i: i for i in ids})
     n = len(ids)
