@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 import typer
 import uvicorn
-from click.exceptions import ClickException
 from pydantic import ValidationError
 
 from analytics import (
@@ -635,12 +634,12 @@ def main() -> None:
     except HANDLED_ERRORS as exc:
         typer.echo(f"hoso: error: {exc}", err=True)
         sys.exit(1)
-    except Exception as exc:  # click's usage errors
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except Exception as exc:  # a usage error (click's, or the copy of click typer ships): one line
+        message, code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if not (callable(message) and isinstance(code, int)):
+            raise
+        typer.echo(f"hoso: error: {message()} (see `hoso --help`)", err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

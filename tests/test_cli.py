@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from neo4j import Driver
 
 from api.settings import Settings
@@ -75,6 +76,20 @@ def test_without_a_server_commands_say_how_to_start_one(tmp_path: Path) -> None:
     status = hoso("neo4j", "status", env=env)
     assert status.returncode == 1
     assert "never started" in status.stdout
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("nosuch",), "No such command 'nosuch'"),
+    (("synth", "--persons", "0"), "Invalid value for '--persons'"),
+    (("link", "--engine", "abacus"), "Invalid value for '--engine'"),
+    (("user", "add"), "Missing argument 'username'"),
+    (("ingest", "population", "."), "is a folder: name the files in it"),
+])
+def test_a_typing_mistake_is_one_line_and_a_non_zero_exit(args: tuple[str, ...], says: str) -> None:
+    out = hoso(*args)
+    assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hoso: error: ") and says in lines[0], out.stderr
 
 
 def test_bad_settings_are_one_line(tmp_path: Path) -> None:

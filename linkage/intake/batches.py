@@ -169,6 +169,8 @@ def ingest(kind: SourceKind, paths: list[Path], data_dir: Path, mapping: Path | 
         raise IngestError("no input files given")
     files: list[dict[str, Any]] = []
     for path in paths:
+        if path.is_dir():
+            raise IngestError(f"{path}: is a folder: name the files in it (as {path}/*.csv)")
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
         try:
