@@ -274,7 +274,8 @@ def _unit(code: Any, level: str) -> Unit | None:
 
 
 def _shown(side: Mapping[str, Any]) -> Shown:
-    family, middle, given = split_name(side["name"]) if isinstance(side.get("name"), str) else (None, None, None)
+    family, middle, given = (split_name(side["name"]) if isinstance(side.get("name"), str)
+                             and not side.get("placeholder_name") else (None, None, None))  # "Con Nguyễn Thị A"
     birth = side.get("birth_date")
     value_sources = {k.removesuffix("_source"): v for k, v in side.items()
                      if k.endswith("_source") and isinstance(v, str)}
