@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,7 @@ from graph import (
 from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
 
 log = logging.getLogger(__name__)
+DOCS_ASSETS = "/docs-assets"  # where Swagger UI's and ReDoc's scripts are served
 access_log = logging.getLogger("hoso.access")
 # A citizen's reports an hour: each becomes a job that links, so a flood would hold the queue up.
 SELF_REPORTS_PER_HOUR = 10
@@ -124,16 +126,17 @@ class SecurityHeaders:
                       "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
                                                  "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                                                  "frame-ancestors 'none'"}
-        # Swagger UI and ReDoc load their scripts from elsewhere: no content policy on them.
-        self.docs = {k: v for k, v in self.api.items() if k != "content-security-policy"}
+        # Swagger UI and ReDoc (their scripts served from DOCS_ASSETS; ReDoc renders in a worker of a blob).
+        self.docs = {**self.pages, "content-security-policy": self.pages["content-security-policy"]
+                     + "; worker-src 'self' blob:"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        extra = self.pages if path.startswith("/ui") else self.docs if path.startswith(("/docs", "/redoc")) \
-            else self.api
+        docs = path.startswith(("/docs", "/redoc", DOCS_ASSETS))
+        extra = self.pages if path.startswith("/ui") else self.docs if docs else self.api
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -189,7 +192,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.audit.stop()
             driver.close()
 
-    app = FastAPI(title="HoSo", version="0.1.0", lifespan=lifespan)
+    # The API documentation (/docs, /redoc) with its scripts served by the application: it works without
+    # internet, and under the same content policy as the pages.
+    app = FastAPIOffline(title="HoSo", version="0.1.0", lifespan=lifespan, static_url=DOCS_ASSETS)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RouteAccessLog)

@@ -316,3 +316,20 @@ def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any]) -> No
     page.locator("#batches tbody tr").first.get_by_role("button", name="Khôi phục").click()
     expect(page.locator("#batches tbody tr").first).to_contain_text("Sẵn sàng liên kết")
     page.close()
+
+
+def test_the_api_documentation_works_without_internet(site: dict[str, Any]) -> None:
+    """Swagger UI and ReDoc come from the application itself, under its content policy."""
+    for path, rendered in (("/docs", ".swagger-ui .opblock"), ("/redoc", ".api-content h2")):
+        page = site["browser"].new_page(viewport={"width": 1280, "height": 900})
+        requests: list[str] = []
+        refused: list[str] = []
+        page.on("request", lambda request, seen=requests: seen.append(request.url))
+        page.on("console", lambda message, seen=refused: seen.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        page.requests = requests  # type: ignore[attr-defined]
+        page.goto(f"{site['url']}{path}")
+        expect(page.locator(rendered).first).to_be_visible(timeout=15000)
+        only_local(page, site["url"])
+        assert refused == [], refused
+        page.close()
