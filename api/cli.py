@@ -42,7 +42,7 @@ from analytics import (
     write_report,
 )
 from api.backup import BackupError, backup, restore
-from api.runtime import driver_for, managed_server, private_files
+from api.runtime import driver_for, managed_server, neo4j_target, private_files
 from api.security import AuthError, Role, add_user
 from api.services import run_linking
 from api.settings import Settings, get_settings
@@ -569,6 +569,9 @@ def serve(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["hoso.access"] = {"handlers": ["access"], "propagate": False,
                                             "level": uvicorn.config.LOG_LEVELS[log_level.value]}
+    neo4j_target(settings)  # Neo4j not running: one line now, not a traceback from every worker
+    typer.echo(f"HoSo on http://{host}:{port}/ui/ (the API's documentation: /docs), {count} worker(s); "
+               "Ctrl+C stops it")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,
                 timeout_keep_alive=settings.api_keep_alive_seconds, access_log=False, log_config=log_config,
                 proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None)

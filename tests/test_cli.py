@@ -76,6 +76,8 @@ def test_without_a_server_commands_say_how_to_start_one(tmp_path: Path) -> None:
     status = hoso("neo4j", "status", env=env)
     assert status.returncode == 1
     assert "never started" in status.stdout
+    serve = hoso("serve", "--port", "0", env=env)  # not a traceback from each worker
+    assert serve.returncode == 1 and serve.stderr.strip().startswith("hoso: error: Neo4j is not running")
 
 
 @pytest.mark.parametrize(("args", "says"), [
