@@ -232,6 +232,23 @@ def test_connected_systems_follow_the_change_feed(desk: dict[str, Any], graph: D
     assert client.get("/events", headers=desk["login"]("desk-lan")).status_code == 403
 
 
+def test_a_dose_reported_by_two_sources_is_one_dose(desk: dict[str, Any], graph: Driver) -> None:
+    """The immunization registry and the 831 record report the same dose: the profile shows it once, with
+    both records as its sources."""
+    twice = graph.execute_query(
+        "MATCH (p:Person {status: 'active', province: $province})<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)"
+        "-[:RECEIVED]->(i:Immunization)-[:OF_VACCINE]->(v:Vaccine) "
+        "WITH p, v.code AS vaccine, i.date AS day, collect(DISTINCT r.uid) AS uids WHERE size(uids) > 1 "
+        "RETURN p.person_id AS person, vaccine, toString(day) AS day, uids LIMIT 1",
+        {"province": desk["province"]}).records
+    assert twice, "the world holds a dose reported by the registry and by the 831 record"
+    row = twice[0]
+    profile = desk["client"].get(f"/persons/{row['person']}", headers=desk["login"]("desk-system")).json()
+    same = [d for d in profile["immunizations"] if d["vaccine"] == row["vaccine"] and d["date"] == row["day"]]
+    assert len(same) == 1 and sorted(same[0]["sources"]) == sorted(row["uids"])
+    doses = [(d["vaccine"], d["date"]) for d in profile["immunizations"]]
+    assert len(doses) == len(set(doses))
+
 def test_replaying_the_feed_rebuilds_every_records_person(desk: dict[str, Any], graph: Driver) -> None:
     """After linking, the desk's decisions, undos and a split (the tests above), and a rebuild of every
     person: each change is in the feed once, in order, and a consumer replaying it from 0 holds every

@@ -24,13 +24,17 @@ CALL (p) {
   OPTIONAL MATCH (c)-[:IS_DISEASE]->(d:Disease)
   RETURN collect(c {.category, .code, .text, .relative, icd10: d.icd10, disease: d.name, source: r.uid}) AS history
 }
-CALL (p) {
+CALL (p) {  // a dose reported by two sources (the registry and the 831 record) is one dose, with both sources
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:RECEIVED]->(i:Immunization)
   OPTIONAL MATCH (i)-[:OF_VACCINE]->(v:Vaccine)
   OPTIONAL MATCH (i)-[:AT]->(f:Facility)
-  WITH i, v, f, r ORDER BY i.date
-  RETURN collect(i {date: toString(i.date), .dose, .reaction, vaccine: v.code, vaccine_name: v.name,
-         facility: f.code, source: r.uid}) AS immunizations
+  WITH i, v, f, r ORDER BY r.uid
+  WITH v, i.date AS day, max(i.dose) AS dose, head(collect(i.reaction)) AS reaction, head(collect(f.code)) AS facility,
+       collect(DISTINCT r.uid) AS sources, count(i) AS held
+  WHERE held > 0
+  WITH v, day, dose, reaction, facility, sources ORDER BY day
+  RETURN collect({date: toString(day), dose: dose, reaction: reaction, vaccine: v.code, vaccine_name: v.name,
+                  facility: facility, source: sources[0], sources: sources}) AS immunizations
 }
 CALL (p) {
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
