@@ -245,3 +245,15 @@ def test_a_parent_does_not_read_an_adult_childs_record_nor_a_citizen_link_histor
     finally:
         graph.execute_query("MATCH (:Person {person_id: $a})-[r:PARENT_OF]->(:Person {person_id: $b}) DELETE r",
                             {"a": api["family"]["parent"], "b": api["stranger"]})
+
+
+def test_a_phone_correction_must_be_a_phone(api, graph: Driver) -> None:  # type: ignore[no-untyped-def]
+    client, headers, person = api["client"], api["login"]("citizen"), api["family"]["parent"]
+    refused = client.post(f"/persons/{person}/corrections", headers=headers, json={"field": "phone", "value": "abc"})
+    assert refused.status_code == 422 and "is not a Vietnamese phone number" in refused.text
+    sent = client.post(f"/persons/{person}/corrections", headers=headers,
+                       json={"field": "phone", "value": "+84 912 345 679"})
+    assert sent.status_code < 300, sent.text
+    stored = graph.execute_query("MATCH (t:CorrectionRequest)-[:ABOUT]->(:Person {person_id: $p}) "
+                                 "RETURN collect(t.value) AS values", {"p": person}).records[0]["values"]
+    assert "0912345679" in stored

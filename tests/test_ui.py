@@ -241,15 +241,21 @@ def test_citizen_sees_own_and_childs_record_not_a_strangers(site: dict[str, Any]
     expect(page.locator("#person-id")).to_have_text(site["family"]["parent"])
     expect(page.get_by_text("Thông tin hành chính")).to_be_visible()
     page.screenshot(path=str(SHOTS / "citizen-record.png"), full_page=True)
-    page.locator(f"a.child[href='?id={site['family']['child']}']").click()
+    expect(page.locator("#person-name")).not_to_be_empty()  # the heading is the person's name, then the id
+    child = page.locator(f"a.child[href='?id={site['family']['child']}']")
+    expect(child).not_to_have_text(site["family"]["child"])  # a child is listed by name
+    child.click()
     expect(page.locator("#person-id")).to_have_text(site["family"]["child"])
     page.goto(f"{site['url']}/ui/record.html?id={site['stranger']}")
     expect(page.locator("#refused")).to_be_visible()
     page.screenshot(path=str(SHOTS / "citizen-refused.png"))
     page.goto(f"{site['url']}/ui/record.html")
+    page.fill("#correction input[name=value]", "abc")
+    expect(page.locator("#correction input[name=value]:invalid")).to_have_count(1)  # not a phone: not sent
     page.fill("#correction input[name=value]", "0912345678")
     page.click("#correction button[type=submit]")
     expect(page.locator("#correction .status")).to_have_text("Đã gửi")
+    expect(page.locator("#correction input[name=value]")).to_have_value("")  # the form is cleared
     page.check("#selfreport input[name=smoking]")
     page.fill("#selfreport input[name=systolic]", "150")
     page.fill("#selfreport input[name=diastolic]", "95")

@@ -57,6 +57,8 @@ class Profile(BaseModel):
     household: Household | None
     parents: list[str]
     children: list[str]
+    relatives: list[Row] = Field(default_factory=list, description="Parents and children with their names and "
+                                                                   "birth years (relation: parent or child)")
     history: list[Row]
     immunizations: list[Row]
     visits: list[Row]
@@ -93,6 +95,10 @@ def read_person(person_id: str, request: Request, user: CurrentUser, driver: Dri
     profile = readable_profile(request, driver, settings, user, person_id)
     for related in related_ids(profile):
         audit(request, settings, user, 200, related)
+    if user.role is not Role.CITIZEN:  # a citizen's own family is named; staff see the names they may read
+        named = set(readable_among(driver, settings, user, [r["person_id"] for r in profile["relatives"]]))
+        profile["relatives"] = [r if r["person_id"] in named else {**r, "name": None, "birth_year": None}
+                                for r in profile["relatives"]]
     birth = profile["administrative"].get("birth_date")
     if birth and (date.today() - date.fromisoformat(str(birth)[:10])).days < 6 * 366:
         doses = [{"vaccine": i.get("vaccine"), "dose": i.get("dose"), "date": i.get("date")}

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from neo4j import Driver
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.access import authorise_person, check_person_id
 from api.audit import audit
@@ -19,7 +19,7 @@ from api.jobs import JobStore
 from api.security import Role, SlidingWindow, User
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
-from linkage import Moment, SourceKind
+from linkage import Moment, SourceKind, normalise_phone
 
 router = APIRouter(tags=["portal"])
 
@@ -28,6 +28,16 @@ class CorrectionIn(BaseModel):
     field: Literal["phone", "address"]
     value: str = Field(min_length=3, max_length=300)
     note: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _a_phone_is_a_phone(self) -> CorrectionIn:
+        """A new phone must be a Vietnamese number; it is kept in its 10-digit form."""
+        if self.field == "phone":
+            phone = normalise_phone(self.value)
+            if phone is None:
+                raise ValueError(f"value: {self.value[:40]!r} is not a Vietnamese phone number (as 0912345678)")
+            self.value = phone
+        return self
 
 
 class BloodPressure(BaseModel):

@@ -33,8 +33,9 @@ CALL (p) {  // a dose reported by two sources (the registry and the 831 record) 
        collect(DISTINCT r.uid) AS sources, count(i) AS held
   WHERE held > 0
   WITH v, day, dose, reaction, facility, sources ORDER BY day
+  OPTIONAL MATCH (at:Facility {code: facility})
   RETURN collect({date: toString(day), dose: dose, reaction: reaction, vaccine: v.code, vaccine_name: v.name,
-                  facility: facility, source: sources[0], sources: sources}) AS immunizations
+                  facility: facility, facility_name: at.name, source: sources[0], sources: sources}) AS immunizations
 }
 CALL (p) {
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
@@ -43,7 +44,7 @@ CALL (p) {
   WITH r, e, f, collect(CASE WHEN d IS NULL THEN NULL ELSE {icd10: d.icd10, name: d.name, role: dx.role} END) AS diagnoses
   ORDER BY e.admitted_at DESC
   RETURN collect(e {.encounter_id, admitted_at: toString(e.admitted_at), discharged_at: toString(e.discharged_at),
-         .outcome, .visit_type, facility: f.code, diagnoses: diagnoses, source: r.uid}) AS visits
+         .outcome, .visit_type, facility: f.code, facility_name: f.name, diagnoses: diagnoses, source: r.uid}) AS visits
 }
 CALL (p) {
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:OBSERVED]->(o:Observation)
@@ -58,15 +59,18 @@ CALL (p) {
 }
 CALL (p) {
   OPTIONAL MATCH (p)-[:PARENT_OF]->(child:Person)
-  RETURN collect(DISTINCT child.person_id) AS children
+  RETURN collect(DISTINCT child.person_id) AS children,
+         collect(DISTINCT child {.person_id, .name, .birth_year, relation: 'child'}) AS children_named
 }
 CALL (p) {
   OPTIONAL MATCH (parent:Person)-[:PARENT_OF]->(p)
-  RETURN collect(DISTINCT parent.person_id) AS parents
+  RETURN collect(DISTINCT parent.person_id) AS parents,
+         collect(DISTINCT parent {.person_id, .name, .birth_year, relation: 'parent'}) AS parents_named
 }
 CALL (p) {
   OPTIONAL MATCH (old:Person)-[:MERGED_INTO]->(p)
   RETURN collect(old.person_id) AS merged_ids
 }
 RETURN p.person_id AS person_id, viewer, p {.*} AS person, records, history, immunizations, visits,
-       observations, household, relation, household_members, children, parents, merged_ids
+       observations, household, relation, household_members, children, parents, merged_ids,
+       parents_named + children_named AS relatives
