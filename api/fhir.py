@@ -44,16 +44,19 @@ def patient_resource(profile: dict[str, Any]) -> dict[str, Any]:
     return Patient.model_validate(resource).model_dump(mode="json", exclude_none=True)
 
 
-def search_bundle(patients: list[dict[str, Any]], base: str) -> dict[str, Any]:
+def search_bundle(patients: list[dict[str, Any]], base: str, self_url: str | None = None) -> dict[str, Any]:
+    """A searchset Bundle of Patients, each with its absolute URL, and the search itself as the `self` link."""
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(patients),
+              **({"link": [{"relation": "self", "url": self_url}]} if self_url else {}),
               "entry": [{"fullUrl": f"{base}/fhir/Patient/{p['id']}", "resource": p, "search": {"mode": "match"}}
                         for p in patients]}
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
 
 
-def person_bundle(profile: dict[str, Any]) -> dict[str, Any]:
+def person_bundle(profile: dict[str, Any], base: str) -> dict[str, Any]:
     """The merged record as a FHIR collection Bundle: the Patient, its encounters with their diagnoses,
-    immunizations, conditions and observations."""
+    immunizations and conditions. Each entry's `fullUrl` is absolute (`base`/fhir/Type/id), so the relative
+    references between them ("Patient/HS…") resolve within the Bundle."""
     pid = profile["person_id"]
     subject = {"reference": f"Patient/{pid}"}
     entries: list[dict[str, Any]] = [{"fullUrl": f"Patient/{pid}", "resource": patient_resource(profile)}]
@@ -88,5 +91,7 @@ def person_bundle(profile: dict[str, Any]) -> dict[str, Any]:
         entries.append({"fullUrl": f"Condition/{pid}-hx{n}", "resource": {
             "resourceType": "Condition", "id": f"{pid}-hx{n}", "subject": subject,
             "code": {"coding": coding, "text": item.get("disease") or item.get("code")}}})
+    for entry in entries:
+        entry["fullUrl"] = f"{base}/fhir/{entry['fullUrl']}"
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)

@@ -107,6 +107,7 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "fhir_search_patient": ("GET", "/fhir/Patient",
                                 {"params": {"identifier": f"https://hoso.gov.vn/fhir/sid/cccd|{s['personal_id']}"}}),
         "fhir_match_patient": ("POST", "/fhir/Patient/$match", {"json": patient}),
+        "fhir_metadata": ("GET", "/fhir/metadata", {}),
         "submit_ingest_job": ("POST", "/ingest/population", {"files": {"file": ("p.csv", upload, "text/csv")}}),
         "list_jobs": ("GET", "/jobs", {}),
         "get_job": ("GET", "/jobs/job-20260101000000-00000000", {}),

@@ -10,6 +10,7 @@ import pytest
 from conftest import LinkedWorld
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.patient import Patient
 from neo4j import Driver
 
@@ -146,6 +147,8 @@ def test_fhir_patient_read_and_search(api, graph: Driver) -> None:  # type: igno
                        headers=headers)
     bundle = Bundle.model_validate(found.json())
     assert bundle.total == 1 and bundle.entry[0].resource.id == parent
+    assert bundle.link[0].relation == "self" and bundle.link[0].url.endswith(f"/fhir/Patient?identifier="
+                                                                               f"https%3A%2F%2Fhoso.gov.vn%2Ffhir%2Fsid%2Fcccd%7C{pid}")
     assert client.get("/fhir/Patient", params={"identifier": "nonsense"}, headers=headers).status_code == 400
     assert client.get(f"/fhir/Patient/{api['stranger']}", headers=headers).status_code == 403
 
@@ -177,6 +180,8 @@ def test_export_as_fhir_bundle_and_as_831_that_our_reader_reads(api, tmp_path) -
     bundle = Bundle.model_validate(fhir.json())
     kinds = {e.resource.get_resource_type() for e in bundle.entry}
     assert "Patient" in kinds and bundle.type == "collection"
+    for entry in bundle.entry:  # absolute, and naming the resource it holds: references resolve in the Bundle
+        assert entry.fullUrl == f"http://localhost:8000/fhir/{entry.resource.get_resource_type()}/{entry.resource.id}"
     xml = client.get(f"/persons/{parent}/export", params={"format": "831"}, headers=headers)
     assert xml.headers["content-type"].startswith("application/xml")
     path = tmp_path / "export.xml"
@@ -257,3 +262,21 @@ def test_a_phone_correction_must_be_a_phone(api, graph: Driver) -> None:  # type
     stored = graph.execute_query("MATCH (t:CorrectionRequest)-[:ABOUT]->(:Person {person_id: $p}) "
                                  "RETURN collect(t.value) AS values", {"p": person}).records[0]["values"]
     assert "0912345679" in stored
+
+
+def test_the_capability_statement_lists_every_fhir_route(api) -> None:  # type: ignore[no-untyped-def]
+    client = api["client"]
+    answer = client.get("/fhir/metadata")  # no sign-in: it names no person
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/fhir+json")
+    statement = CapabilityStatement.model_validate(answer.json())
+    listed = set()
+    for resource in statement.rest[0].resource:
+        listed |= {(resource.type, i.code) for i in resource.interaction or []}
+        listed |= {(resource.type, f"${o.name}") for o in resource.operation or []}
+    served = set()
+    for path in client.app.openapi()["paths"]:
+        if path.startswith("/fhir/") and path != "/fhir/metadata":
+            parts = path.split("/")[2:]
+            kind = parts[-1] if parts[-1].startswith("$") else "read" if len(parts) > 1 else "search-type"
+            served.add((parts[0], kind))
+    assert served and served == listed

@@ -1,12 +1,16 @@
-"""A FHIR R4 facade over merged persons: read a Patient, search by identifier."""
+"""A FHIR R4 facade over merged persons: read a Patient, search by identifier, $match, and the
+CapabilityStatement that lists them (`/fhir/metadata`, built from these routes)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.parameters import Parameters
 from neo4j import Driver
 from pydantic import ValidationError
@@ -62,7 +66,11 @@ def search_patient(request: Request, user: CurrentUser, driver: DriverDep, setti
         except HTTPException as exc:
             if exc.status_code != status.HTTP_403_FORBIDDEN:
                 raise
-    return JSONResponse(search_bundle(patients, settings.public_url.rstrip("/")), media_type=FHIR_JSON)
+    base = settings.public_url.rstrip("/")
+    # The search as its `self` link, when it found someone the caller may read: an identifier that found
+    # nobody readable is not echoed back (the answer must not differ for a person of another province).
+    self_url = f"{base}/fhir/Patient?{urlencode({'identifier': identifier})}" if patients else None
+    return JSONResponse(search_bundle(patients, base, self_url), media_type=FHIR_JSON)
 
 
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
@@ -126,3 +134,43 @@ async def match_patient(request: Request, user: PatientMatcher, driver: DriverDe
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
                                     "entry": entries})
     return JSONResponse(bundle.model_dump(mode="json", exclude_none=True), media_type=FHIR_JSON)
+
+
+_OPERATION = re.compile(r"^/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<instance>/\{[a-z_]+\})?(?:/\$(?P<op>[a-z-]+))?$")
+
+
+def capability_statement(app: Any, base: str) -> dict[str, Any]:
+    """What HoSo's FHIR facade supports, read from the application's own OpenAPI paths under /fhir: each
+    resource type with its interactions (read, search-type with its search parameters) and operations."""
+    resources: dict[str, dict[str, Any]] = {}
+    for path, operations in app.openapi()["paths"].items():
+        match = _OPERATION.match(path)
+        if match is None:
+            continue
+        entry = resources.setdefault(match["type"], {"type": match["type"], "interaction": [], "searchParam": [],
+                                                     "operation": []})
+        if match["op"]:
+            entry["operation"].append({"name": match["op"],
+                                       "definition": f"http://hl7.org/fhir/OperationDefinition/Patient-{match['op']}"})
+        elif match["instance"]:
+            entry["interaction"].append({"code": "read"})
+        else:
+            entry["interaction"].append({"code": "search-type"})
+            entry["searchParam"] += [{"name": p["name"], "type": "token"}
+                                     for p in operations.get("get", {}).get("parameters", []) if p["in"] == "query"]
+    statement = {
+        "resourceType": "CapabilityStatement", "status": "active", "date": "2026-11-30", "kind": "instance",
+        "software": {"name": "HoSo", "version": app.version}, "implementation": {
+            "description": "HoSo: the national personal health record's master person index", "url": f"{base}/fhir"},
+        "fhirVersion": "4.3.0", "format": [FHIR_JSON],
+        "rest": [{"mode": "server", "security": {"description": "OAuth2 password flow at /auth/token; "
+                                                                "send Authorization: Bearer <token>"},
+                  "resource": [{k: v for k, v in r.items() if v} for r in resources.values()]}]}
+    return CapabilityStatement.model_validate(statement).model_dump(mode="json", exclude_none=True)
+
+
+@router.get("/metadata", operation_id="fhir_metadata", response_class=JSONResponse,
+            responses={200: _fhir("The CapabilityStatement")})
+def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
+    """What the FHIR facade supports (no sign-in needed: it names no person)."""
+    return JSONResponse(capability_statement(request.app, settings.public_url.rstrip("/")), media_type=FHIR_JSON)

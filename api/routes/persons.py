@@ -357,4 +357,4 @@ def export_person(person_id: str, request: Request, user: CurrentUser, driver: D
     profile = readable_profile(request, driver, settings, user, person_id)
     if format == "831":
         return Response(record_831(profile), media_type="application/xml")
-    return JSONResponse(person_bundle(profile), media_type="application/fhir+json")
+    return JSONResponse(person_bundle(profile, settings.public_url.rstrip("/")), media_type="application/fhir+json")
