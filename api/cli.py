@@ -199,6 +199,7 @@ def ingest_command(
         return
     note = " (already ingested: nothing new)" if summary.already_ingested else ""
     dropped = f", values dropped {summary.values_dropped} (in the quarantine)" if summary.values_dropped else ""
+    dropped += f", warnings {summary.warnings} (in the quarantine)" if summary.warnings else ""
     typer.echo(f"batch {summary.batch_id}{note}: read {summary.read}, accepted {summary.accepted}, "
                f"quarantined {summary.quarantined}{dropped}")
     for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):

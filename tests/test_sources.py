@@ -8,11 +8,12 @@ import json
 import unicodedata
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MappedCsv
 
-from linkage import SourceError
+from linkage import SourceError, ingest
 from linkage.intake import SOURCES
 from linkage.intake.readers import Rejected
 from linkage.intake.records import SourceRecord
@@ -242,6 +243,51 @@ def test_fhir_reader(tmp_path: Path) -> None:
     assert rec.observations[0].code == "systolic_bp" and rec.observations[0].device == "Device/bpm1"
     reasons = " | ".join(r.reason for r in bad)
     assert "refers to 'Patient/zz'" in reasons and "malformed JSON" in reasons and "birthDate" in reasons
+
+
+def test_fhir_reader_resolves_full_urls_and_says_what_a_validator_would_refuse(tmp_path: Path) -> None:
+    """References by `urn:uuid:` fullUrl resolve; units are read as UCUM; an Observation in a unit HoSo does
+    not keep is quarantined alone; what a strict receiver refuses but HoSo can read is kept with a warning."""
+    urn = "urn:uuid:0b6f7a4e-0000-4000-8000-00000000000{}".format
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Lê", "given": ["Thị", "Hoa"]}],
+               "birthDate": "1970-05-01"}
+    device = {"resourceType": "Device", "id": "d1"}
+    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "IMP"},
+                 "subject": {"reference": urn(1)}, "period": {"start": "2024-01-02T08:00:00+07:00"}}
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": urn(1)},
+                 "encounter": {"reference": urn(3)},
+                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]}}
+
+    def reading(rid: str, value: float, quantity: dict[str, Any], device_ref: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": rid, "status": "final", "subject": {"reference": urn(1)},
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                "effectiveDateTime": "2024-01-03T07:00:00+07:00", "device": {"reference": device_ref},
+                "valueQuantity": {"value": value, **quantity}}
+
+    ucum = reading("o1", 150, {"unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}, urn(2))
+    spelled = reading("o2", 140, {"unit": "mmHg"}, "Device/elsewhere")
+    kilopascal = reading("o3", 20, {"unit": "kPa", "system": "http://unitsofmeasure.org", "code": "kPa"}, urn(2))
+    entries = [{"fullUrl": urn(1), "resource": patient}, {"fullUrl": urn(2), "resource": device},
+               {"fullUrl": urn(3), "resource": encounter}, {"fullUrl": urn(4), "resource": condition},
+               {"fullUrl": urn(5), "resource": ucum}, {"resource": spelled},
+               {"fullUrl": urn(7), "resource": kilopascal}]
+    path = tmp_path / "clinic.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+    good, bad = read_all(SourceKind.FHIR, path)
+    assert len(good) == 1
+    record = good[0]
+    assert record.encounters[0].main_icd10 == "I10" and record.encounters[0].visit_type == "IMP"
+    assert [(o.value, o.unit, o.device) for o in record.observations] == [(150, "mm[Hg]", "Device/d1"),
+                                                                          (140, "mm[Hg]", "Device/elsewhere")]
+    assert [r.reason for r in bad] == ["Observation: systolic_bp (LOINC 8480-6) in unit 'kPa': HoSo keeps it in "
+                                       "UCUM 'mm[Hg]'"]
+    assert record.warnings == [
+        "clinic.json/entry[6]: Bundle entry 6 has no fullUrl (FHIR requires one outside transactions and batches)",
+        "clinic.json/entry[6]: Observation o2 names 'Device/elsewhere', a Device not in the Bundle"]
+    summary = ingest(SourceKind.FHIR, [path], tmp_path / "data")  # the warnings reach the quarantine log
+    assert (summary.accepted, summary.quarantined, summary.warnings) == (1, 1, 2)
+    log = (tmp_path / "data" / "batches" / summary.batch_id / "quarantine.jsonl").read_text()
+    assert log.count('"reason": "warning: ') == 2
 
 
 def test_csv_reader_with_a_mapping(mapped_csv: MappedCsv) -> None:

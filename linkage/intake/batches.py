@@ -79,6 +79,7 @@ class BatchSummary:
     already_ingested: bool = False
     reasons: dict[str, int] = field(default_factory=dict)
     values_dropped: int = 0  # invalid values left out of records that were kept (each in the quarantine)
+    warnings: int = 0  # records kept whole that a strict reader would refuse (each noted in the quarantine)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -227,7 +228,7 @@ def _write_batch(
     progress: Progress | None = None,
 ) -> BatchSummary:
     reader = SOURCES[kind].read
-    read = accepted = quarantined = dropped = 0
+    read = accepted = quarantined = dropped = warned = 0
     reasons: dict[str, int] = {}
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
@@ -258,6 +259,11 @@ def _write_batch(
                     note = {"file": path.name, "position": item.raw_ref, "record_id": item.record_id,
                             "reason": f"value dropped: {reason}", "excerpt": ""}
                     quarantine.write(json.dumps(note, ensure_ascii=False) + "\n")
+                for reason in item.warnings:
+                    warned += 1
+                    note = {"file": path.name, "position": item.raw_ref, "record_id": item.record_id,
+                            "reason": f"warning: {reason}", "excerpt": ""}
+                    quarantine.write(json.dumps(note, ensure_ascii=False) + "\n")
                 item.batch_id = batch_id
                 rows.append(flatten(item))
                 accepted += 1
@@ -270,7 +276,7 @@ def _write_batch(
         progress(read, accepted, quarantined)
     return BatchSummary(batch_id=batch_id, kind=kind.value, files=files, read=read, accepted=accepted,
                         quarantined=quarantined, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                        reasons=reasons, values_dropped=dropped)
+                        reasons=reasons, values_dropped=dropped, warnings=warned)
 
 
 def _items(reader: Any, path: Path, mapping: Path | None) -> Iterator[SourceRecord | Rejected]:

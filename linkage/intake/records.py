@@ -245,10 +245,17 @@ class SourceRecord(BaseModel):
     observations: list[Observation] = Field(default_factory=list)
     # Values a reader left out because they were invalid ("field: reason"), for the quarantine.
     _dropped: list[str] = PrivateAttr(default_factory=list)
+    # What a reader accepted but a strict reader of the format would refuse (a FHIR Bundle entry without
+    # its fullUrl), for the quarantine log: the record is kept whole.
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def dropped(self) -> list[str]:
         return self._dropped
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._warnings
 
     @field_validator("birth_date")
     @classmethod

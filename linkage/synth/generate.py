@@ -18,6 +18,7 @@ import csv
 import json
 import random
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from linkage.synth.vocab import (
     SCHEDULE,
     TWIN_SHARE,
 )
-from linkage.vocab import CodeList
+from linkage.vocab import FACILITY_SYSTEM, UCUM_SYSTEM, CodeList
 
 
 class Profile(StrEnum):
@@ -81,6 +82,7 @@ MOBILE_PREFIXES = ["032", "033", "034", "035", "036", "037", "038", "039", "070"
 PROVINCE_OF_BIRTH_SHARE = 0.85  # the rest were born in another province
 CHUNK = 5_000
 FHIR_SYSTEM = "fhir-clinics"
+FHIR_NAMESPACE = uuid.UUID("6f1b0c52-7d0e-5b7e-9a55-0c2d3f4e5a61")  # the urn:uuid fullUrls of its Bundles
 TAILS = {"831": "</DANHSACHHOSO>\n", "130": "</DANHSACHHOSO></THONGTINHOSO></GIAMDINHHS>\n",
          "4210": "</DANHSACHHOSO></THONGTINHOSO></GIAMDINHHS>\n", "fhir": ""}
 
@@ -691,38 +693,52 @@ class Writers:
         }
         if (phone := g.phone_as_recorded(p)) is not None:
             patient["telecom"] = [{"system": "phone", "value": phone}]
-        entries: list[dict[str, Any]] = [{"fullUrl": f"Patient/{pid}", "resource": patient}]
-        ref = {"reference": f"Patient/{pid}"}
+        # A collection Bundle as FHIR wants it: each entry has a fullUrl (`urn:uuid:`, as resources not
+        # served anywhere are named), and references point at those fullUrls.
+        def urn(kind: str, rid: str) -> str:
+            return f"urn:uuid:{uuid.uuid5(FHIR_NAMESPACE, f'{FHIR_SYSTEM}/{kind}/{rid}')}"
+
+        entries: list[dict[str, Any]] = [{"fullUrl": urn("Patient", pid), "resource": patient}]
+        ref = {"reference": urn("Patient", pid)}
         for k in range(g.rng.choice([0, 1, 2])):
             when = datetime.combine(REFERENCE_DATE - timedelta(days=g.rng.randrange(1, 700)), datetime.min.time())
             eid = f"{pid}-e{k}"
-            entries.append({"resource": {
+            entries.append({"fullUrl": urn("Encounter", eid), "resource": {
                 "resourceType": "Encounter", "id": eid, "status": "finished",
                 "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
                 "subject": ref, "period": {"start": when.isoformat() + "+07:00", "end": when.isoformat() + "+07:00"},
-                "serviceProvider": {"identifier": {"value": f"{p.household.old_commune.province_code}901"}}}})
+                "serviceProvider": {"identifier": {"system": FACILITY_SYSTEM,
+                                                   "value": f"{p.household.old_commune.province_code}901"}}}})
             dx = p.chronic[0] if p.chronic else self.acute(when)
-            entries.append({"resource": {
+            entries.append({"fullUrl": urn("Condition", f"{eid}-c"), "resource": {
                 "resourceType": "Condition", "id": f"{eid}-c", "subject": ref,
-                "encounter": {"reference": f"Encounter/{eid}"},
+                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                          "code": "encounter-diagnosis"}]}],
+                "encounter": {"reference": urn("Encounter", eid)},
                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": dx}]}}})
         if "I10" in p.chronic:
+            device = f"bpm-{pid}"
+            entries.append({"fullUrl": urn("Device", device), "resource": {
+                "resourceType": "Device", "id": device, "type": {"text": "Máy đo huyết áp tại nhà"},
+                "patient": ref}})
             for k in range(g.rng.randint(1, 4)):
                 when = datetime.combine(REFERENCE_DATE - timedelta(days=g.rng.randrange(1, 90)),
                                         datetime.min.time()).replace(hour=7)
                 sbp = g.rng.randint(130, 170)
-                entries.append({"resource": {
+                entries.append({"fullUrl": urn("Observation", f"{pid}-bp{k}"), "resource": {
                     "resourceType": "Observation", "id": f"{pid}-bp{k}", "status": "final",
+                    "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/bp"]},
                     "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                               "code": "vital-signs"}]}],
                     "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
                     "subject": ref, "effectiveDateTime": when.isoformat() + "+07:00",
-                    "device": {"reference": f"Device/bpm-{pid}"},
+                    "device": {"reference": urn("Device", device)},
                     "component": [
                         {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
-                         "valueQuantity": {"value": sbp, "unit": "mm[Hg]"}},
+                         "valueQuantity": {"value": sbp, "unit": "mmHg", "system": UCUM_SYSTEM, "code": "mm[Hg]"}},
                         {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
-                         "valueQuantity": {"value": sbp - 45, "unit": "mm[Hg]"}}]}})
+                         "valueQuantity": {"value": sbp - 45, "unit": "mmHg", "system": UCUM_SYSTEM,
+                                           "code": "mm[Hg]"}}]}})
         fh = self._chunk("fhir", "fhir", "bundles-{:04d}.ndjson", "")
         fh.write(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries},
                             ensure_ascii=False) + "\n")
