@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog
+from api.fhir import operation_outcome
 from api.jobs import JobWorker
 from api.routes import ROUTERS
 from api.runtime import neo4j_target
@@ -44,8 +45,12 @@ access_log = logging.getLogger("hoso.access")
 SELF_REPORTS_PER_HOUR = 10
 
 
-def problem(status: int, code: str, detail: str) -> JSONResponse:
-    """An RFC 9457 problem+json response with a stable `code`."""
+def problem(status: int, code: str, detail: str, request: Request | None = None) -> JSONResponse:
+    """An RFC 9457 problem+json response with a stable `code`; under /fhir, where clients speak FHIR, the
+    same error as an OperationOutcome."""
+    if request is not None and (request.url.path == "/fhir" or request.url.path.startswith("/fhir/")):
+        return JSONResponse(operation_outcome(status, code, detail), status_code=status,
+                            media_type="application/fhir+json")
     return JSONResponse(
         {"type": f"urn:hoso:problem:{code}", "title": code.replace("_", " "), "status": status,
          "code": code, "detail": detail},
@@ -207,48 +212,50 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/ui/")
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                  409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
                  429: "too_many_requests"}
-        response = problem(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+        response = problem(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail), request)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem(422, "invalid_input", f"{where}: {first.get('msg')}")
+        return problem(422, "invalid_input", f"{where}: {first.get('msg')}", request)
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
-    async def neo4j_down(_: Request, exc: Exception) -> JSONResponse:
+    async def neo4j_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("Neo4j unavailable: %s", type(exc).__name__)
-        response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly")
+        response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly", request)
         response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(RecursionError)
-    async def nested_too_deeply(_: Request, exc: RecursionError) -> JSONResponse:
+    async def nested_too_deeply(request: Request, exc: RecursionError) -> JSONResponse:
         """A body nested deeper than any parser goes (JSON of 100,000 `[`): the caller's input, not a fault."""
-        return problem(400, "bad_request", "the request body is nested too deeply")
+        return problem(400, "bad_request", "the request body is nested too deeply", request)
 
     @app.exception_handler(GraphError)
-    async def graph_error(_: Request, exc: GraphError) -> JSONResponse:
+    async def graph_error(request: Request, exc: GraphError) -> JSONResponse:
         """A graph error by its kind: the server away (503, try again), the person changed meanwhile (409,
         reload), an operation that does not apply (422); any other is HoSo's own fault (500)."""
         if isinstance(exc, GraphUnavailable):
             log.warning("Neo4j unavailable: %s", type(exc).__name__)
-            response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly")
+            response = problem(503, "graph_unavailable", "the graph database is not reachable: try again shortly",
+                               request)
             response.headers["Retry-After"] = "5"
             return response
         if isinstance(exc, ConflictError):
-            return problem(409, "conflict", f"{exc}: reload and decide again")
+            return problem(409, "conflict", f"{exc}: reload and decide again", request)
         if isinstance(exc, OperationError):
-            return problem(422, "invalid_operation", str(exc))
+            return problem(422, "invalid_operation", str(exc), request)
         log.error("graph error: %s", type(exc).__name__, exc_info=exc)
-        return problem(500, "internal_error", "HoSo failed on this request; the error is logged for its operators")
+        return problem(500, "internal_error", "HoSo failed on this request; the error is logged for its operators",
+                       request)
 
     return app

@@ -210,10 +210,15 @@ def api(graph: Driver, settings: Settings, neo4j_target_: Neo4jTarget, data: Pat
 
 
 def _clear(answer: Any) -> None:
-    """A 4xx with a problem+json body that says something, and nothing of the server's insides."""
+    """A 4xx with a body that says something, and nothing of the server's insides: problem+json, or under
+    /fhir an OperationOutcome."""
     assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
-    assert answer.headers["content-type"].startswith("application/problem+json"), answer.headers["content-type"]
-    detail = answer.json()["detail"]
+    if answer.url.path.startswith("/fhir/"):
+        assert answer.headers["content-type"].startswith("application/fhir+json"), answer.headers["content-type"]
+        detail = answer.json()["issue"][0]["diagnostics"]
+    else:
+        assert answer.headers["content-type"].startswith("application/problem+json"), answer.headers["content-type"]
+        detail = answer.json()["detail"]
     assert detail and "Traceback" not in detail and "/work/" not in detail and "site-packages" not in detail
 
 

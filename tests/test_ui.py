@@ -274,6 +274,11 @@ def test_citizen_sees_own_and_childs_record_not_a_strangers(site: dict[str, Any]
             {"id": site["family"]["parent"]}).records
         time.sleep(0.5)
     assert reported and reported[0]["flag"] is True, "the self-report became a linked citizen record"
+    page.reload()  # the reading reported is on the record, as one blood pressure, said to be self-reported
+    row = page.locator("tr", has_text="150/95 mmHg")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Huyết áp")
+    expect(row).to_contain_text("Tự khai báo")
     page.close()
 
 

@@ -1,9 +1,11 @@
-"""A FHIR R4 facade over merged persons: read a Patient, search by identifier, $match, and the
-CapabilityStatement that lists them (`/fhir/metadata`, built from these routes)."""
+"""A FHIR R4 facade over merged persons: read a Patient, search by identifier, $match, $summary (the
+International Patient Summary), and the CapabilityStatement that lists them (`/fhir/metadata`, built
+from these routes). Errors under /fhir are OperationOutcomes (see `api.app`)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,7 +19,7 @@ from pydantic import ValidationError
 
 from api.access import audit_disclosures, readable_among, readable_profile
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
-from api.fhir import patient_resource, search_bundle
+from api.fhir import patient_resource, patient_summary, retired_patient, search_bundle
 from api.security import Role, User
 from api.settings import Settings
 from graph import default_registry, person_profile
@@ -42,15 +44,34 @@ def _patient(request: Request, driver: Driver, settings: Settings, user: User, p
             responses={200: _fhir("A Patient"), 400: {}, 403: {}, 404: {}})
 def read_patient(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
                  settings: SettingsDep) -> JSONResponse:
-    """The merged person as a FHIR Patient (a retired id answers with the surviving Patient)."""
-    return JSONResponse(_patient(request, driver, settings, user, person_id), media_type=FHIR_JSON)
+    """The merged person as a FHIR Patient. A read returns the resource asked for: an id retired by a
+    merge is a Patient that is not active and is `replaced-by` the survivor (who the caller must be
+    allowed to read)."""
+    profile = readable_profile(request, driver, settings, user, person_id)
+    if profile["person_id"] != person_id:
+        return JSONResponse(retired_patient(person_id, profile["person_id"]), media_type=FHIR_JSON)
+    return JSONResponse(patient_resource(profile), media_type=FHIR_JSON)
+
+
+@router.get("/Patient/{person_id}/$summary", operation_id="fhir_patient_summary", response_class=JSONResponse,
+            responses={200: _fhir("An International Patient Summary document Bundle"), 400: {}, 403: {}, 404: {}})
+def patient_summary_document(person_id: str, request: Request, user: CurrentUser, driver: DriverDep,
+                             settings: SettingsDep) -> JSONResponse:
+    """The person's International Patient Summary: allergies, chronic conditions, medications (HoSo
+    holds none, and says so), immunizations and recent vital signs, as an IPS document Bundle in
+    Vietnamese. A retired id gives the survivor's summary. Readers as for the Patient, audited."""
+    profile = readable_profile(request, driver, settings, user, person_id)
+    document = patient_summary(profile, settings.public_url.rstrip("/"), datetime.now(UTC))
+    return JSONResponse(document, media_type=FHIR_JSON)
 
 
 @router.get("/Patient", operation_id="fhir_search_patient", response_class=JSONResponse,
             responses={200: _fhir("A searchset Bundle of Patients"), 400: {}, 403: {}})
 def search_patient(request: Request, user: CurrentUser, driver: DriverDep, settings: SettingsDep,
                    identifier: Annotated[str, Query(max_length=200, description="system|value")]) -> JSONResponse:
-    """Patients whose personal id, social insurance number or CMND is the given identifier."""
+    """Patients whose personal id, social insurance number or CMND is the given identifier: in their
+    golden record or in any record linked to them (an id of a person merged into another finds the
+    survivor)."""
     system, _, value = identifier.partition("|")
     kind = SYSTEM_KINDS.get(system)
     if kind is None or not value or kind.value not in ("personal_id", "bhxh", "cmnd"):
@@ -137,6 +158,8 @@ async def match_patient(request: Request, user: PatientMatcher, driver: DriverDe
 
 
 _OPERATION = re.compile(r"^/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<instance>/\{[a-z_]+\})?(?:/\$(?P<op>[a-z-]+))?$")
+OPERATION_DEFINITIONS = {"match": "http://hl7.org/fhir/OperationDefinition/Patient-match",
+                         "summary": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}
 
 
 def capability_statement(app: Any, base: str) -> dict[str, Any]:
@@ -150,8 +173,7 @@ def capability_statement(app: Any, base: str) -> dict[str, Any]:
         entry = resources.setdefault(match["type"], {"type": match["type"], "interaction": [], "searchParam": [],
                                                      "operation": []})
         if match["op"]:
-            entry["operation"].append({"name": match["op"],
-                                       "definition": f"http://hl7.org/fhir/OperationDefinition/Patient-{match['op']}"})
+            entry["operation"].append({"name": match["op"], "definition": OPERATION_DEFINITIONS[match["op"]]})
         elif match["instance"]:
             entry["interaction"].append({"code": "read"})
         else:
@@ -162,7 +184,7 @@ def capability_statement(app: Any, base: str) -> dict[str, Any]:
         "resourceType": "CapabilityStatement", "status": "active", "date": "2026-11-30", "kind": "instance",
         "software": {"name": "HoSo", "version": app.version}, "implementation": {
             "description": "HoSo: the national personal health record's master person index", "url": f"{base}/fhir"},
-        "fhirVersion": "4.3.0", "format": [FHIR_JSON],
+        "fhirVersion": "4.0.1", "format": [FHIR_JSON],
         "rest": [{"mode": "server", "security": {"description": "OAuth2 password flow at /auth/token; "
                                                                 "send Authorization: Bearer <token>"},
                   "resource": [{k: v for k, v in r.items() if v} for r in resources.values()]}]}

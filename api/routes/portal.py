@@ -115,9 +115,9 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     observations = []
     if body.blood_pressure is not None:
         when = (body.blood_pressure.measured_at or now).isoformat()
-        observations = [{"code": "8480-6", "value": body.blood_pressure.systolic, "unit": "mm[Hg]",
+        observations = [{"code": "systolic_bp", "value": body.blood_pressure.systolic, "unit": "mm[Hg]",
                          "observed_at": when, "device": "self-reported"},
-                        {"code": "8462-4", "value": body.blood_pressure.diastolic, "unit": "mm[Hg]",
+                        {"code": "diastolic_bp", "value": body.blood_pressure.diastolic, "unit": "mm[Hg]",
                          "observed_at": when, "device": "self-reported"}]
     identifiers = [{"kind": "personal_id", "value": admin["personal_id"]}] if admin.get("personal_id") else []
     record = {"record_id": f"{person_id}-{now:%Y%m%d%H%M%S%f}", "source_system": "hoso-portal",
