@@ -396,8 +396,7 @@ def patient_summary(profile: dict[str, Any], base: str, now: datetime) -> dict[s
     if "birthDate" not in patient:  # required by the IPS: say why it is missing
         patient["_birthDate"] = {"extension": [{"url": f"{CORE_PROFILE}data-absent-reason", "valueCode": "unknown"}]}
     subject = out.add(patient)
-    author = out.add({"resourceType": "Organization", "id": "hoso", "name": "HoSo – Hồ sơ sức khỏe điện tử",
-                      "identifier": [{"system": FACILITY_SYSTEM, "value": "HOSO"}]})
+    author = out.add({"resourceType": "Organization", "id": "hoso", "name": "HoSo – Hồ sơ sức khỏe điện tử"})
     problems = _problems(profile, out, subject, ips=True)
     allergies = _allergies(profile, out, subject, ips=True)
     immunizations = _immunizations(profile, out, subject, ips=True)

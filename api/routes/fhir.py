@@ -153,6 +153,7 @@ async def match_patient(request: Request, user: PatientMatcher, driver: DriverDe
                                                                      settings.match_threshold_lower)}]}})
     audit_disclosures(request, settings, user, [c.person_id for c in candidates])
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "searchset", "total": len(entries),
+                                    "link": [{"relation": "self", "url": f"{base}/fhir/Patient/$match"}],
                                     "entry": entries})
     return JSONResponse(bundle.model_dump(mode="json", exclude_none=True), media_type=FHIR_JSON)
 
