@@ -17,12 +17,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 import uvicorn
+from neo4j import Driver
 from pydantic import ValidationError
 
 from analytics import (
@@ -40,6 +43,7 @@ from analytics import (
     statistical_report,
     suppress_report,
     write_report,
+    write_statistics,
 )
 from api.backup import BackupError, backup, restore
 from api.runtime import driver_for, managed_server, neo4j_target, private_files
@@ -49,6 +53,7 @@ from api.settings import Settings, get_settings
 from graph import (
     GraphError,
     GraphLinkStore,
+    Neo4jNotRunning,
     apply_migrations,
     default_registry,
     person_profile,
@@ -104,6 +109,27 @@ def _settings() -> Settings:
     return get_settings()
 
 
+def _ensure_neo4j(settings: Settings) -> None:
+    """With NEO4J_URI unset, HoSo's own Neo4j is started when it is not running (and the command says so)."""
+    if not settings.managed_neo4j:
+        return
+    try:
+        neo4j_target(settings)
+    except Neo4jNotRunning:
+        typer.echo("Neo4j is not running: starting HoSo's own (`hoso neo4j stop` stops it)", err=True)
+        state = managed_server(settings).start()
+        typer.echo(f"Neo4j {state.version} is up at {state.uri}", err=True)
+
+
+@contextmanager
+def _driver(settings: Settings | None = None) -> Iterator[tuple[Driver, str]]:
+    """A driver and the database name, closed on exit, after `_ensure_neo4j`."""
+    settings = settings or _settings()
+    _ensure_neo4j(settings)
+    with driver_for(settings) as pair:
+        yield pair
+
+
 @neo4j_app.command("start")
 def neo4j_start() -> None:
     """Fetch (first time only) and start the managed Neo4j; wait until it answers."""
@@ -156,7 +182,7 @@ def neo4j_status(as_json: Annotated[bool, typer.Option("--json", help="Print one
 @app.command()
 def migrate() -> None:
     """Apply the schema migrations that the graph has not recorded yet."""
-    with driver_for(_settings()) as (driver, database):
+    with _driver() as (driver, database):
         done = apply_migrations(driver, database)
     typer.echo(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else ", schema up to date"))
 
@@ -167,7 +193,7 @@ def reset(yes: Annotated[bool, typer.Option("--yes", help="Confirm: this deletes
     if not yes:
         raise CliError("reset deletes the whole graph and every ingested batch: run `hoso reset --yes` to confirm")
     settings = _settings()
-    with driver_for(settings) as (driver, database):
+    with _driver(settings) as (driver, database):
         nodes = wipe_graph(driver, database)
     removed = 0
     data = settings.data_path
@@ -235,7 +261,7 @@ def train_command(
     settings = _settings()
     labelled: list[tuple[str, str]] | None = None
     if with_reviews:
-        with driver_for(settings) as (driver, database):
+        with _driver(settings) as (driver, database):
             labelled = GraphLinkStore(driver, database).reviewed_match_pairs()
         typer.echo(f"{len(labelled)} pair(s) of records reviewers put in one person")
     model = train_model(settings.data_path, memory_limit=settings.duckdb_memory_limit, labelled_matches=labelled)
@@ -247,12 +273,30 @@ def train_command(
         typer.echo(f"match-weight chart written to {chart}")
 
 
-def _run_link(kind: Literal["link", "relink"], spark_master: str | None) -> None:
+def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json: bool) -> None:
     settings = _settings()
     spark = _spark_session(spark_master) if spark_master else None
-    with driver_for(settings) as (driver, database):
-        out = run_linking(settings, driver, database, kind, spark)
-    typer.echo(json.dumps(out, ensure_ascii=False))
+    began = time.monotonic()
+
+    def progress(step: str) -> None:  # on stderr, so that --json keeps stdout to its one line
+        typer.echo(f"[{time.monotonic() - began:7.1f} s] {step}", err=True)
+
+    with _driver(settings) as (driver, database):
+        out = run_linking(settings, driver, database, kind, spark, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    facts = sum(out["facts"].values())
+    typer.echo(f"{kind}: {out['records_new']:,} new record(s) of {len(out['batches'])} batch(es), model "
+               f"{out['model_version']}, {out['seconds']['total']:.1f} s in all")
+    typer.echo(f"  persons {out['persons']:,}, review items {out['review_items']:,}, facts loaded {facts:,}, "
+               f"golden records refreshed {out['persons_refreshed']:,}")
+    if out.get("retrained"):
+        typer.echo(f"  the model was retrained first: {out['retrained']}")
+    for batch_id, reason in out["set_aside"].items():
+        typer.echo(f"  set aside: {batch_id}: {reason}")
+    steps = ", ".join(f"{k} {v:.1f}" for k, v in out["seconds"].items() if k != "total")
+    typer.echo(f"  seconds: {steps}")
 
 
 def _spark_session(master: str) -> Any:
@@ -263,18 +307,21 @@ def _spark_session(master: str) -> Any:
 def link_command(
     engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
     master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Link every ingested batch not yet linked against the existing persons; prints a JSON summary."""
-    _run_link("link", master if engine is Engine.SPARK else None)
+    """Link every ingested batch not yet linked against the existing persons, saying each step as it
+    begins; then what it did (or, with --json, one JSON object)."""
+    _run_link("link", master if engine is Engine.SPARK else None, as_json)
 
 
 @app.command("relink")
 def relink_command(
     engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
     master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
-    _run_link("relink", master if engine is Engine.SPARK else None)
+    _run_link("relink", master if engine is Engine.SPARK else None, as_json)
 
 
 @app.command("backup")
@@ -334,7 +381,7 @@ def report_command(
     if not period:
         raise CliError("--period is required (for example 2026-Q3)")
     settings = _settings()
-    with driver_for(settings) as (driver, database):
+    with _driver(settings) as (driver, database):
         try:
             scope, span = resolve_scope(driver, database, level, unit), parse_period(period)
         except ScopeError as exc:
@@ -351,7 +398,10 @@ def report_command(
                 frame = run_analysis(graph, name, scope, span, aggregate_only=not identified)
             except ScopeError as exc:
                 raise CliError(str(exc)) from exc
-    data = write_report(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
+    if name == "statistics":
+        data = write_statistics(frame, fmt, scope, span)
+    else:
+        data = write_report(frame, fmt, f"HoSo {name} {level} {scope.name or ''} {span.label}")
     if out is None:
         if fmt == "xlsx":
             raise CliError("xlsx is binary: give --out FILE")
@@ -374,7 +424,7 @@ def analytics_refresh_command(
     --full the whole graph."""
 
     settings = _settings()
-    with driver_for(settings) as (driver, database):
+    with _driver(settings) as (driver, database):
         try:
             info = refresh_projection(driver, database, settings.data_path, full=full)
         except ProjectionError as exc:
@@ -412,7 +462,7 @@ def evaluate_command(
         raise CliError(f"{truth}: no such truth file")
     result: dict[str, Any] = {}
     truth_of = read_truth(truth) if truth is not None else None  # a file that is no truth fails before Neo4j
-    with driver_for(settings) as (driver, database):
+    with _driver(settings) as (driver, database):
         store = GraphLinkStore(driver, database)
         if truth_of is not None:
             result |= evaluate_linkage(settings.data_path, store.assignments(), truth_of, store.scored_links())
@@ -506,7 +556,7 @@ def user_add(
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
         "password", hide_input=True, confirmation_prompt=True)
-    with driver_for(_settings()) as (driver, database):
+    with _driver() as (driver, database):
         apply_migrations(driver, database)
         try:
             add_user(driver, username, password, role, facility, province, person_id, database)
@@ -517,7 +567,7 @@ def user_add(
 
 
 def _account_change(query: str, username: str, done: str) -> None:
-    with driver_for(_settings()) as (driver, database):
+    with _driver() as (driver, database):
         if not default_registry().write(driver, query, database=database, username=username):
             raise CliError(f"no account {username!r}: `hoso user list` names them")
     typer.echo(f"account {username} {done}")
@@ -526,7 +576,7 @@ def _account_change(query: str, username: str, done: str) -> None:
 @user_app.command("list")
 def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Every account with its role, province and whether it is active (never a password hash)."""
-    with driver_for(_settings()) as (driver, database):
+    with _driver() as (driver, database):
         rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=database)]
     if as_json:
         typer.echo(json.dumps({"data": rows, "count": len(rows)}, ensure_ascii=False))
@@ -570,7 +620,7 @@ def serve(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["hoso.access"] = {"handlers": ["access"], "propagate": False,
                                             "level": uvicorn.config.LOG_LEVELS[log_level.value]}
-    neo4j_target(settings)  # Neo4j not running: one line now, not a traceback from every worker
+    _ensure_neo4j(settings)  # started here, or one line now: not a traceback from every worker
     typer.echo(f"HoSo on http://{host}:{port}/ui/ (the API's documentation: /docs), {count} worker(s); "
                "Ctrl+C stops it")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,
@@ -595,7 +645,7 @@ def demo(
         summary = ingest(kind, files, settings.data_path, mapping=mapping)
         typer.echo(f"ingest {kind.value:<13} read {summary.read:>6}, accepted {summary.accepted:>6}, "
                    f"quarantined {summary.quarantined:>4}")
-    with driver_for(settings) as (driver, database):
+    with _driver(settings) as (driver, database):
         run = run_linking(settings, driver, database)
         typer.echo(f"linked: {run['persons']} persons, {run['review_items']} review items "
                    f"(model {run['model_version']})")
@@ -622,6 +672,8 @@ def main() -> None:
     try:
         logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s",
                             stream=sys.stderr)
+        if get_settings().log_level != "DEBUG":  # a transaction retried after a deadlock is routine, not news
+            logging.getLogger("neo4j").setLevel(logging.ERROR)
         private_files(get_settings())
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

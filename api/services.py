@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from neo4j import Driver
@@ -15,32 +16,36 @@ from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
-                spark: Any = None) -> dict[str, Any]:
+                spark: Any = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons,
     then bring the analytics projection up to date (incrementally: the persons the run changed and those
     of the batches it loaded; unless the settings turn that off).
 
     Each step can be repeated: a run cut short is completed by the next one. Runs are serialised
     across processes (the command line and the API's job worker) by a lock in the data directory.
+    `progress` is told each step as it begins; `seconds.total` is the whole run's.
     """
     with exclusive(settings.data_path / "linking.lock"):
-        return _run_linking(settings, driver, database, kind, spark)
+        return _run_linking(settings, driver, database, kind, spark, progress or (lambda _: None))
 
 
 def _run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"],
-                 spark: Any) -> dict[str, Any]:
+                 spark: Any, progress: Callable[[str], None]) -> dict[str, Any]:
+    whole = time.perf_counter()
     apply_migrations(driver, database)
     loader = GraphLoader(driver, database, writers=settings.neo4j_writers)
     loader.load_reference()
     store = GraphLinkStore(driver, database, writers=settings.neo4j_writers)
     run = link if kind == "link" else relink
     summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
-                  spark=spark, memory_limit=settings.duckdb_memory_limit)
+                  spark=spark, memory_limit=settings.duckdb_memory_limit, progress=progress)
+    summary.seconds["link"] = summary.seconds.pop("total", 0.0)
     began = time.perf_counter()
     loaded = loader.loaded_batches()
     facts: dict[str, int] = {}
     loaded_now: list[str] = []
     for batch_id in sorted((store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
+        progress(f"loading the visits, doses and diagnoses of batch {batch_id}")
         try:
             loaded_facts = loader.load_batch(settings.data_path, batch_id)
         except (ClientError, ValueError, TypeError) as exc:  # the batch's facts, not the server: set it aside
@@ -53,11 +58,15 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
             facts[key] = facts.get(key, 0) + count
     summary.seconds["load_facts"] = time.perf_counter() - began
     began = time.perf_counter()
-    refreshed = refresh_persons(driver, dirty_person_ids(driver, database), database)
+    dirty = dirty_person_ids(driver, database)
+    progress(f"golden records of {len(dirty):,} persons changed")
+    refreshed = refresh_persons(driver, dirty, database)
     summary.seconds["golden"] = time.perf_counter() - began
     if settings.analytics_refresh:
+        progress("bringing the analytics up to date")
         batches = sorted(set(loaded_now) | set(summary.batches))
         summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path, batches=batches).seconds
     counts = store.counts()
+    summary.seconds["total"] = time.perf_counter() - whole
     return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
                                 "review_items": counts["possible_matches"] + counts["possible_duplicates"]}

@@ -65,7 +65,7 @@ def main() -> int:
     table.append(("ingest, all sources", ingest_seconds, "s", "", ""))
     table.append(("ingest rate", records / ingest_seconds, "records/s", "", ""))
     run([*hoso, "neo4j", "start"], env, False)
-    linked, _ = run([*hoso, "link"], env)
+    linked, _ = run([*hoso, "link", "--json"], env)
     seconds = linked["seconds"]
     linking = sum(seconds.get(k, 0) for k in ("standardise", "train", "score", "cluster"))
     table.append(("linking (standardise+train+score+cluster)", linking, "s", "< 300 s for 1M records", ""))

@@ -55,9 +55,9 @@ def main() -> int:
         run([*hoso, "ingest", kind, *files, *extra, "--json"], env)
     run([*hoso, "neo4j", "start"], env, False)
     try:
-        first, first_wall = run([*hoso, "link"], env)
+        first, first_wall = run([*hoso, "link", "--json"], env)
         run([*hoso, "ingest", "fhir", str(held / "small.ndjson"), "--json"], env)
-        small, small_wall = run([*hoso, "link"], env)
+        small, small_wall = run([*hoso, "link", "--json"], env)
         full, full_wall = run([*hoso, "analytics", "refresh", "--full"], env)
     finally:
         run([*hoso, "neo4j", "stop"], env, False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -185,11 +186,17 @@ def scorer_for(model: TrainedModel, table: pd.DataFrame, spark: Any = None,
     return Scorer(model.splink, model.tf or term_frequencies(table), spark=spark, memory_limit=memory_limit)
 
 
+def _silent(_: str) -> None:
+    return None
+
+
 def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
-         memory_limit: str = DUCKDB_MEMORY_LIMIT) -> RunSummary:
-    """Link every ingested batch not yet linked against the persons that exist."""
+         memory_limit: str = DUCKDB_MEMORY_LIMIT, progress: Callable[[str], None] = _silent) -> RunSummary:
+    """Link every ingested batch not yet linked against the persons that exist; `progress` is told each
+    step as it begins."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
+    progress("reading the batches")
     linked = store.linked_batches()
     batches = all_batch_ids(data_dir)
     refused: dict[str, str] = {}
@@ -211,18 +218,21 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     t = time.perf_counter()
     if not models.versions():
         log.info("no model yet: training one")
+        progress(f"training a model on {len(everyone):,} records (none yet)")
         train_model(data_dir, table=everyone, memory_limit=memory_limit)
     elif (why := retrain_reason(models.current(), everyone)) and existing.empty:
         log.info("retraining the model before a first link: %s", why)
+        progress(f"retraining the model on {len(everyone):,} records: {why}")
         train_model(data_dir, table=everyone, memory_limit=memory_limit)
     elif why:
         log.info("retraining the model and rebuilding every person (ids and reviewers' decisions kept): %s", why)
+        progress(f"retraining the model, then rebuilding every person (ids and decisions kept): {why}")
         try:
             train_model(data_dir, table=everyone, memory_limit=memory_limit)
         except ModelError as exc:  # the model in use still links; a failed retraining never stops a link
             log.warning("retraining failed, linking with model %s: %s", models.current().version, exc)
         else:
-            summary = relink(data_dir, store, upper, lower, spark, memory_limit)
+            summary = relink(data_dir, store, upper, lower, spark, memory_limit, progress)
             summary.retrained = why
             summary.seconds["train"] = time.perf_counter() - t
             return summary
@@ -230,17 +240,20 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
+    progress(f"scoring {len(new):,} new records against {len(existing):,} (model {model.version})")
     # The table serves only the names' term frequencies, which placing newborns leaves alone.
     scorer = scorer_for(model, everyone, spark, memory_limit)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
+    progress(f"forming persons from {len(pairs_new) + len(pairs_between):,} scored pairs")
     assignment = store.assignments(exclude_run=run_id)  # a crashed attempt at this very run does not count
     plan = plan_incremental(new, existing, pairs_new, pairs_between, assignment, upper, lower,
                             store.reviewed(), make_id=seeded_person_ids(run_id))
     timings["cluster"] = time.perf_counter() - t
     t = time.perf_counter()
+    progress("writing persons and links to the graph")
     store.write(new, plan, model.version, run_id, new_ids, "link")
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
@@ -249,10 +262,11 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
 
 
 def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
-           memory_limit: str = DUCKDB_MEMORY_LIMIT) -> RunSummary:
+           memory_limit: str = DUCKDB_MEMORY_LIMIT, progress: Callable[[str], None] = _silent) -> RunSummary:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
+    progress("reading every batch")
     model = ModelStore(data_dir).current()
     refused: dict[str, str] = {}
     batches = linkable(data_dir, all_batch_ids(data_dir), refused)
@@ -261,13 +275,16 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     table = place_newborns(table, table)
     timings["standardise"] = time.perf_counter() - began
     t = time.perf_counter()
+    progress(f"scoring {len(table):,} records against each other (model {model.version})")
     pairs = scorer_for(model, table, spark, memory_limit).within(table, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
+    progress(f"forming persons from {len(pairs):,} scored pairs")
     plan = plan_rebuild(table, pairs, store.assignments(), upper, lower, store.reviewed(),
                         make_id=seeded_person_ids(run_id))
     timings["cluster"] = time.perf_counter() - t
     t = time.perf_counter()
+    progress("writing persons and links to the graph")
     store.write(table, plan, model.version, run_id, batches, "relink")
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
