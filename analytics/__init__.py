@@ -5,12 +5,14 @@ Public surface:
 - `GraphReader`, `ProjectionReader`, `reader_for`: where analyses read from;
 - `refresh_projection`, `remove_projection`, `projection_info`: the analytics projection's life cycle;
 - `CATALOGUE`, `run_analysis`, `statistical_report`, `suppress_report`, `write_report`, `FORMATS`: reports;
+  `write_statistics`: the statistical report as a statistics officer files it;
 - `Level`, `Period`, `Scope`, `parse_period`, `resolve_scope`: what a report covers;
 - `due_list`, `next_doses`, `not_seen`: the work lists of health stations.
 The analysis modules (`population`, `disease`, `households`, `immunization`) are for the notebooks.
 """
 
 from analytics.base import GraphReader
+from analytics.filed import write_statistics
 from analytics.households import not_seen
 from analytics.immunization import due_list, next_doses
 from analytics.privacy import MIN_CELL, suppress
@@ -49,4 +51,5 @@ __all__ = [
     "suppress",
     "suppress_report",
     "write_report",
+    "write_statistics",
 ]

@@ -37,9 +37,10 @@ def age_band(ages: pd.Series) -> pd.Series:
 
 
 def ages_at(birth_years: pd.Series, when: Any) -> pd.Series:
-    """Age in completed years at `when` from the birth year (a mid-year birthday is assumed)."""
+    """Age in completed years at `when` from the birth year (a mid-year birthday is assumed); no age (NaN)
+    for a person born after `when`'s year, who is not yet in the population then."""
     years = pd.to_numeric(birth_years, errors="coerce")
-    return (when.year - years - (1 if when.month < 7 else 0)).clip(lower=0)
+    return (when.year - years - (1 if when.month < 7 else 0)).clip(lower=0).where(years <= when.year)
 
 
 def per_100k(cases: pd.Series, population: pd.Series) -> pd.Series:

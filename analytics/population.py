@@ -33,6 +33,7 @@ def structure(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
     ((under 15 + 65 and over) per 100 aged 15 to 64)."""
     frame = persons(graph, scope)
     frame["age"] = ages_at(frame["birth_year"], on)
+    frame = frame[frame["age"].notna() | frame["birth_year"].isna()].copy()  # not yet born at `on`: left out
     frame["young"] = frame["persons"].where(frame["age"] < 15, 0)
     frame["old"] = frame["persons"].where(frame["age"] >= 65, 0)
     frame["working"] = frame["persons"].where((frame["age"] >= 15) & (frame["age"] < 65), 0)

@@ -126,22 +126,35 @@ class Indicator:
     code: str
     name: str
     multiplier: int
+    name_vi: str = ""
+    unit_vi: str = ""  # the unit of its value, as the form writes it
+    count: bool = False  # a count: its value is the numerator, it has no denominator
 
 
+# Indicators of Circular 20/2019/TT-BYT that linked records can compute; HTN_DET and DM_DET are shares
+# of the registered population (the form's "tỷ lệ"), not rates per 100,000.
 INDICATORS = [
-    Indicator("POP", "Population (registry)", 1),
-    Indicator("BIRTHS", "Live births in the period", 1),
-    Indicator("CBR", "Crude birth rate per 1,000 population", 1_000),
-    Indicator("SRB", "Sex ratio at birth (boys per 100 girls)", 100),
-    Indicator("FIC", "Children under 1 fully immunized (%)", 100),
-    Indicator("DTP3", "5-in-1 (DPT-VGB-HIB) dose 3 by age 1 (%)", 100),
-    Indicator("MCV1", "Measles dose 1 by age 1 (%)", 100),
-    Indicator("HTN_DET", "Hypertension detected per 100,000", 100_000),
-    Indicator("HTN_MAN", "Hypertension under management (% of detected)", 100),
-    Indicator("DM_DET", "Diabetes detected per 100,000", 100_000),
-    Indicator("DM_MAN", "Diabetes under management (% of detected)", 100),
-    Indicator("DENGUE", "Dengue incidence per 100,000", 100_000),
-    Indicator("TB", "Tuberculosis incidence per 100,000", 100_000),
+    Indicator("POP", "Population (registry)", 1, "Dân số (theo cơ sở dữ liệu dân cư)", "người", count=True),
+    Indicator("BIRTHS", "Live births in the period", 1, "Số trẻ đẻ ra sống trong kỳ", "trẻ", count=True),
+    Indicator("CBR", "Crude birth rate per 1,000 population", 1_000, "Tỷ suất sinh thô", "‰"),
+    Indicator("SRB", "Sex ratio at birth (boys per 100 girls)", 100, "Tỷ số giới tính khi sinh",
+              "trai/100 gái"),
+    Indicator("FIC", "Children under 1 fully immunized (%)", 100,
+              "Tỷ lệ trẻ em dưới 1 tuổi được tiêm chủng đầy đủ", "%"),
+    Indicator("DTP3", "5-in-1 (DPT-VGB-HIB) dose 3 by age 1 (%)", 100,
+              "Tỷ lệ trẻ dưới 1 tuổi tiêm đủ 3 mũi vắc xin 5 trong 1 (DPT-VGB-Hib)", "%"),
+    Indicator("MCV1", "Measles dose 1 by age 1 (%)", 100, "Tỷ lệ trẻ dưới 1 tuổi tiêm mũi 1 vắc xin sởi", "%"),
+    Indicator("HTN_DET", "Hypertension detected (% of population)", 100,
+              "Tỷ lệ người được phát hiện tăng huyết áp", "%"),
+    Indicator("HTN_MAN", "Hypertension under management (% of detected)", 100,
+              "Tỷ lệ người tăng huyết áp được quản lý điều trị", "%"),
+    Indicator("DM_DET", "Diabetes detected (% of population)", 100, "Tỷ lệ người được phát hiện đái tháo đường",
+              "%"),
+    Indicator("DM_MAN", "Diabetes under management (% of detected)", 100,
+              "Tỷ lệ người đái tháo đường được quản lý điều trị", "%"),
+    Indicator("DENGUE", "Dengue incidence per 100,000", 100_000, "Tỷ lệ mắc sốt xuất huyết Dengue",
+              "/100.000 dân"),
+    Indicator("TB", "Tuberculosis incidence per 100,000", 100_000, "Tỷ lệ mắc lao", "/100.000 dân"),
 ]
 
 
@@ -178,7 +191,8 @@ def commune_indicators(graph: GraphReader, scope: Scope, period: Period) -> pd.D
         add(code, counted, "cases", population_of)
     columns = ["indicator", "province", "commune", "numerator", "denominator"]
     table = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-    return table.dropna(subset=["commune"])
+    # A unit with nobody in it gives empty parts, whose columns pandas types as text: counts stay counts.
+    return table.dropna(subset=["commune"]).astype({"numerator": "int64", "denominator": "int64"})
 
 
 def statistical_report(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
@@ -204,9 +218,9 @@ def statistical_report(graph: GraphReader, scope: Scope, period: Period) -> pd.D
              .sum().reset_index())
     meta = {i.code: i for i in INDICATORS}
     table["name"] = table["indicator"].map(lambda c: meta[c].name)
-    multiplier = table["indicator"].map(lambda c: meta[c].multiplier)
+    multiplier = table["indicator"].map(lambda c: meta[c].multiplier).astype("int64")  # typed when empty too
     table["value"] = (table["numerator"] * multiplier / table["denominator"].where(table["denominator"] > 0)).round(1)
-    counts = table["indicator"].isin(["POP", "BIRTHS"])
+    counts = table["indicator"].isin([i.code for i in INDICATORS if i.count])
     table.loc[counts, "value"] = table.loc[counts, "numerator"]
     table["period"] = period.label
     order = {i.code: n for n, i in enumerate(INDICATORS)}

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from analytics import disease, households, immunization, population
-from analytics.base import GraphReader
+from analytics.base import GraphReader, age_band, ages_at
 from analytics.privacy import MIN_CELL, suppress
 from analytics.projection import (
     TABLES,
@@ -44,6 +44,7 @@ from api.services import run_linking
 from api.settings import Settings
 from graph import Neo4jTarget, PersonOperations
 from graph.queries import default_registry
+from linkage import load_admin_units
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
@@ -131,7 +132,7 @@ def test_population_figures_add_up(linked: dict[str, Any], graph: Driver) -> Non
     reader = linked["reader"]
     scope = resolve_scope(reader.driver, reader.database, "national", None)
     active = graph.execute_query("MATCH (p:Person {status: 'active'}) WHERE p.sex IN ['male', 'female'] "
-                                 "AND p.birth_year IS NOT NULL RETURN count(p) AS n").records[0]["n"]
+                                 "AND p.birth_year <= 2025 RETURN count(p) AS n").records[0]["n"]  # born by then
     pyramid = population.age_pyramid(reader, scope, date(2025, 12, 31))
     assert int(pyramid["male"].sum() + pyramid["female"].sum()) == active
     sizes = population.household_sizes(reader, scope)
@@ -167,6 +168,18 @@ def test_coverage_counts_the_cohort(linked: dict[str, Any], graph: Driver) -> No
     dtp3 = int(table[table["indicator"] == "DPT-VGB-HIB dose 3"]["numerator"].sum())
     dropout = table[table["indicator"] == "drop-out 5-in-1 dose 1 to 3"]
     assert int(dropout["numerator"].sum()) == dtp1 - dtp3 and int(dropout["denominator"].sum()) == dtp1
+
+
+def test_the_report_of_a_commune_where_nobody_lives_is_empty_not_an_error(linked: dict[str, Any]) -> None:
+    reader = linked["reader"]
+    lived = {r["c"] for r in reader.driver.execute_query(
+        "MATCH (p:Person {status: 'active'}) RETURN DISTINCT p.commune AS c").records}
+    empty = next(u.code for u in load_admin_units().units.values()
+                 if u.level == "commune" and u.code_list == "post2025" and u.province_code == linked["province"]
+                 and u.code not in lived)
+    scope = resolve_scope(reader.driver, reader.database, "commune", empty)
+    report = suppress_report(statistical_report(reader, scope, PERIOD))
+    assert report.empty or (report["numerator"].fillna(0) == 0).all()
 
 
 def test_report_rolls_up_from_commune_to_nation(linked: dict[str, Any]) -> None:
@@ -250,7 +263,7 @@ def test_analytics_api_by_role(linked: dict[str, Any], graph: Driver) -> None:
         assert client.get("/analytics/nothing", headers=epi, params={"period": "2025"}).status_code == 404
         xlsx = client.get("/reports/statistics", headers=epi, params={"period": "2025", "format": "xlsx"})
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-        assert sheet is not None and [c.value for c in sheet[1]][:4] == ["period", "indicator", "name", "level"]
+        assert sheet is not None and sheet.title == "Báo cáo" and sheet["A2"].value == "BÁO CÁO THỐNG KÊ Y TẾ"
         csv = client.get("/reports/statistics", headers=epi, params={"period": "2025", "format": "csv"})
         assert csv.headers["content-type"].startswith("text/csv") and "POP" in csv.text
         due = client.get(f"/stations/{linked['commune']}/immunization-due", headers=doctor,
@@ -269,7 +282,7 @@ def test_report_command_writes_html(linked: dict[str, Any], tmp_path: Path, monk
                                           linked["province"], "--period", "2025", "--format", "html", "--out",
                                           str(out)])
     assert result.exit_code == 0, result.output
-    assert "<table" in out.read_text() and "Population (registry)" in out.read_text()
+    assert "<table" in out.read_text() and "Dân số (theo cơ sở dữ liệu dân cư)" in out.read_text()
     refused = CliRunner().invoke(cli.app, ["report", "nothing", "--period", "2025"])
     assert refused.exit_code != 0 and "hoso report list" in str(refused.exception)
 
@@ -472,3 +485,10 @@ def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph:
     after_link = projection_path(data)
     assert after_link is not None
     assert _tables(after_link) == _tables(refresh(graph, linked["database"], data, full=True).path)
+
+
+def test_a_person_born_after_the_day_has_no_age_then() -> None:
+    ages = ages_at(pd.Series([1980, 1990, 1995, None]), date(1990, 12, 31))
+    assert ages.iloc[0] == 10 and ages.iloc[1] == 0 and pd.isna(ages.iloc[2]) and pd.isna(ages.iloc[3])
+    bands = age_band(ages)
+    assert bands.iloc[1] == "0-4" and pd.isna(bands.iloc[2])  # not in the 0-4 band of 1990's pyramid

@@ -29,7 +29,7 @@ from analytics import (
     run_analysis,
     statistical_report,
     suppress_report,
-    write_report,
+    write_statistics,
 )
 from api.access import audit_disclosures
 from api.audit import audit
@@ -178,10 +178,10 @@ def report(request: Request, user: Epidemiologist, driver: DriverDep, settings: 
     audit(request, settings, user, 200)
     filename = f"hoso-{level.value}-{unit or 'VN'}-{span.label}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if as_of := _as_of(reader):
+    as_of = _as_of(reader)
+    if as_of:
         headers["X-Data-As-Of"] = as_of
-    return Response(write_report(frame, format, f"HoSo {level.value} {scope.name or ''} {span.label}"),
-                    media_type=MEDIA[format], headers=headers)
+    return Response(write_statistics(frame, format, scope, span, as_of), media_type=MEDIA[format], headers=headers)
 
 
 def _station(request: Request, driver: Driver, settings: Settings, user: User, commune: str) -> Scope:
