@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import Path as PathParam
 from neo4j import Driver
 from pydantic import BaseModel, Field, model_validator
 
@@ -105,7 +106,6 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
         profile = person_profile(driver, person_id, settings.neo4j_database)
     except PersonNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
-    admin = profile["administrative"]
     now = datetime.now(UTC)
     conditions: list[dict[str, Any]] = [{"category": "allergy", "code": "other", "text": a,
                                          "recorded_on": date.today().isoformat()} for a in body.allergies]
@@ -119,21 +119,31 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
                          "observed_at": when, "device": "self-reported"},
                         {"code": "diastolic_bp", "value": body.blood_pressure.diastolic, "unit": "mm[Hg]",
                          "observed_at": when, "device": "self-reported"}]
-    identifiers = [{"kind": "personal_id", "value": admin["personal_id"]}] if admin.get("personal_id") else []
-    record = {"record_id": f"{person_id}-{now:%Y%m%d%H%M%S%f}", "source_system": "hoso-portal",
-              "name_as_written": admin.get("name"), "birth_date": admin.get("birth_date"),
-              "birth_precision": "day" if admin.get("birth_date") else None, "sex": admin.get("sex"),
-              "identifiers": identifiers, "recorded_at": now.isoformat(), "conditions": conditions,
-              "observations": observations}
-    line = json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False).encode("utf-8")
-    job = JobStore(settings.data_path).create(SourceKind.CITIZEN, "self-report.jsonl", iter([line + b"\n"]),
-                                              user.username, settings.upload_max_mb << 20)
+    job = _queue_citizen_record(request, settings, user, profile, f"{person_id}-{now:%Y%m%d%H%M%S%f}",
+                                "hoso-portal", "self-report.jsonl",
+                                {"conditions": conditions, "observations": observations})
     reports.hit(user.username)
+    audit(request, settings, user, 202, person_id)
+    return {"job_id": job.job_id, "state": job.state.value}
+
+
+def _queue_citizen_record(request: Request, settings: Settings, user: User, profile: dict[str, Any], record_id: str,
+                          system: str, filename: str, facts: dict[str, Any]) -> Any:
+    """A record of the citizen source for a person, carrying the person's golden identity (so that it links
+    to them) and `facts`, queued as a job that ingests and links it."""
+    admin = profile["administrative"]
+    identifiers = [{"kind": "personal_id", "value": admin["personal_id"]}] if admin.get("personal_id") else []
+    record = {"record_id": record_id, "source_system": system, "name_as_written": admin.get("name"),
+              "birth_date": admin.get("birth_date"), "birth_precision": "day" if admin.get("birth_date") else None,
+              "sex": admin.get("sex"), "identifiers": identifiers, "recorded_at": datetime.now(UTC).isoformat(),
+              **facts}
+    line = json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False).encode("utf-8")
+    job = JobStore(settings.data_path).create(SourceKind.CITIZEN, filename, iter([line + b"\n"]), user.username,
+                                              settings.upload_max_mb << 20)
     worker = getattr(request.app.state, "jobs", None)
     if worker is not None:
         worker.notify()
-    audit(request, settings, user, 202, person_id)
-    return {"job_id": job.job_id, "state": job.state.value}
+    return job
 
 
 Admin = Annotated[User, require(Role.ADMIN, may_not="manage HoSo")]
@@ -182,6 +192,45 @@ def open_corrections(request: Request, user: Admin, driver: DriverDep, settings:
                                                       database=settings.neo4j_database, limit=limit)]
     audit(request, settings, user, 200)
     return {"data": rows, "count": len(rows)}
+
+
+class CorrectionDecisionIn(BaseModel):
+    accept: bool = Field(description="true: the record takes the value; false: the request is refused")
+    reason: str = Field(min_length=5, max_length=500, description="Why, as the citizen may be told")
+
+
+class CorrectionDecided(BaseModel):
+    task_id: str
+    status: Literal["accepted", "rejected"]
+    job_id: str | None = Field(None, description="The job that brings an accepted value into the record")
+
+
+@router.post("/tasks/corrections/{task_id}/decision", operation_id="decide_correction", status_code=200,
+             response_model=CorrectionDecided, responses={403: {}, 404: {}, 409: {}})
+def decide_correction(task_id: Annotated[str, PathParam(pattern=r"^corr-\d{14}-[0-9a-f]{6}$")],
+                      body: CorrectionDecisionIn, request: Request, user: Admin, driver: DriverDep,
+                      settings: SettingsDep) -> dict[str, Any]:
+    """Accept or refuse a citizen's correction. An accepted value enters the record as a record of the
+    citizen source (`hoso-corrections`), newest of the person's records, so the golden record takes it
+    with its provenance once the job has linked it; the request keeps who decided, when and why."""
+    decision = "accepted" if body.accept else "rejected"
+    rows = default_registry().write(driver, "tasks/decide_correction", database=settings.neo4j_database,
+                                    task_id=task_id, status=decision, actor=user.username, reason=body.reason)
+    if not rows:
+        known = default_registry().read(driver, "tasks/correction_status", database=settings.neo4j_database,
+                                        task_id=task_id)
+        if not known:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no correction request {task_id}")
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the request {task_id} is {known[0]['status']} already")
+    field, value, person_id = rows[0]["field"], rows[0]["value"], rows[0]["person_id"]
+    job_id = None
+    if body.accept:
+        profile = person_profile(driver, person_id, settings.neo4j_database)
+        facts = {"phones": [value]} if field == "phone" else {"addresses": [{"use": "current", "text": value}]}
+        job_id = _queue_citizen_record(request, settings, user, profile, f"{person_id}-{task_id}", "hoso-corrections",
+                                       "correction.jsonl", facts).job_id
+    audit(request, settings, user, 200, person_id)
+    return {"task_id": task_id, "status": decision, "job_id": job_id}
 
 
 @router.get("/users", operation_id="list_users", response_model=Accounts, responses={403: {}})
