@@ -12,7 +12,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
@@ -210,6 +210,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/ui/")
+
+    favicon = (Path(__file__).parent / "ui" / "favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def icon() -> Response:  # what browsers ask for when a page names none (the API's /docs)
+        return Response(favicon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

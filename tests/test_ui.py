@@ -7,6 +7,7 @@ kept under `test-artifacts/screenshots/`.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -68,6 +69,8 @@ def sign_in(browser: Browser, url: str, username: str, lang: str = "vi") -> Page
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.add_init_script(f"localStorage.setItem('hoso.lang', '{lang}')")
     page.goto(f"{url}/ui/")
     page.fill("input[name=username]", username)
@@ -75,6 +78,7 @@ def sign_in(browser: Browser, url: str, username: str, lang: str = "vi") -> Page
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     page.requests = requests  # type: ignore[attr-defined]
+    page.errors = errors  # type: ignore[attr-defined]
     return page
 
 
@@ -137,6 +141,7 @@ def craft_item(graph: Driver, site: dict[str, Any], conflict: bool) -> tuple[str
 def open_item(page: Page, item: str) -> None:
     """Open `item` (made most uncertain, p = 0.5001: on the queue's first page) from the queue."""
     page.click("#filters button[type=submit]")
+    page.wait_for_load_state("networkidle")  # the queue reloaded (it shows the crafted item)
     page.click(f"#queue li[data-id='{item}']")
     expect(page.locator("#item .item-id")).to_have_text(item)
 
@@ -249,6 +254,11 @@ def test_citizen_sees_own_and_childs_record_not_a_strangers(site: dict[str, Any]
     expect(page.locator("#person-id")).to_have_text(site["family"]["child"])
     page.goto(f"{site['url']}/ui/record.html?id={site['stranger']}")
     expect(page.locator("#refused")).to_be_visible()
+    page.goto(f"{site['url']}/ui/dashboard.html")  # not a citizen's page: back to the record, saying why
+    expect(page.locator("#notice")).to_have_text(re.compile("không dành cho vai trò của bạn"))
+    assert page.url.split("?")[0].endswith("/ui/record.html")
+    expect(page.locator("header .who")).to_contain_text("Người dân")
+    assert page.request.get(f"{site['url']}/favicon.ico").status == 200
     page.screenshot(path=str(SHOTS / "citizen-refused.png"))
     page.goto(f"{site['url']}/ui/record.html")
     page.fill("#correction input[name=value]", "abc")
@@ -293,27 +303,82 @@ def test_clinician_searches_and_opens_a_person(site: dict[str, Any], graph: Driv
     page.locator(f"#found a[href='?id={person['id']}']").click()
     expect(page.locator("#person-id")).to_have_text(person["id"])
     page.screenshot(path=str(SHOTS / "clinician-record.png"), full_page=True)
-    page.goto(f"{site['url']}/ui/review.html")
-    expect(page).to_have_url(f"{site['url']}/ui/")
+    page.goto(f"{site['url']}/ui/review.html")  # a reviewer's page: back to the clinician's own, saying why
+    expect(page).to_have_url(f"{site['url']}/ui/record.html?notice=not_for_role")
     page.close()
 
 
-def test_dashboard_draws_in_english(site: dict[str, Any]) -> None:
+CHARTS = "['pyramid', 'incidence', 'coverage', 'map'].every((id) => Chart.getChart(document.getElementById(id)))"
+
+
+def wait_until(page: Page, expression: str, timeout: float = 30) -> None:
+    """Poll `expression` in the page (Playwright's wait_for_function evaluates with eval(), which the pages'
+    content policy refuses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true: {expression}; {page.errors}"  # type: ignore[attr-defined]
+        time.sleep(0.2)
+
+
+def _chart(page: Page, canvas: str, expression: str) -> Any:
+    script = f"(() => {{ const c = Chart.getChart(document.getElementById('{canvas}')); return {expression}; }})()"
+    return page.evaluate(script)
+
+
+def test_the_dashboard_draws_every_level_with_names_axes_and_legends(site: dict[str, Any]) -> None:
     page = sign_in(site["browser"], site["url"], "ui-epi", lang="en")
     expect(page).to_have_url(f"{site['url']}/ui/dashboard.html")
     expect(page.get_by_text("Age pyramid")).to_be_visible()
-    expect(page.locator("#pyramid svg rect").first).to_be_attached()
-    expect(page.locator("#map svg circle").first).to_be_attached()
-    expect(page.locator("#incidence svg path").first).to_be_attached()
+    wait_until(page, CHARTS)
+    expect(page.locator("#scope-title")).to_contain_text("Việt Nam · Period 2025")
+    expect(page.locator("#as-of")).to_contain_text("Data as of")
+    assert _chart(page, "pyramid", "c.options.scales.x.title.text") == "Persons"
+    assert _chart(page, "pyramid", "c.data.datasets.map((d) => d.label)") == ["Male", "Female"]
+    chapters = _chart(page, "incidence", "c.data.datasets.map((d) => d.label)")
+    assert chapters and all(" " in label for label in chapters), chapters  # a chapter by its name, not "X"
+    assert "≥ 95 %" in _chart(page, "map", "c.data.datasets.map((d) => d.label)")  # the map has a legend
+    provinces = _chart(page, "coverage", "c.data.labels")
+    assert len(provinces) <= 15 and all(not label.isdigit() for label in provinces)  # provinces by name
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#csv")
-    assert download.value.suggested_filename.endswith(".csv")
+    assert download.value.suggested_filename == "hoso-national-VN-2025.csv"
+
+    province = site["family"]["province"]
+    page.select_option("#level", "province")
+    page.select_option("#province", province)
+    page.click("#picker button[type=submit]")
+    expect(page.locator("#scope-title")).to_contain_text(page.locator("#province option:checked").inner_text())
+    page.select_option("#level", "commune")
+    wait_until(page, "document.getElementById('commune').options.length > 0")
+    commune = page.locator("#commune option:checked").inner_text()
+    page.click("#picker button[type=submit]")
+    wait_until(page, "document.getElementById('scope-title').textContent.includes(document.getElementById('commune')"
+                     ".selectedOptions[0].text) || document.getElementById('error').textContent.length > 0")
+    expect(page.locator("#error")).to_be_empty()  # the commune level works (it sent the unit as a province)
+    expect(page.locator("#scope-title")).to_contain_text(commune)
+    wait_until(page, CHARTS)
+    page.fill("#period", "summer")  # a bad period: the reason, and nothing of the last query left
+    page.click("#picker button[type=submit]")
+    expect(page.locator("#error")).to_contain_text("The figures cannot be shown")
+    assert page.evaluate("['pyramid', 'map'].every((id) => !Chart.getChart(document.getElementById(id)))")
+    expect(page.locator("#scope-title")).to_be_empty()
     only_local(page, site["url"])
     page.close()
 
 
-def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any]) -> None:
+def test_the_dashboard_fits_a_phone_and_a_laptop(site: dict[str, Any]) -> None:
+    for width, height in ((390, 844), (1366, 768)):
+        page = sign_in(site["browser"], site["url"], "ui-epi")
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()
+        wait_until(page, CHARTS)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+        page.screenshot(path=str(SHOTS / f"dashboard-{width}.png"), full_page=True)
+        page.close()
+
+
+def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any], graph: Driver) -> None:
     page = sign_in(site["browser"], site["url"], "ui-admin")
     expect(page.locator("#users table")).to_contain_text("ui-reviewer")
     expect(page.locator("#audit table")).to_contain_text("ui-citizen")
@@ -327,6 +392,22 @@ def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any]) -> No
     expect(page.locator("#batches tbody tr").first).to_contain_text("Tạm gác lại: tệp sai định dạng")
     page.locator("#batches tbody tr").first.get_by_role("button", name="Khôi phục").click()
     expect(page.locator("#batches tbody tr").first).to_contain_text("Sẵn sàng liên kết")
+    # A citizen's correction is accepted with a reason: the request closes and a job brings the value in.
+    jobs_before = page.locator("#jobs tbody tr").count()
+    page.once("dialog", lambda dialog: dialog.accept("số điện thoại đã xác minh qua điện thoại"))
+    page.locator("#corrections tbody tr", has_text="0912345678").get_by_role("button", name="Chấp nhận").click()
+    expect(page.locator("#corrections")).not_to_contain_text("0912345678")
+    expect(page.locator("#jobs tbody tr")).to_have_count(jobs_before + 1)
+    decided = graph.execute_query("MATCH (t:CorrectionRequest {value: '0912345678'}) RETURN t.status AS s, "
+                                  "t.decided_by AS by, t.reason AS reason").records[0]
+    assert (decided["s"], decided["by"]) == ("accepted", "ui-admin") and "xác minh" in decided["reason"]
+    # An upload from the page becomes a job; dates are written the Vietnamese way.
+    page.set_input_files("#upload input[name=file]", {"name": "registry.csv", "mimeType": "text/csv",
+                                                      "buffer": b"so_dinh_danh,ho_ten\n"})
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#upload .status")).to_have_text("Đã nhận tệp: lượt nhập đang chờ xử lý")
+    expect(page.locator("#jobs tbody tr", has_text="registry.csv")).to_have_count(1)
+    assert re.search(r"\d{1,2}/\d{1,2}/\d{4}", page.locator("#batches tbody tr").first.inner_text())
     page.close()
 
 

@@ -20,7 +20,7 @@ const TEXT = {
     sex: "Giới tính", personal_id: "Số định danh", vaccine: "Vắc xin", dose: "Mũi", date: "Ngày",
     facility: "Cơ sở", diagnosis: "Chẩn đoán", dashboard: "Bảng điều khiển dịch tễ", period: "Kỳ",
     level: "Cấp", unit: "Đơn vị", show: "Xem", pyramid: "Tháp dân số", incidence: "Số ca theo tháng",
-    coverage: "Tiêm chủng đầy đủ dưới 1 tuổi theo xã (%)", map: "Bản đồ đơn vị", download: "Tải CSV",
+    coverage: "Trẻ dưới 1 tuổi tiêm chủng đầy đủ (%)", map: "Bản đồ tiêm chủng đầy đủ", download: "Tải báo cáo CSV",
     admin: "Quản trị", users: "Tài khoản", audit: "Nhật ký truy cập", jobs: "Lượt nhập dữ liệu",
     batches: "Lô dữ liệu", set_aside: "Tạm gác lại", restore: "Khôi phục", retry: "Chạy lại", cancel: "Hủy",
     reason: "Lý do", actions: "Thao tác", linkable: "Sẵn sàng liên kết", created: "Ngày tạo",
@@ -58,6 +58,31 @@ const TEXT = {
     phone_hint: "Số điện thoại Việt Nam: 10 chữ số bắt đầu bằng 0 (như 0912345678)",
     source_population: "Cơ sở dữ liệu dân cư", source_commune831: "Trạm y tế xã", source_hospital130: "Bệnh viện",
     source_immunization: "Hệ thống tiêm chủng", source_fhir: "Hệ thống y tế khác", source_csv: "Tệp của cơ sở",
+    scope_national: "Toàn quốc", scope_province: "Tỉnh, thành phố", scope_district: "Quận, huyện (trước 2025)",
+    scope_commune: "Xã, phường", district_code: "Mã huyện (trước 2025)", dashboard_error: "Không xem được số liệu:",
+    as_of: "Số liệu tính đến", persons: "Số người", age_band: "Nhóm tuổi", month: "Tháng", cases: "Số ca",
+    percent_fic: "Tỷ lệ tiêm chủng đầy đủ (%)", no_data: "Không có số liệu hoặc dưới 5 trẻ",
+    coverage_lowest: "{n} đơn vị có tỷ lệ thấp nhất trong {all}.", coverage_withheld: "{n} đơn vị dưới 5 trẻ không hiển thị.",
+    coverage_none: "Không đơn vị nào đủ 5 trẻ để hiển thị.",
+    longitude: "Kinh độ", latitude: "Vĩ độ", map_note: "Mỗi điểm là trung tâm một đơn vị, tô màu theo tỷ lệ tiêm chủng đầy đủ; bản đồ không có ranh giới hành chính.",
+    icd_I: "Bệnh nhiễm trùng và ký sinh trùng", icd_II: "Bướu tân sinh", icd_III: "Bệnh máu, cơ quan tạo máu và miễn dịch",
+    icd_IV: "Bệnh nội tiết, dinh dưỡng và chuyển hóa", icd_V: "Rối loạn tâm thần và hành vi", icd_VI: "Bệnh hệ thần kinh",
+    icd_VII: "Bệnh mắt và phần phụ", icd_VIII: "Bệnh tai và xương chũm", icd_IX: "Bệnh hệ tuần hoàn", icd_X: "Bệnh hệ hô hấp",
+    icd_XI: "Bệnh hệ tiêu hóa", icd_XII: "Bệnh da và mô dưới da", icd_XIII: "Bệnh cơ, xương, khớp và mô liên kết",
+    icd_XIV: "Bệnh hệ sinh dục, tiết niệu", icd_XV: "Thai nghén, sinh đẻ và hậu sản", icd_XVI: "Bệnh lý thời kỳ chu sinh",
+    icd_XVII: "Dị tật bẩm sinh và bất thường nhiễm sắc thể", icd_XVIII: "Triệu chứng và dấu hiệu bất thường",
+    icd_XIX: "Vết thương, ngộ độc và nguyên nhân bên ngoài", icd_XX: "Nguyên nhân bên ngoài của bệnh tật và tử vong",
+    icd_XXI: "Yếu tố ảnh hưởng sức khỏe và tiếp xúc dịch vụ y tế", icd_XXII: "Mã dành cho mục đích đặc biệt",
+    outcome_cured: "Khỏi", outcome_improved: "Đỡ, giảm", outcome_unchanged: "Không thay đổi", outcome_worse: "Nặng hơn",
+    outcome_died: "Tử vong", outcome_discharged_poor_prognosis: "Tiên lượng nặng xin về", outcome_undetermined: "Chưa xác định",
+    outcome_died_outside: "Tử vong ngoài cơ sở",
+    upload: "Tải dữ liệu lên", mapping: "Tệp ánh xạ cột (TOML, cho CSV)", upload_queued: "Đã nhận tệp: lượt nhập đang chờ xử lý",
+    job_queued: "Đang chờ", job_ingesting: "Đang nhập", job_linking: "Đang liên kết", job_done: "Xong", job_failed: "Lỗi",
+    job_cancelled: "Đã hủy", deactivated: "Đã khóa", active_account: "Đang hoạt động", accept: "Chấp nhận", reject: "Từ chối",
+    accept_reason: "Lý do chấp nhận (ít nhất 5 ký tự)", reject_reason: "Lý do từ chối, để báo lại người dân (ít nhất 5 ký tự)",
+    role_citizen: "Người dân", role_clinician: "Nhân viên y tế", role_reviewer: "Người rà soát",
+    role_epidemiologist: "Cán bộ dịch tễ", role_admin: "Quản trị viên",
+    not_for_role: "Trang bạn vừa mở không dành cho vai trò của bạn: đây là trang của bạn.",
     readings: "Chỉ số sức khỏe", reading: "Chỉ số", result: "Kết quả", reading_bp: "Huyết áp", per_minute: "lần/phút",
     reading_pulse: "Mạch", reading_temperature: "Nhiệt độ", reading_weight: "Cân nặng", reading_height: "Chiều cao",
     reading_bmi: "BMI", reading_waist: "Vòng bụng", reading_glucose: "Đường huyết",
@@ -83,7 +108,7 @@ const TEXT = {
     sex: "Sex", personal_id: "Personal id", vaccine: "Vaccine", dose: "Dose", date: "Date",
     facility: "Facility", diagnosis: "Diagnosis", dashboard: "Epidemiology dashboard", period: "Period",
     level: "Level", unit: "Unit", show: "Show", pyramid: "Age pyramid", incidence: "Cases by month",
-    coverage: "Fully immunized under 1 by commune (%)", map: "Units on the map", download: "Download CSV",
+    coverage: "Children under 1 fully immunized (%)", map: "Full immunization on the map", download: "Download the CSV report",
     admin: "Administration", users: "Accounts", audit: "Audit log", jobs: "Ingestion jobs",
     batches: "Batches", set_aside: "Set aside", restore: "Restore", retry: "Retry", cancel: "Cancel",
     reason: "Reason", actions: "Actions", linkable: "Ready to link", created: "Created",
@@ -121,6 +146,30 @@ const TEXT = {
     phone_hint: "A Vietnamese phone: 10 digits starting with 0 (as 0912345678)",
     source_population: "Population registry", source_commune831: "Commune health station", source_hospital130: "Hospital",
     source_immunization: "Immunization registry", source_fhir: "Another health system", source_csv: "A facility's file",
+    scope_national: "Nation", scope_province: "Province", scope_district: "District (before 2025)",
+    scope_commune: "Commune", district_code: "District code (before 2025)", dashboard_error: "The figures cannot be shown:",
+    as_of: "Data as of", persons: "Persons", age_band: "Age band", month: "Month", cases: "Cases",
+    percent_fic: "Fully immunized (%)", no_data: "No data, or under 5 children",
+    coverage_lowest: "The {n} units with the lowest coverage of {all}.", coverage_withheld: "{n} units with under 5 children are not shown.",
+    coverage_none: "No unit has the 5 children needed to be shown.",
+    longitude: "Longitude", latitude: "Latitude", map_note: "Each point is a unit's centre, coloured by full immunization coverage; the map has no boundaries.",
+    icd_I: "Infectious and parasitic diseases", icd_II: "Neoplasms", icd_III: "Blood and immune disorders",
+    icd_IV: "Endocrine, nutritional and metabolic", icd_V: "Mental and behavioural disorders", icd_VI: "Nervous system",
+    icd_VII: "Eye and adnexa", icd_VIII: "Ear and mastoid", icd_IX: "Circulatory system", icd_X: "Respiratory system",
+    icd_XI: "Digestive system", icd_XII: "Skin and subcutaneous tissue", icd_XIII: "Musculoskeletal system",
+    icd_XIV: "Genitourinary system", icd_XV: "Pregnancy and childbirth", icd_XVI: "Perinatal conditions",
+    icd_XVII: "Congenital malformations", icd_XVIII: "Symptoms and abnormal findings", icd_XIX: "Injury and poisoning",
+    icd_XX: "External causes", icd_XXI: "Factors influencing health status", icd_XXII: "Codes for special purposes",
+    outcome_cured: "Cured", outcome_improved: "Improved", outcome_unchanged: "Unchanged", outcome_worse: "Worse",
+    outcome_died: "Died", outcome_discharged_poor_prognosis: "Discharged, poor prognosis", outcome_undetermined: "Undetermined",
+    outcome_died_outside: "Died outside the facility",
+    upload: "Upload data", mapping: "Column mapping (TOML, for CSV)", upload_queued: "File received: the job is queued",
+    job_queued: "Queued", job_ingesting: "Ingesting", job_linking: "Linking", job_done: "Done", job_failed: "Failed",
+    job_cancelled: "Cancelled", deactivated: "Deactivated", active_account: "Active", accept: "Accept", reject: "Refuse",
+    accept_reason: "Why it is accepted (at least 5 characters)", reject_reason: "Why it is refused, to tell the citizen (at least 5 characters)",
+    role_citizen: "Citizen", role_clinician: "Clinician", role_reviewer: "Reviewer",
+    role_epidemiologist: "Epidemiologist", role_admin: "Administrator",
+    not_for_role: "The page you opened is not for your role: this is your page.",
     readings: "Readings", reading: "Reading", result: "Result", reading_bp: "Blood pressure", per_minute: "/min",
     reading_pulse: "Pulse", reading_temperature: "Temperature", reading_weight: "Weight", reading_height: "Height",
     reading_bmi: "BMI", reading_waist: "Waist", reading_glucose: "Blood glucose",
@@ -150,7 +199,15 @@ const HoSo = {
       <button type="button" id="signout" data-i18n="signout"></button>`;
     document.body.prepend(bar);
     const me = this.me();
-    if (me) bar.querySelector(".who").textContent = `${me.username} · ${me.role}`;
+    if (me) bar.querySelector(".who").textContent = `${me.username} · ${this.t("role_" + me.role)}`;
+    if (new URLSearchParams(location.search).get("notice") === "not_for_role") {
+      const notice = document.createElement("p");
+      notice.id = "notice";
+      notice.className = "notice";
+      notice.setAttribute("role", "status");
+      notice.textContent = this.t("not_for_role");
+      bar.after(notice);
+    }
     bar.querySelector("#lang").onclick = () => {
       localStorage.setItem("hoso.lang", this.lang === "vi" ? "en" : "vi");
       location.reload();
@@ -159,10 +216,16 @@ const HoSo = {
     this.translate();
   },
 
+  HOME: { reviewer: "review.html", citizen: "record.html", clinician: "record.html", epidemiologist: "dashboard.html",
+    admin: "admin.html" },
+
   require(...roles) {
     const me = this.me();
     if (!this.token() || !me) { location.href = "/ui/"; throw new Error("not signed in"); }
-    if (roles.length && !roles.includes(me.role)) { location.href = "/ui/"; throw new Error("wrong role"); }
+    if (roles.length && !roles.includes(me.role)) {  // another role's page: back to one's own, saying why
+      location.href = `/ui/${this.HOME[me.role]}?notice=not_for_role`;
+      throw new Error("wrong role");
+    }
     return me;
   },
 
