@@ -213,12 +213,14 @@ def iter_batch_facts(path: Path, chunk: int = 5_000) -> Iterator[dict[str, list[
 
 
 def _facility(code: str, units: Any) -> dict[str, Any]:
-    """A facility known only by its code: commune stations are 'T' + a pre-2025 commune code;
-    hospital codes (MA_CSKCB) start with the 2-digit province."""
-    unit = None
-    if code.startswith("T") and units.commune(code[1:], CodeList.PRE_2025) is not None:
+    """A facility known only by its code: commune stations are 'T' + a pre-2025 commune code (named after
+    their commune until a facility list names them); hospital codes (MA_CSKCB) start with the 2-digit
+    province."""
+    unit, fallback = None, None
+    if code.startswith("T") and (commune := units.commune(code[1:], CodeList.PRE_2025)) is not None:
         unit = unit_uid("pre2025", "commune", code[1:])
+        fallback = f"Trạm Y tế {commune.name}"  # a commune's health station, named as stations are
     elif code[:2].isdigit() and units.get(CodeList.PRE_2025, "province", code[:2]) is not None:
         unit = unit_uid("pre2025", "province", code[:2])
-    return {"code": code, "name": None, "level": "commune" if code.startswith("T") else None, "ownership": None,
-            "unit_uid": unit}
+    return {"code": code, "name": None, "fallback_name": fallback, "level": "commune" if code.startswith("T") else None,
+            "ownership": None, "unit_uid": unit}

@@ -227,3 +227,24 @@ def test_link_says_each_step_then_what_it_did(graph: Driver, neo4j_target_: Neo4
     seconds = summary["seconds"]
     assert summary["records_new"] > 0 and summary["facts"]
     assert seconds["total"] >= seconds["link"] + seconds["load_facts"] + seconds["golden"]
+
+
+def test_the_readme_tour_runs_word_for_word(graph: Driver, neo4j_target_: Neo4jTarget, tmp_path: Path) -> None:
+    """The README's tour, each line as written (on 300 persons instead of 10,000), in a fresh data folder."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    tour = readme.split("## A tour", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in tour.strip().splitlines()]
+    assert commands and all(c.startswith("hoso ") for c in commands)
+    env = dict(os.environ, HOSO_DATA_DIR=str(tmp_path / "data"), NEO4J_URI=neo4j_target_.uri,
+               NEO4J_PASSWORD=neo4j_target_.password)
+    out = None
+    for command in commands:
+        args = command.replace("--persons 10000", "--persons 300").split()[1:]
+        out = subprocess.run(["bash", "-c", " ".join([HOSO, *args])], cwd=tmp_path, capture_output=True, text=True,
+                             env=env, timeout=600, check=False)
+        assert out.returncode == 0, (command, out.stderr[-2000:])
+        assert "Traceback" not in out.stderr, command
+    assert out is not None
+    scores = json.loads(out.stdout)
+    assert scores["f1"] > 0.95 and scores["precision"] > 0.95, scores
+    assert (tmp_path / "weights.html").exists()

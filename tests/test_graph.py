@@ -15,8 +15,9 @@ from neo4j import Driver
 
 from api.services import run_linking
 from api.settings import Settings
-from graph.load import GraphLoader
+from graph.load import GraphLoader, _facility
 from graph.persons import PersonNotFound, person_profile
+from linkage import CodeList, load_admin_units
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
@@ -141,3 +142,13 @@ def test_households_and_parents_are_derived(linked: dict[str, object], graph: Dr
     assert count(graph, "MATCH (:Person)-[:MEMBER_OF]->(h:Household)-[:LOCATED_IN]->(:AdminUnit) "
                         "RETURN count(DISTINCT h) AS n") > 100
     assert count(graph, "MATCH (:Person)-[r:PARENT_OF]->(:Person) RETURN count(r) AS n") > 100
+
+
+def test_a_station_known_only_by_its_code_is_named_after_its_commune() -> None:
+    units = load_admin_units()
+    commune = units.of(CodeList.PRE_2025, "commune")[0]
+    station = _facility(f"T{commune.code}", units)
+    assert station["fallback_name"] == f"Trạm Y tế {commune.name}" and station["level"] == "commune"
+    assert station["name"] is None  # a name from a facility list, when one comes, still wins
+    hospital = _facility(f"{commune.province_code}001", units)
+    assert hospital["fallback_name"] is None and hospital["unit_uid"]

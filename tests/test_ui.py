@@ -367,6 +367,54 @@ def test_the_dashboard_draws_every_level_with_names_axes_and_legends(site: dict[
     page.close()
 
 
+PAGES = [("ui-citizen", "/ui/record.html", "#person-name"), ("ui-clinician", "/ui/record.html", "#search"),
+         ("ui-admin", "/ui/admin.html", "#users table"), ("ui-reviewer", "/ui/review.html", "#filters"),
+         ("ui-epi", "/ui/dashboard.html", "#scope-title")]
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 768)])
+def test_every_page_fits_without_scrolling_sideways(site: dict[str, Any], width: int, height: int) -> None:
+    """Each role's page at a phone's and a laptop's width: nothing wider than the screen (a wide table
+    scrolls inside its card), a screenshot of each kept."""
+    page = sign_in(site["browser"], site["url"], "ui-admin")
+    page.goto(f"{site['url']}/ui/")  # the sign-in page too, signed out
+    page.evaluate("sessionStorage.clear()")
+    page.set_viewport_size({"width": width, "height": height})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), ("sign-in", width)
+    page.close()
+    for user, path, ready in PAGES:
+        page = sign_in(site["browser"], site["url"], user)
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{site['url']}{path}")
+        expect(page.locator(ready).first).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(SHOTS / f"{user}-{width}.png"), full_page=True)
+        assert wide <= width, f"{path} as {user} is {wide} px wide at {width} px"
+        page.close()
+
+
+ENGLISH_SHOWN = """(() => {
+  const text = document.body.innerText;
+  return Object.entries(TEXT.en).filter(([key, value]) => value.length >= 6 && value !== TEXT.vi[key]
+    && /[a-z]{3}/.test(value) && text.includes(value)).map(([key]) => key);
+})()"""
+
+
+@pytest.mark.parametrize(("user", "path", "ready"), PAGES, ids=[f"{u}:{p}" for u, p, _ in PAGES])
+def test_a_vietnamese_page_shows_nothing_of_the_english_catalogue(site: dict[str, Any], user: str, path: str,
+                                                                   ready: str) -> None:
+    page = sign_in(site["browser"], site["url"], user)
+    page.goto(f"{site['url']}{path}")
+    expect(page.locator(ready).first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("Object.keys(TEXT.en).filter((k) => !(k in TEXT.vi))") == [], "keys without Vietnamese"
+    assert page.evaluate("Object.keys(TEXT.vi).filter((k) => !(k in TEXT.en))") == [], "keys without English"
+    assert page.evaluate(ENGLISH_SHOWN) == [], f"English on the Vietnamese {path}"
+    page.close()
+
+
 def test_the_dashboard_fits_a_phone_and_a_laptop(site: dict[str, Any]) -> None:
     for width, height in ((390, 844), (1366, 768)):
         page = sign_in(site["browser"], site["url"], "ui-epi")
