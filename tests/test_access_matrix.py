@@ -128,6 +128,9 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "decide_correction": ("POST", "/tasks/corrections/corr-20260101000000-000000/decision",
                               {"json": {"accept": False, "reason": "matrix test"}}),
         "list_users": ("GET", "/users", {}),
+        "save_user": ("PUT", "/users/matrix-made",
+                      {"json": {"role": "epidemiologist", "password": "matrix password 2"}}),
+        "deactivate_user": ("POST", "/users/matrix-nobody/deactivate", {}),
         "list_batches": ("GET", "/batches", {}),
         "set_aside_batch": ("POST", "/batches/population-0000000000000000/set-aside", {"json": {"reason": "matrix"}}),
         "restore_batch": ("POST", "/batches/population-0000000000000000/restore", {}),
@@ -163,7 +166,7 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
                   "fhir_match_patient": ("clinician",), "review_queue": ("reviewer",), "list_users": ("admin",),
                   "read_audit": ("admin",), "list_jobs": ("admin",), "run_analysis": ("epidemiologist",),
                   "statistical_report": ("epidemiologist",), "open_corrections": ("admin",),
-                  "decide_correction": ("admin",),
+                  "decide_correction": ("admin",), "save_user": ("admin",), "deactivate_user": ("admin",),
                   "list_batches": ("admin",), "undo_decision": (), "split_person": (),
                   "read_person_cluster": (), "read_change_feed": ("clinician",), "list_webhooks": ("admin",)}
     for operation, allowed in staff_only.items():

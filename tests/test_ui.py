@@ -456,6 +456,17 @@ def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any], graph
     expect(page.locator("#upload .status")).to_have_text("Đã nhận tệp: lượt nhập đang chờ xử lý")
     expect(page.locator("#jobs tbody tr", has_text="registry.csv")).to_have_count(1)
     assert re.search(r"\d{1,2}/\d{1,2}/\d{4}", page.locator("#batches tbody tr").first.inner_text())
+    # An account made from the page, then deactivated from it.
+    page.fill("#account input[name=username]", "ui-new-epi")
+    page.select_option("#account select[name=role]", "epidemiologist")
+    page.fill("#account input[name=password]", "a new password 42")
+    page.click("#account button[type=submit]")
+    expect(page.locator("#account .status")).to_have_text("Đã lưu tài khoản ui-new-epi")
+    row = page.locator("#users tbody tr", has_text="ui-new-epi")
+    expect(row).to_contain_text("Cán bộ dịch tễ")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Khóa").click()
+    expect(page.locator("#users tbody tr", has_text="ui-new-epi")).to_contain_text("Đã khóa")
     page.close()
 
 

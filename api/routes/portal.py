@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from neo4j import Driver
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from api.access import authorise_person, check_person_id
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.jobs import JobStore
-from api.security import Role, SlidingWindow, User
+from api.security import AuthError, Role, SlidingWindow, User, add_user
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
 from linkage import Moment, SourceKind, normalise_phone
@@ -239,3 +239,49 @@ def list_users(request: Request, user: Admin, driver: DriverDep, settings: Setti
     rows = [r.data() for r in default_registry().read(driver, "users/list_users", database=settings.neo4j_database)]
     audit(request, settings, user, 200)
     return {"data": rows, "count": len(rows)}
+
+
+class AccountIn(BaseModel):
+    role: Role
+    password: SecretStr = Field(description="At least 10 characters, 5 of them different")
+    province: str | None = Field(None, pattern=r"^\d{2}$", description="Staff: the post-2025 province code")
+    facility: str | None = Field(None, pattern=r"^[0-9A-Za-z]{3,10}$", description="Staff: the facility code")
+    person_id: str | None = Field(None, description="Citizen: their person id")
+
+
+class AccountSaved(BaseModel):
+    username: str
+    role: str
+
+
+UserName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._-]{3,64}$", description="The account's name")]
+
+
+@router.put("/users/{username}", operation_id="save_user", response_model=AccountSaved,
+            responses={400: {}, 403: {}, 422: {}})
+def save_user(username: UserName, body: AccountIn, request: Request, user: Admin, driver: DriverDep,
+              settings: SettingsDep) -> dict[str, Any]:
+    """Create an account, or update it (a new password, role or unit): as `hoso user add`. Tokens the
+    account held before stop working."""
+    try:
+        add_user(driver, username, body.password.get_secret_value(), body.role, body.facility, body.province,
+                 body.person_id, settings.neo4j_database)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc).replace("--person-id", "person_id")
+                            .replace("--province", "province")) from exc
+    audit(request, settings, user, 200)
+    return {"username": username, "role": body.role.value}
+
+
+@router.post("/users/{username}/deactivate", operation_id="deactivate_user", response_model=AccountSaved,
+             responses={403: {}, 404: {}})
+def deactivate_user(username: UserName, request: Request, user: Admin, driver: DriverDep,
+                    settings: SettingsDep) -> dict[str, Any]:
+    """Stop an account: it cannot sign in, and its tokens stop working within seconds (as
+    `hoso user deactivate`)."""
+    rows = default_registry().write(driver, "users/deactivate_user", database=settings.neo4j_database,
+                                    username=username)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {username!r}")
+    audit(request, settings, user, 200)
+    return {"username": username, "role": rows[0]["role"]}

@@ -2,4 +2,4 @@
 // params: $username
 MATCH (u:User {username: $username})
 SET u.active = false, u.tokens_valid_after = datetime()
-RETURN u.username AS username
+RETURN u.username AS username, u.role AS role
