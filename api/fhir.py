@@ -205,10 +205,11 @@ def _encounters(profile: dict[str, Any], out: _Entries, subject: dict[str, str])
         at = out.add(encounter)
         for m, dx in enumerate(visit.get("diagnoses") or [], start=1):
             coding = {"system": ICD10, "code": dx["icd10"], **({"display": dx["name"]} if dx.get("name") else {})}
+            text = dx.get("name_vi") or dx.get("name")  # the display is WHO's title; the text, Vietnamese
             diagnoses.append(out.add({
                 "resourceType": "Condition", "id": f"{eid}-dx{m}", "subject": subject, "encounter": at,
                 "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
-                "code": {"coding": [coding], **({"text": dx["name"]} if dx.get("name") else {})},
+                "code": {"coding": [coding], **({"text": text} if text else {})},
                 **({"recordedDate": start} if start else {})}))
     return diagnoses
 
@@ -220,7 +221,7 @@ def _problems(profile: dict[str, Any], out: _Entries, subject: dict[str, str], i
     for n, item in enumerate(profile["history"], start=1):
         if item.get("category") != "chronic" or item.get("relative"):
             continue
-        name = item.get("disease") or item.get("text") or item.get("code")
+        name = item.get("disease_vi") or item.get("disease") or item.get("text") or item.get("code")
         coding = [{"system": ICD10, "code": item["icd10"], **({"display": item["disease"]} if item.get("disease")
                                                                else {})}] if item.get("icd10") else []
         condition = {

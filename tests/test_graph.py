@@ -134,6 +134,9 @@ def test_profile_follows_the_831_structure(linked: dict[str, object], graph: Dri
     assert profile["administrative"]["name"] and profile["provenance"]["name"]
     assert profile["visits"] and all(v["source"] for v in profile["visits"])
     assert all(set(v) >= {"admitted_at", "facility", "diagnoses"} for v in profile["visits"])
+    diagnoses = [d for v in profile["visits"] for d in v["diagnoses"]]
+    # Every diagnosis has WHO's title, its chapter, and (the generator codes only shipped ones) a Vietnamese name.
+    assert diagnoses and all(d["name"] and d["chapter"] and d["name_vi"] for d in diagnoses)
     with pytest.raises(PersonNotFound):
         person_profile(graph, "HS0000000000X")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from conftest import MappedCsv
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
 from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
-from linkage.standardize.icd10 import is_known_icd10, normalise_icd10
+from linkage.standardize.icd10 import _names_vi, icd10_name_vi, is_known_icd10, normalise_icd10
 from linkage.standardize.names import clean_name, family_key, split_name
 from linkage.standardize.phones import normalise_phone, old_form
 from linkage.standardize.table import LINKAGE_COLUMNS, place_newborns, standardise, standardise_one
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text, unify_tones
 from linkage.synth import SynthConfig, generate
+from linkage.synth.vocab import ACUTE
 from linkage.vocab import DatePrecision, SourceKind
 
 
@@ -83,6 +85,24 @@ def test_icd10_forms_and_existence() -> None:
     assert normalise_icd10("e119") == "E11.9"
     assert is_known_icd10("I10") and is_known_icd10("E11.9") and is_known_icd10("A90")
     assert not is_known_icd10("Q99.99X") and not is_known_icd10("XYZ")
+
+
+def test_icd10_codes_have_vietnamese_names_from_the_shipped_list() -> None:
+    assert icd10_name_vi("I10") == "Tăng huyết áp vô căn (nguyên phát)"
+    assert icd10_name_vi("E11.9") == "Bệnh đái tháo đường không phụ thuộc insulin, không có biến chứng"
+    assert icd10_name_vi("E11.5") == icd10_name_vi("E11")  # a subcategory not in the list: its category
+    assert icd10_name_vi("IX") == "Bệnh của hệ tuần hoàn"
+    assert icd10_name_vi("Q87") is None
+    roman = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI",
+             "XVII", "XVIII", "XIX", "XX", "XXI", "XXII"}
+    names = _names_vi()
+    # A typo in the data file would name a code that does not exist: every row is a chapter or a known code.
+    assert {code for code in names if not code[1:2].isdigit()} == roman
+    assert all(is_known_icd10(code) for code in names if code not in roman)
+    assert all(name == name.strip() and unicodedata.is_normalized("NFC", name) for name in names.values())
+    # Everything the synthetic sources diagnose is named.
+    assert all(icd10_name_vi(code) for code, _, _ in ACUTE)
+    assert all(icd10_name_vi(code) for code in ("I10", "E11.9", "J44.9", "J45.9", "A15.0"))
 
 
 def test_utf8_mojibake_is_repaired_and_legacy_encodings_refused() -> None:

@@ -5,14 +5,20 @@
 - `dates`: dates of birth with their precision; hospital compact dates;
 - `phones`: one phone form with the 2018 prefix move;
 - `ids`: what a personal id (CCCD) encodes, insurance numbers, ids one keystroke apart;
-- `icd10`: ICD-10 code form and existence;
+- `icd10`: ICD-10 code form, existence and Vietnamese names;
 - `admin_units`: Vietnam's administrative units before and after the 1 July 2025 reform;
 - `table`: a batch's records as the linkage table the model reads.
 """
 
 from linkage.standardize.admin_units import AdminUnit, AdminUnits, load_admin_units
 from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
-from linkage.standardize.icd10 import VIETNAM_RETAINED, icd10_description, is_known_icd10, normalise_icd10
+from linkage.standardize.icd10 import (
+    VIETNAM_RETAINED,
+    icd10_description,
+    icd10_name_vi,
+    is_known_icd10,
+    normalise_icd10,
+)
 from linkage.standardize.ids import compatible_ids, one_keystroke_apart
 from linkage.standardize.names import split_name
 from linkage.standardize.phones import normalise_phone, old_form
@@ -29,6 +35,7 @@ __all__ = [
     "compatible_ids",
     "fold",
     "icd10_description",
+    "icd10_name_vi",
     "is_known_icd10",
     "load_admin_units",
     "nfc",

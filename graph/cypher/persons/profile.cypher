@@ -22,7 +22,9 @@ CALL (p) {
 CALL (p) {
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:REPORTED]->(c:Condition)
   OPTIONAL MATCH (c)-[:IS_DISEASE]->(d:Disease)
-  RETURN collect(c {.category, .code, .text, .relative, icd10: d.icd10, disease: d.name, source: r.uid}) AS history
+  OPTIONAL MATCH (d)-[:IN_GROUP]->(:DiseaseGroup)-[:IN_GROUP]->(ch:DiseaseGroup)
+  RETURN collect(c {.category, .code, .text, .relative, icd10: d.icd10, disease: d.name, disease_vi: d.name_vi,
+                    chapter: ch.code, source: r.uid}) AS history
 }
 CALL (p) {  // a dose reported by two sources (the registry and the 831 record) is one dose, with both sources
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:RECEIVED]->(i:Immunization)
@@ -41,7 +43,10 @@ CALL (p) {
   OPTIONAL MATCH (p)<-[:LINKED_TO {state: 'MATCH'}]-(r:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
   OPTIONAL MATCH (e)-[:AT]->(f:Facility)
   OPTIONAL MATCH (e)-[dx:DIAGNOSED]->(d:Disease)
-  WITH r, e, f, collect(CASE WHEN d IS NULL THEN NULL ELSE {icd10: d.icd10, name: d.name, role: dx.role} END) AS diagnoses
+  OPTIONAL MATCH (d)-[:IN_GROUP]->(:DiseaseGroup)-[:IN_GROUP]->(ch:DiseaseGroup)
+  WITH r, e, f, collect(CASE WHEN d IS NULL THEN NULL
+                        ELSE {icd10: d.icd10, name: d.name, name_vi: d.name_vi, chapter: ch.code, role: dx.role} END)
+       AS diagnoses
   ORDER BY e.admitted_at DESC
   RETURN collect(e {.encounter_id, admitted_at: toString(e.admitted_at), discharged_at: toString(e.discharged_at),
          .outcome, .visit_type, facility: f.code, facility_name: f.name, diagnoses: diagnoses, source: r.uid}) AS visits
