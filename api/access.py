@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request, status
 from neo4j import Driver
 
 from api.audit import audit
+from api.messages import Refusal
 from api.security import Role, User
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, profile_and_viewer
@@ -29,8 +30,8 @@ from linkage import valid_person_id
 def check_person_id(person_id: str) -> None:
     """A 400 for anything but a well-formed person id with its check character right."""
     if not valid_person_id(person_id):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"person_id: {person_id!r} is not a person id (HS, ten "
-                            "characters and a check character, as HS2WYNSFH8JJB)")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "person_id: {value!r} is not a person id (HS, ten characters and a "
+                      "check character, as HS2WYNSFH8JJB)", value=person_id)
 
 
 def check_may_read(request: Request, settings: Settings, user: User, person_id: str, province: str | None,
@@ -48,8 +49,9 @@ def check_may_read(request: Request, settings: Settings, user: User, person_id: 
     if not allowed:
         audit(request, settings, user, 403, person_id)
         if user.role is Role.CITIZEN:  # the same answer as for an id that does not exist: no way to probe ids
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id} in your record or your children's")
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not read this person")
+            raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id} in your record or your children's",
+                          person_id=person_id)
+        raise Refusal(status.HTTP_403_FORBIDDEN, "the {role} role may not read this person", role=user.role.value)
 
 
 def adult_year() -> int:
@@ -62,7 +64,7 @@ def authorise_person(request: Request, driver: Driver, settings: Settings, user:
     rows = default_registry().read(driver, "persons/viewer_relation", database=settings.neo4j_database,
                                    viewer=user.person_id or "", person_id=person_id, adult_year=adult_year())
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id}", person_id=person_id)
     surviving: str = rows[0]["person_id"]
     check_may_read(request, settings, user, surviving, rows[0]["province"], rows[0])
     return surviving
@@ -78,7 +80,7 @@ def readable_profile(request: Request, driver: Driver, settings: Settings, user:
         profile, relation = profile_and_viewer(driver, person_id, settings.neo4j_database,
                                                viewer=user.person_id or "", adult_year=adult_year())
     except PersonNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from None
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id}", person_id=person_id) from None
     check_may_read(request, settings, user, profile["person_id"], profile["administrative"].get("province"),
                    relation)
     audit(request, settings, user, 200, profile["person_id"])
@@ -97,7 +99,7 @@ def refuse_citizens(request: Request, settings: Settings, user: User, person_id:
     """A 403 (audited) for a citizen asking for `what`, which is staff's work (it names other people)."""
     if user.role is Role.CITIZEN:
         audit(request, settings, user, 403, person_id)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the citizen role may not read {what}")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "the citizen role may not read {what}", what=what)
 
 
 def readable_among(driver: Driver, settings: Settings, user: User, person_ids: Iterable[str]) -> list[str]:

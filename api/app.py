@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.audit import AuditLog
 from api.fhir import operation_outcome
 from api.jobs import JobWorker
+from api.messages import VIETNAMESE, Refusal, language, say, validation_text
 from api.routes import ROUTERS
 from api.runtime import neo4j_target
 from api.security import Accounts, SignInLimiter, SlidingWindow
@@ -45,17 +46,23 @@ access_log = logging.getLogger("hoso.access")
 SELF_REPORTS_PER_HOUR = 10
 
 
-def problem(status: int, code: str, detail: str, request: Request | None = None) -> JSONResponse:
-    """An RFC 9457 problem+json response with a stable `code`; under /fhir, where clients speak FHIR, the
-    same error as an OperationOutcome."""
+def problem(status: int, code: str, detail: str, request: Request | None = None, *,
+            params: dict[str, Any] | None = None) -> JSONResponse:
+    """An RFC 9457 problem+json response with a stable `code` and `detail` in the language the request
+    prefers (Vietnamese unless it asks for English; `detail` is the English template of `api.messages`,
+    filled from `params`); under /fhir, where clients speak FHIR, the same error as an OperationOutcome."""
+    lang = language(request)
+    text = say(detail, params or {}, lang)
+    headers = {"Content-Language": lang}
     if request is not None and (request.url.path == "/fhir" or request.url.path.startswith("/fhir/")):
-        return JSONResponse(operation_outcome(status, code, detail), status_code=status,
-                            media_type="application/fhir+json")
+        return JSONResponse(operation_outcome(status, code, text), status_code=status,
+                            media_type="application/fhir+json", headers=headers)
     return JSONResponse(
         {"type": f"urn:hoso:problem:{code}", "title": code.replace("_", " "), "status": status,
-         "code": code, "detail": detail},
+         "code": code, "detail": text},
         status_code=status,
         media_type="application/problem+json",
+        headers=headers,
     )
 
 
@@ -222,7 +229,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                  409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
                  429: "too_many_requests"}
-        response = problem(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail), request)
+        code = codes.get(exc.status_code, "error")
+        if isinstance(exc, Refusal):
+            response = problem(exc.status_code, code, exc.template, request, params=exc.params)
+        else:  # relayed from the engine, or Starlette's own: a known text is translated, any other kept
+            response = problem(exc.status_code, code, "{reason}", request, params={"reason": exc.detail})
+            if str(exc.detail) in VIETNAMESE:
+                response = problem(exc.status_code, code, str(exc.detail), request)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
@@ -230,8 +243,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem(422, "invalid_input", f"{where}: {first.get('msg')}", request)
+        return problem(422, "invalid_input", "{reason}", request,
+                       params={"reason": validation_text(first, language(request))})
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
@@ -257,9 +270,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers["Retry-After"] = "5"
             return response
         if isinstance(exc, ConflictError):
-            return problem(409, "conflict", f"{exc}: reload and decide again", request)
+            return problem(409, "conflict", "{reason}: reload and decide again", request, params={"reason": exc})
         if isinstance(exc, OperationError):
-            return problem(422, "invalid_operation", str(exc), request)
+            return problem(422, "invalid_operation", "{reason}", request, params={"reason": exc})
         log.error("graph error: %s", type(exc).__name__, exc_info=exc)
         return problem(500, "internal_error", "HoSo failed on this request; the error is logged for its operators",
                        request)

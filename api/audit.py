@@ -1,6 +1,6 @@
 """The audit trail: every read of a person's record and every decision, refused ones included.
 
-Entries name the account, role, endpoint (its route template, never the concrete URL), status and
+Entries name the account, role, facility, endpoint (its route template, never the concrete URL), status and
 client; the person appears only as a keyed hash (HMAC-SHA256 with the signing key), so the log can
 be searched by person without holding ids in clear.
 
@@ -27,11 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi import status as http_status
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from api.messages import Refusal
 from api.security import Role, User, signing_key
 from api.settings import Settings
 from graph import GraphError, default_registry
@@ -169,7 +170,7 @@ def audit(request: Request, settings: Settings, user: User, status: int, person_
     """Spool one entry in this API process's audit log (see `AuditLog`)."""
     route = request.scope.get("route")
     request.app.state.audit.record({
-        "username": user.username, "role": user.role.value, "method": request.method,
+        "username": user.username, "role": user.role.value, "facility": user.facility, "method": request.method,
         "endpoint": getattr(route, "path", "?"), "status": status,
         "person_hash": person_hash(person_id, settings) if person_id else None,
         "client": request.client.host if request.client else None})
@@ -181,4 +182,5 @@ def require_role(request: Request, settings: Settings, user: User, roles: Role |
     message reads "the <their role> role may not <may_not>"."""
     if user.role not in (roles if isinstance(roles, tuple) else (roles,)):
         audit(request, settings, user, 403)
-        raise HTTPException(http_status.HTTP_403_FORBIDDEN, f"the {user.role.value} role may not {may_not}")
+        raise Refusal(http_status.HTTP_403_FORBIDDEN, "the {role} role may not {action}", role=user.role.value,
+                      action=may_not)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from neo4j import Driver
 
 from api.audit import require_role
+from api.messages import Refusal
 from api.security import AuthError, Role, User, decode_token
 from api.settings import Settings
 
@@ -32,14 +33,14 @@ DriverDep = Annotated[Driver, Depends(get_driver)]
 def get_current_user(request: Request, settings: SettingsDep,
                      token: Annotated[str | None, Depends(oauth2)]) -> User:
     if token is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in: send a bearer token from POST /auth/token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Refusal(status.HTTP_401_UNAUTHORIZED, "sign in: send a bearer token from POST /auth/token",
+                      headers={"WWW-Authenticate": "Bearer"})
     try:
         user, issued_at = decode_token(token, settings)
         request.app.state.accounts.check(user, issued_at)
     except AuthError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or expired: sign in again",
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise Refusal(status.HTTP_401_UNAUTHORIZED, "the token is invalid or expired: sign in again",
+                      headers={"WWW-Authenticate": "Bearer"}) from exc
     request.state.user = user
     return user
 

@@ -60,3 +60,22 @@ def test_graph_errors_answer_by_their_kind(graph: Driver, settings: Settings, er
     assert ("Retry-After" in answer.headers) is (status == 503)
     if status == 500:  # HoSo's own fault: nothing of its internals in the answer
         assert "query" not in answer.json()["detail"]
+
+
+def test_errors_are_said_in_vietnamese_unless_english_is_asked_for(graph: Driver, settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        bare = client.get("/persons/HS2WYNSFH8JJB")
+        assert bare.status_code == 401 and bare.headers["content-language"] == "vi"
+        assert bare.json() | {"detail": ""} == {"type": "urn:hoso:problem:unauthorized", "title": "unauthorized",
+                                                "status": 401, "code": "unauthorized", "detail": ""}
+        assert bare.json()["detail"] == "hãy đăng nhập: gửi mã bearer lấy từ POST /auth/token"
+        english = client.get("/persons/HS2WYNSFH8JJB", headers={"Accept-Language": "en-US,en;q=0.8"})
+        assert english.json()["detail"] == "sign in: send a bearer token from POST /auth/token"
+        assert english.headers["content-language"] == "en"
+        # Starlette's own errors and pydantic's validation, by their kind.
+        assert client.get("/no-such-page").json()["detail"] == "Không tìm thấy"
+        token = client.post("/auth/token", data={"username": "x"})
+        assert token.status_code == 422 and token.json()["detail"] == "body.password: bắt buộc nhưng chưa có"
+        # A FHIR client gets the same text in its OperationOutcome.
+        fhir = client.get("/fhir/Patient/HS2WYNSFH8JJB")
+        assert "hãy đăng nhập" in fhir.json()["issue"][0]["diagnostics"]

@@ -121,7 +121,7 @@ def test_bad_uploads_are_refused_with_a_clear_reason(  # type: ignore[no-untyped
             return client.post(f"/ingest/{kind}", headers=headers, files={"file": ("f", body, ctype)})
 
         empty = post("population", b"")
-        assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+        assert empty.status_code == 400 and empty.json()["detail"] == "tệp rỗng"  # "the file is empty"
         big = post("population", b"x" * ((1 << 20) + 1))
         assert big.status_code == 413 and big.json()["code"] == "too_large"
         wrong = post("commune831", b"<a/>", "image/png")

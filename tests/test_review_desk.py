@@ -129,7 +129,7 @@ def test_a_conflict_refuses_a_match_without_an_override(desk: dict[str, Any], gr
     refused = client.post(f"/review/items/{item}/decision", json=decision, headers=headers)
     assert refused.status_code == 409 and "override" in refused.json()["detail"]
     short = client.post(f"/review/items/{item}/decision", json={**decision, "override": True}, headers=headers)
-    assert short.status_code == 400 and "reason" in short.json()["detail"]
+    assert short.status_code == 400 and "lý do" in short.json()["detail"]  # Vietnamese unless asked otherwise
     assert graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO {state: 'MATCH'}]->(p:Person) "
                                "RETURN p.person_id AS p", {"uid": uid}).records[0]["p"] != person
     done = client.post(f"/review/items/{item}/decision", headers=headers, json={
@@ -154,8 +154,10 @@ def test_a_second_reviewer_confirms_an_override(desk: dict[str, Any], graph: Dri
         first = client.post(f"/review/items/{item}/decision", json=decision, headers=lan)
         assert first.status_code == 202 and first.json()["action"] == "override_requested"
         assert client.get(f"/review/items/{item}", headers=minh).json()["override_by"] == "reviewer:desk-lan"
-        again = client.post(f"/review/items/{item}/decision", json=decision, headers=lan)
+        again = client.post(f"/review/items/{item}/decision", json=decision,
+                            headers={**lan, "Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"})
         assert again.status_code == 409 and "second reviewer" in again.json()["detail"]
+        assert again.headers["content-language"] == "en"
         second = client.post(f"/review/items/{item}/decision", json=decision, headers=minh)
         assert second.status_code == 200, second.text
     assert graph.execute_query("MATCH (:SourceRecord {uid: $uid})-[l:LINKED_TO {state: 'MATCH'}]->(p:Person) "

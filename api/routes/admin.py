@@ -21,8 +21,10 @@ Auditor = Annotated[User, require(Role.ADMIN, may_not="read the audit trail")]
 class AuditEntry(BaseModel):
     """One disclosure or refusal: who, as what, which endpoint, the answer, and the person's keyed hash."""
 
+    id: str | None = None
     username: str | None = None
     role: str | None = None
+    facility: str | None = None
     method: str | None = None
     endpoint: str | None = None
     status: int | None = None

@@ -34,6 +34,7 @@ from analytics import (
 from api.access import audit_disclosures
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
+from api.messages import Refusal
 from api.security import Role, User
 from api.settings import Settings
 
@@ -150,7 +151,7 @@ def analysis(request: Request, user: Epidemiologist, driver: DriverDep, settings
              period: PeriodQ, level: LevelQ = Level.NATIONAL, unit: Unit = None) -> dict[str, Any]:
     """One analysis for a unit and period: aggregates only, cells under 5 persons withheld."""
     if name not in CATALOGUE:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no analysis {name!r}: see GET /analytics")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no analysis {name!r}: see GET /analytics", name=name)
     scope, span = _scope(driver, settings, level, unit, period)
     reader = _reader(driver, settings)
     try:
@@ -193,7 +194,7 @@ def _station(request: Request, driver: Driver, settings: Settings, user: User, c
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     if scope.province != user.province:
         audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this commune is outside your province")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "this commune is outside your province")
     return scope
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, DriverDep, SettingsDep
+from api.messages import Refusal
 from api.security import AuthError, SignInLimiter, User, authenticate, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -30,14 +31,14 @@ def create_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request:
     client = request.client.host if request.client else "?"
     wait = limiter.wait_seconds(form.username, client)
     if wait:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed sign-ins: try again later",
-                            headers={"Retry-After": str(wait)})
+        raise Refusal(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed sign-ins: try again later",
+                      headers={"Retry-After": str(wait)})
     try:
         user = authenticate(driver, form.username, form.password, settings.neo4j_database)
     except AuthError as exc:
         limiter.failed(form.username, client)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise Refusal(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
+                      headers={"WWW-Authenticate": "Bearer"}) from exc
     limiter.succeeded(form.username)
     return Token(access_token=issue_token(user, settings))
 

@@ -13,13 +13,14 @@ import secrets
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi import Path as PathParam
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from api.access import audit_disclosures
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
+from api.messages import Refusal
 from api.security import Role, User
 from graph import default_registry, feed_after, last_event
 
@@ -50,7 +51,7 @@ def read_events(request: Request, user: Follower, driver: DriverDep, settings: S
     """The events numbered after `after`, oldest first (of the account's province)."""
     if user.province is None:
         audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the change feed is read by an account with a province")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "the change feed is read by an account with a province")
     last = last_event(driver, settings.neo4j_database)
     events = [Event(**e) for e in feed_after(driver, after, limit, user.province, settings.neo4j_database)]
     audit_disclosures(request, settings, user, [p for e in events for p in (e.person_id, e.other_person_id) if p])
@@ -120,5 +121,5 @@ def remove_webhook(webhook_id: Annotated[str, PathParam(pattern=r"^wh-[0-9a-f-]{
                                        webhook_id=webhook_id)[0]["removed"]
     audit(request, settings, user, 204 if removed else 404)
     if not removed:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no webhook {webhook_id}", webhook_id=webhook_id)
     return Response(status_code=204)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from api.access import audit_disclosures, readable_among, readable_profile
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.fhir import patient_resource, patient_summary, retired_patient, search_bundle
+from api.messages import Refusal
 from api.security import Role, User
 from api.settings import Settings
 from graph import default_registry, person_profile
@@ -75,8 +76,8 @@ def search_patient(request: Request, user: CurrentUser, driver: DriverDep, setti
     system, _, value = identifier.partition("|")
     kind = SYSTEM_KINDS.get(system)
     if kind is None or not value or kind.value not in ("personal_id", "bhxh", "cmnd"):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "identifier must be system|value with the cccd, bhxh or "
-                                                         "cmnd system of https://hoso.gov.vn/fhir/sid/")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "identifier must be system|value with the cccd, bhxh or cmnd "
+                      "system of https://hoso.gov.vn/fhir/sid/")
     ids = [r["person_id"] for r in default_registry().read(driver, "persons/by_identifier",
                                                            database=settings.neo4j_database, kind=kind.value,
                                                            value=value)]
@@ -118,18 +119,18 @@ async def match_patient(request: Request, user: PatientMatcher, driver: DriverDe
         body = await request.json()
         params = Parameters.model_validate(body)
     except (ValueError, ValidationError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "send a FHIR Parameters resource with a 'resource' "
-                                                         "parameter holding a Patient") from exc
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "send a FHIR Parameters resource with a 'resource' parameter "
+                      "holding a Patient") from exc
     patient: Any = next((p.resource for p in params.parameter or [] if p.name == "resource" and p.resource), None)
     if patient is None or patient.get_resource_type() != "Patient":
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the 'resource' parameter must hold a Patient")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "the 'resource' parameter must hold a Patient")
     matcher = request.app.state.matcher()
     if matcher is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
+        raise Refusal(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
     name = patient.name[0] if patient.name else None
     full = (name.text or " ".join([name.family or "", *(name.given or [])]).strip()) if name else None
     if not full:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the Patient needs a name")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "the Patient needs a name")
     ids = {SYSTEM_KINDS.get(i.system or ""): i.value for i in patient.identifier or []}
     birth = str(patient.birthDate) if patient.birthDate else None
 

@@ -13,9 +13,20 @@ from starlette.datastructures import UploadFile
 from api.audit import audit
 from api.deps import SettingsDep, require
 from api.jobs import JOB_ID, Job, JobState, JobStore
+from api.messages import Refusal
 from api.security import Role, User
 from api.settings import Settings
-from linkage import ANY_TYPE, SOURCES, UPLOADABLE, IngestError, SourceKind, list_batches, restore_batch, set_aside
+from linkage import (
+    ANY_TYPE,
+    SOURCES,
+    UPLOADABLE,
+    IngestError,
+    SourceKind,
+    list_batches,
+    reason_vi,
+    restore_batch,
+    set_aside,
+)
 
 router = APIRouter(tags=["jobs"])
 CHUNK = 1 << 20
@@ -72,6 +83,7 @@ class QuarantineEntry(BaseModel):
     file: str | None = None
     position: str | None = None
     reason: str
+    reason_vi: str | None = Field(None, description="The reason in Vietnamese, where HoSo knows how to say it")
     excerpt: str | None = None
 
 
@@ -88,6 +100,11 @@ class QuarantinePage(BaseModel):
     data: list[QuarantineEntry]
     count: int = Field(description="Every quarantined record of the job")
     offset: int
+
+
+def _said(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Quarantine entries with their reason in Vietnamese beside the English one they were written with."""
+    return [entry | {"reason_vi": reason_vi(str(entry.get("reason", "")))} for entry in entries]
 
 
 def _job_view(job: Job) -> dict[str, Any]:
@@ -114,28 +131,28 @@ async def submit(request: Request, user: Staff, settings: SettingsDep, kind: Upl
     """
     source = SOURCES[kind]
     if not source.uploadable:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"kind: a {kind.value} record cannot be uploaded: use one of {', '.join(UPLOADABLE)}")
+        raise Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                      "kind: a {kind} record cannot be uploaded: use one of {kinds}", kind=kind.value,
+                      kinds=", ".join(UPLOADABLE))
     limit = settings.upload_max_mb << 20
     declared_length = request.headers.get("content-length", "")
     if not declared_length.isdigit():
-        raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "send the upload with its Content-Length")
+        raise Refusal(status.HTTP_411_LENGTH_REQUIRED, "send the upload with its Content-Length")
     if int(declared_length) > limit + FORM_OVERHEAD:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"the file is larger than the {settings.upload_max_mb} MB limit")
+        raise Refusal(status.HTTP_413_CONTENT_TOO_LARGE, "the file is larger than the {limit} MB limit",
+                      limit=settings.upload_max_mb)
     form = await request.form(max_files=2, max_fields=2)
     file, mapping = form.get("file"), form.get("mapping")
     if not isinstance(file, UploadFile):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "file: send the source file as the "
-                                                                   "multipart/form-data part `file`")
+        raise Refusal(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                      "file: send the source file as the multipart/form-data part `file`")
     declared = (file.content_type or ANY_TYPE).split(";")[0].strip().lower()
     if declared != ANY_TYPE and declared not in source.content_types:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                            f"a {kind.value} file cannot be {declared}: send "
-                            f"{' or '.join(sorted(source.content_types))}")
+        raise Refusal(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "a {kind} file cannot be {declared}: send {accepted}",
+                      kind=kind.value, declared=declared, accepted=", ".join(sorted(source.content_types)))
     if source.needs_mapping and not isinstance(mapping, UploadFile):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"kind {kind.value} needs its column mapping: add a `mapping` part")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "kind {kind} needs its column mapping: add a `mapping` part",
+                      kind=kind.value)
     mapping_bytes = mapping.file.read(1 << 20) if isinstance(mapping, UploadFile) else None
     try:
         job = await run_in_threadpool(JobStore(settings.data_path).create, kind, file.filename or "upload",
@@ -167,7 +184,7 @@ def _get(settings: Settings, job_id: str) -> Job:
     try:
         return JobStore(settings.data_path).get(job_id)
     except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no job {job_id}", job_id=job_id) from exc
 
 
 @router.get("/jobs/{job_id}", operation_id="get_job", response_model=JobDetail, responses={403: {}, 404: {}})
@@ -176,7 +193,7 @@ def get_job(request: Request, user: Staff, settings: SettingsDep,
     """A job's state and counts (read, accepted, quarantined, linked, waiting for review), with the
     quarantine reasons and the first quarantined records."""
     job = _get(settings, job_id)
-    return _job_view(job) | {"quarantine_sample": JobStore(settings.data_path).quarantine(job)}
+    return _job_view(job) | {"quarantine_sample": _said(JobStore(settings.data_path).quarantine(job))}
 
 
 @router.get("/jobs/{job_id}/quarantine", operation_id="get_job_quarantine", response_model=QuarantinePage,
@@ -188,7 +205,7 @@ def get_quarantine(request: Request, user: Staff, settings: SettingsDep, job_id:
     job = _get(settings, job_id)
     entries = JobStore(settings.data_path).quarantine(job, limit=limit, offset=offset)
     audit(request, settings, user, 200)  # the excerpts are raw records: their reading is on the trail
-    return {"data": entries, "count": job.quarantined, "offset": offset}
+    return {"data": _said(entries), "count": job.quarantined, "offset": offset}
 
 
 @router.post("/jobs/{job_id}/retry", operation_id="retry_job", response_model=JobView,
@@ -216,7 +233,7 @@ def _change(settings: Settings, job_id: str, change: Callable[[str], Job]) -> Jo
     try:
         return change(job_id)
     except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}") from exc
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no job {job_id}", job_id=job_id) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 

@@ -24,6 +24,7 @@ from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.export831 import record_831
 from api.fhir import person_bundle
+from api.messages import Refusal
 from api.security import Role, User
 from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
 from linkage import fold
@@ -136,8 +137,7 @@ def search_persons(
 ) -> PersonPage:
     """Search: exact on ids, tolerant of missing diacritics on names; clinicians within their province."""
     if not any((personal_id, bhxh, name, birth_date, commune)):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, "
-                                                         "birth_date, commune")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "give at least one of personal_id, bhxh, name, birth_date, commune")
     row = default_registry().read(
         driver, "persons/search", database=settings.neo4j_database, personal_id=personal_id, bhxh=bhxh,
         name_fold=fold(name) if name else None, birth_date=birth_date.isoformat() if birth_date else None,
@@ -189,7 +189,7 @@ def match_person(body: MatchRequest, request: Request, user: Matcher, driver: Dr
     only persons the caller may learn of (their province), each disclosure audited."""
     matcher = request.app.state.matcher()
     if matcher is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
+        raise Refusal(status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model yet: run `hoso train`")
     found = matcher.match(body.fields())
     allowed = set(readable_among(driver, settings, user, [c.person_id for c in found]))
     candidates = [c for c in found if c.person_id in allowed]
@@ -211,7 +211,7 @@ def read_history(person_id: str, request: Request, user: CurrentUser, driver: Dr
         authorise_person(request, driver, settings, user, person_id)
     elif not readable_among(driver, settings, user, [person_id]):  # a reviewer: their province's persons
         audit(request, settings, user, 403, person_id)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this person is outside your province")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "this person is outside your province")
     events = PersonOperations(driver, settings.neo4j_database).history(person_id)
     audit(request, settings, user, 200, person_id)
     return {"data": events, "count": len(events)}
@@ -221,7 +221,7 @@ def _reviewer_may_change(request: Request, driver: Any, settings: Any, user: Use
     """A 403 (audited) unless the reviewer's province holds the person (a reviewer without one: any)."""
     if not readable_among(driver, settings, user, [person_id]):
         audit(request, settings, user, 403, person_id)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this person is outside your province")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "this person is outside your province")
 
 
 class Undo(BaseModel):
@@ -251,7 +251,7 @@ def _change(request: Request, settings: Any, user: User, person_id: str, work: A
         result = work()
     except ConflictError as exc:
         audit(request, settings, user, 409, person_id)
-        raise HTTPException(status.HTTP_409_CONFLICT, f"{exc}: reload the person and try again") from exc
+        raise Refusal(status.HTTP_409_CONFLICT, "{reason}: reload the person and try again", reason=exc) from exc
     except OperationError as exc:
         audit(request, settings, user, 404, person_id)
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
@@ -327,7 +327,7 @@ def read_cluster(person_id: str, request: Request, user: Reviewer, driver: Drive
     rows = default_registry().read(driver, "persons/cluster", database=settings.neo4j_database, person_id=person_id)
     if not rows:
         audit(request, settings, user, 404, person_id)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no active person {person_id}")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no active person {person_id}", person_id=person_id)
     records = [dict(r["record"]) for r in rows][:CLUSTER_LIMIT]
     matcher = request.app.state.matcher()
     pairs = []

@@ -17,6 +17,7 @@ from api.access import authorise_person, check_person_id
 from api.audit import audit
 from api.deps import CurrentUser, DriverDep, SettingsDep, require
 from api.jobs import JobStore
+from api.messages import Refusal
 from api.security import AuthError, Role, SlidingWindow, User, add_user
 from api.settings import Settings
 from graph import PersonNotFound, default_registry, person_profile
@@ -67,7 +68,7 @@ def _citizen(request: Request, driver: Driver, settings: Settings, user: User, p
     check_person_id(person_id)
     if user.role is not Role.CITIZEN:
         audit(request, settings, user, 403, person_id)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the citizen (or their parent) can ask this")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "only the citizen (or their parent) can ask this")
     authorise_person(request, driver, settings, user, person_id)
 
 
@@ -83,7 +84,7 @@ def request_correction(person_id: str, body: CorrectionIn, request: Request, use
                                     task_id=task_id, person_id=person_id, field=body.field, value=body.value,
                                     note=body.note, requested_by=user.username)
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id}", person_id=person_id)
     audit(request, settings, user, 201, person_id)
     return {"task_id": task_id, "status": "open"}
 
@@ -98,14 +99,14 @@ def self_report(person_id: str, body: SelfReportIn, request: Request, user: Curr
     _citizen(request, driver, settings, user, person_id)
     reports: SlidingWindow = request.app.state.self_reports
     if wait := reports.wait(user.username):
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"at most {reports.limit} reports an hour: try "
-                            "again later", headers={"Retry-After": str(wait)})
+        raise Refusal(status.HTTP_429_TOO_MANY_REQUESTS, "at most {limit} reports an hour: try again later",
+                      limit=reports.limit, headers={"Retry-After": str(wait)})
     if body.smoking is None and not body.allergies and body.blood_pressure is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "nothing to report: give smoking, allergies or a reading")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "nothing to report: give smoking, allergies or a reading")
     try:
         profile = person_profile(driver, person_id, settings.neo4j_database)
     except PersonNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}") from exc
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id}", person_id=person_id) from exc
     now = datetime.now(UTC)
     conditions: list[dict[str, Any]] = [{"category": "allergy", "code": "other", "text": a,
                                          "recorded_on": date.today().isoformat()} for a in body.allergies]
@@ -220,8 +221,9 @@ def decide_correction(task_id: Annotated[str, PathParam(pattern=r"^corr-\d{14}-[
         known = default_registry().read(driver, "tasks/correction_status", database=settings.neo4j_database,
                                         task_id=task_id)
         if not known:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no correction request {task_id}")
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the request {task_id} is {known[0]['status']} already")
+            raise Refusal(status.HTTP_404_NOT_FOUND, "no correction request {task_id}", task_id=task_id)
+        raise Refusal(status.HTTP_409_CONFLICT, "the request {task_id} is {state} already", task_id=task_id,
+                      state=known[0]["status"])
     field, value, person_id = rows[0]["field"], rows[0]["value"], rows[0]["person_id"]
     job_id = None
     if body.accept:
@@ -282,6 +284,6 @@ def deactivate_user(username: UserName, request: Request, user: Admin, driver: D
     rows = default_registry().write(driver, "users/deactivate_user", database=settings.neo4j_database,
                                     username=username)
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {username!r}")
+        raise Refusal(status.HTTP_404_NOT_FOUND, "no account {username!r}", username=username)
     audit(request, settings, user, 200)
     return {"username": username, "role": rows[0]["role"]}

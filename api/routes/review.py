@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from api.access import audit_disclosures
 from api.audit import audit
 from api.deps import DriverDep, SettingsDep, require
+from api.messages import Refusal
 from api.security import Role, User
 from api.settings import Settings
 from graph import ConflictError, OperationError, PersonOperations, default_registry, plain
@@ -56,8 +57,8 @@ Reviewer = Annotated[User, require(Role.REVIEWER, may_not="review links")]
 def item_kind(item: str) -> ItemKind:
     """The kind of a well-formed item id; a 400 for anything else."""
     if not ITEM_ID.match(item):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"item: {item[:60]!r} is not a review item id "
-                            "(pm- or pd- and a UUID, as the queue gives them)")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "item: {value!r} is not a review item id (pm- or pd- and a UUID, "
+                      "as the queue gives them)", value=item[:60])
     return KINDS[item[:2]]
 
 
@@ -154,7 +155,7 @@ def review_queue(request: Request, user: Reviewer, driver: DriverDep, settings: 
     A reviewer of a province sees that province's items only."""
     if user.province is not None and province not in (None, user.province):
         audit(request, settings, user, 403)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this province is outside your own")
+        raise Refusal(status.HTTP_403_FORBIDDEN, "this province is outside your own")
     rows = default_registry().read(driver, "review/queue", database=settings.neo4j_database,
                                    province=user.province or province)
     now = datetime.now(UTC)
@@ -348,9 +349,9 @@ def _near(comparison: str, a: Any, b: Any) -> bool:
     return comparison in ID_COMPARISONS and isinstance(a, str) and isinstance(b, str) and one_keystroke_apart(a, b)
 
 
-def _refuse(request: Request, settings: Settings, user: User, item: str) -> HTTPException:
+def _refuse(request: Request, settings: Settings, user: User, item: str) -> Refusal:
     audit(request, settings, user, 404)
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"no open review item {item} (decided already?)")
+    return Refusal(status.HTTP_404_NOT_FOUND, "no open review item {item} (decided already?)", item=item)
 
 
 def _open_item(request: Request, driver: Driver, settings: Settings, user: User, item: str
@@ -435,11 +436,11 @@ def _check_override(request: Request, driver: Driver, settings: Settings, user: 
         return True
     if not body.override:
         audit(request, settings, user, 409)
-        raise HTTPException(status.HTTP_409_CONFLICT, f"this item has conflicts ({', '.join(found)}): "
-                            "a MATCH or MERGE across them needs override=true and a written reason")
+        raise Refusal(status.HTTP_409_CONFLICT, "this item has conflicts ({conflicts}): a MATCH or MERGE across them "
+                      "needs override=true and a written reason", conflicts=", ".join(found))
     if len(body.note.strip()) < MIN_OVERRIDE_REASON:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"note: an override needs a written reason of "
-                            f"{MIN_OVERRIDE_REASON} characters or more")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "note: an override needs a written reason of {length} characters "
+                      "or more", length=MIN_OVERRIDE_REASON)
     if not settings.review_second_reviewer:
         return True
     actor = f"reviewer:{user.username}"
@@ -448,7 +449,7 @@ def _check_override(request: Request, driver: Driver, settings: Settings, user: 
                                  database=settings.neo4j_database, item_id=item, actor=actor, reason=body.note)
         return False
     if row["override_by"] == actor:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a second reviewer must confirm your override")
+        raise Refusal(status.HTTP_409_CONFLICT, "a second reviewer must confirm your override")
     return True
 
 
@@ -462,17 +463,17 @@ def decide(item: str, body: Decision, request: Request, user: Reviewer, driver: 
     otherwise). A stale version is a 409; so is a MATCH or MERGE across conflicts without an override."""
     kind, row = _open_item(request, driver, settings, user, item)
     if kind == "possible_match" and body.decision not in ("MATCH", "NO_MATCH"):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "a record is decided with MATCH or NO_MATCH")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "a record is decided with MATCH or NO_MATCH")
     if kind == "possible_duplicate" and body.decision not in ("MERGE", "NOT_DUPLICATE"):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "two persons are decided with MERGE or NOT_DUPLICATE")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "two persons are decided with MERGE or NOT_DUPLICATE")
     versions = [int(v) for v in body.version.split(".")]
     if kind == "possible_duplicate" and len(versions) != 2:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "version: a duplicate item's version has two parts")
+        raise Refusal(status.HTTP_400_BAD_REQUEST, "version: a duplicate item's version has two parts")
     person = row["person"]["person_id"] if kind == "possible_match" else row["left"]["person_id"]
     current = [row["version"]] if kind == "possible_match" else [row["left_version"], row["right_version"]]
     if versions != current:  # checked again under the lock by the operation
         audit(request, settings, user, 409, person)
-        raise HTTPException(status.HTTP_409_CONFLICT, "the item changed since you read it: reload it and decide again")
+        raise Refusal(status.HTTP_409_CONFLICT, "the item changed since you read it: reload it and decide again")
     found = _item_conflicts(kind, row)
     if not _check_override(request, driver, settings, user, item, body, found, row):
         audit(request, settings, user, 202, person)
@@ -494,7 +495,7 @@ def decide(item: str, body: Decision, request: Request, user: Reviewer, driver: 
                 result = ops.not_duplicate(person, right, actor, note, expected, item_id=item)
     except ConflictError as exc:
         audit(request, settings, user, 409, person)
-        raise HTTPException(status.HTTP_409_CONFLICT, f"{exc}: reload the item and decide again") from exc
+        raise Refusal(status.HTTP_409_CONFLICT, "{reason}: reload the item and decide again", reason=exc) from exc
     except OperationError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     audit(request, settings, user, 200, person)

@@ -187,6 +187,12 @@ const TEXT = {
 const HoSo = {
   lang: localStorage.getItem("hoso.lang") || "vi",
   t(key) { return (TEXT[this.lang] && TEXT[this.lang][key]) || TEXT.en[key] || key; },
+  // A diagnosis as "code name": the Vietnamese name where the server has one (else the code's ICD-10
+  // chapter in Vietnamese), WHO's English title in English.
+  disease(code, english, vietnamese, chapter) {
+    const name = this.lang === "vi" ? (vietnamese || (chapter ? `(${this.t("icd_" + chapter)})` : english)) : english;
+    return `${code || ""} ${name || ""}`.trim();
+  },
   token() { return sessionStorage.getItem("hoso.token"); },
   me() { return JSON.parse(sessionStorage.getItem("hoso.me") || "null"); },
 
@@ -234,7 +240,8 @@ const HoSo = {
   },
 
   async api(path, options = {}) {
-    const headers = Object.assign({ Authorization: `Bearer ${this.token()}` }, options.headers || {});
+    // The server says its errors in the page's language.
+    const headers = Object.assign({ Authorization: `Bearer ${this.token()}`, "Accept-Language": this.lang }, options.headers || {});
     if (options.json !== undefined) {
       headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(options.json);

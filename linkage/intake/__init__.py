@@ -14,6 +14,7 @@ from linkage.intake.batches import (
     set_aside,
     sha256_file,
 )
+from linkage.intake.reasons import reason_vi
 from linkage.intake.records import Moment, SourceRecord, Text
 from linkage.intake.registry import ANY_TYPE, SOURCES, UPLOADABLE, Source, synthetic_files, synthetic_inputs
 
@@ -30,6 +31,7 @@ __all__ = [
     "ingest",
     "list_batches",
     "read_manifest",
+    "reason_vi",
     "restore_batch",
     "set_aside",
     "sha256_file",
