@@ -44,6 +44,8 @@ DOCS_ASSETS = "/docs-assets"  # where Swagger UI's and ReDoc's scripts are serve
 access_log = logging.getLogger("hoso.access")
 # A citizen's reports an hour: each becomes a job that links, so a flood would hold the queue up.
 SELF_REPORTS_PER_HOUR = 10
+# Requests for a one-time code (registration, password reset) from one client an hour, per API process.
+OTP_STARTS_PER_HOUR = 20
 
 
 def problem(status: int, code: str, detail: str, request: Request | None = None, *,
@@ -177,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.accounts = Accounts(driver, target.database, settings.auth_cache_seconds)
             app.state.sign_ins = SignInLimiter()
             app.state.self_reports = SlidingWindow(limit=SELF_REPORTS_PER_HOUR, window=3600.0)
+            app.state.otp_starts = SlidingWindow(limit=OTP_STARTS_PER_HOUR, window=3600.0)
             app.state.matcher = _matcher_factory(settings, driver, target.database)
             # The administrative units (both code lists, ~1.5 s to load) standardise every matched record:
             # loaded now, so the first /match after a start is not the one that waits for them.

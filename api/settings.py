@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     # none by default, so a client cannot write another address into the audit trail.
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Text messages to citizens (the one-time codes of self-registration and password reset): "file"
+    # appends them to DATA/sms/outbox.jsonl (development and tests; refused in production), "http" posts
+    # them to the provider at sms_url with sms_token.
+    sms_gateway: Literal["file", "http"] = "file"
+    sms_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s]*)?$")
+    sms_token: SecretStr | None = None
+    sms_sender: str = Field(default="HoSo", min_length=1, max_length=11)
+    # How long a one-time code is good for, and how many codes one personal id may be sent an hour.
+    otp_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    otp_per_id_hour: int = Field(default=3, ge=1, le=100)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -111,6 +122,10 @@ class Settings(BaseSettings):
                 len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"HOSO_JWT_SECRET must hold at least {MIN_SECRET_BYTES} bytes in production "
                              "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        if self.sms_gateway == "http" and (self.sms_url is None or self.sms_token is None):
+            raise ValueError("HOSO_SMS_GATEWAY=http needs HOSO_SMS_URL and HOSO_SMS_TOKEN")
+        if self.environment == "production" and self.sms_gateway == "file":
+            raise ValueError("HOSO_SMS_GATEWAY=file writes codes to a file: production needs http")
         return self
 
     @property

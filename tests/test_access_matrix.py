@@ -134,6 +134,20 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "list_batches": ("GET", "/batches", {}),
         "set_aside_batch": ("POST", "/batches/population-0000000000000000/set-aside", {"json": {"reason": "matrix"}}),
         "restore_batch": ("POST", "/batches/population-0000000000000000/restore", {}),
+        "start_registration": ("POST", "/register", {"json": {"personal_id": s["personal_id"],
+                                                              "birth_date": s["birth_date"], "phone": "0912345678"}}),
+        "finish_registration": ("POST", f"/register/{'0' * 32}",
+                                {"json": {"code": "000000", "username": "matrix-self", "password": "matrix pass 3"}}),
+        "start_password_reset": ("POST", "/password-reset", {"json": {"personal_id": s["personal_id"],
+                                                                      "birth_date": s["birth_date"],
+                                                                      "phone": "0912345678"}}),
+        "finish_password_reset": ("POST", f"/password-reset/{'0' * 32}",
+                                  {"json": {"code": "000000", "password": "matrix pass 3"}}),
+        "my_disclosures": ("GET", "/me/disclosures", {}),
+        "flag_disclosure": ("POST", f"/me/disclosures/{'0' * 32}/flag", {"json": {"note": "matrix"}}),
+        "open_access_flags": ("GET", "/tasks/access-flags", {}),
+        "close_access_flag": ("POST", "/tasks/access-flags/flag-20260101000000-000000/finding",
+                              {"json": {"finding": "justified", "reason": "matrix test"}}),
     }
 
 
@@ -168,7 +182,9 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
                   "statistical_report": ("epidemiologist",), "open_corrections": ("admin",),
                   "decide_correction": ("admin",), "save_user": ("admin",), "deactivate_user": ("admin",),
                   "list_batches": ("admin",), "undo_decision": (), "split_person": (),
-                  "read_person_cluster": (), "read_change_feed": ("clinician",), "list_webhooks": ("admin",)}
+                  "read_person_cluster": (), "read_change_feed": ("clinician",), "list_webhooks": ("admin",),
+                  "my_disclosures": ("citizen",), "flag_disclosure": ("citizen",), "open_access_flags": ("admin",),
+                  "close_access_flag": ("admin",)}
     for operation, allowed in staff_only.items():
         method, path, extra = requests[operation]
         for role in ROLES:

@@ -27,10 +27,13 @@ from linkage.vocab import SourceKind
 
 ROLE_BY_PREFIX = [("/review", "reviewer"), ("/audit", "admin"), ("/jobs", "admin"), ("/ingest", "admin"),
                   ("/batches", "admin"), ("/webhooks", "admin"),
-                  ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi")]
+                  ("/tasks", "admin"), ("/users", "admin"), ("/analytics", "epi"), ("/reports", "epi"),
+                  ("/me/", "citizen")]
 CITIZEN_SUFFIXES = ("/corrections", "/self-reports")
 REVIEWER_SUFFIXES = ("/cluster", "/split", "/undo")
 EXAMPLES = 35
+# Operations whose success needs a secret sent elsewhere (a code sent by SMS): no generated input reaches it.
+OUT_OF_BAND = {"POST /register/{challenge_id}", "POST /password-reset/{challenge_id}"}
 PASSWORDS = {"reviewer": "reviewer password", "admin": "admin password", "doctor": "doctor password",
              "epi": "epi password", "citizen": "citizen password"}
 
@@ -67,6 +70,14 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
                              headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["data"][0]["batch_id"]
         known = {"person_id": person["id"], "job_id": job["job_id"], "commune": person["commune"],
                  "name": "age_pyramid", "batch_id": batch}
+        # A read of the citizen's record by the doctor: an entry of their access log, flagged once.
+        requests.get(f"{server.url}/persons/{person['id']}", timeout=10,
+                     headers={"Authorization": f"Bearer {tokens['doctor']}"})
+        citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
+        log = requests.get(f"{server.url}/me/disclosures", timeout=10, headers=citizen).json()["data"]
+        known["entry_id"] = log[0]["entry_id"]
+        known["flag_id"] = requests.post(f"{server.url}/me/disclosures/{log[0]['entry_id']}/flag", timeout=10,
+                                         headers=citizen, json={"note": "schema"}).json()["flag_id"]
         if queue["data"]:
             known["item"] = queue["data"][0]["id"]
         yield {"url": server.url, "tokens": tokens, "known": known}
@@ -124,7 +135,8 @@ def test_no_server_error_and_no_schema_violation(live: dict[str, Any]) -> None:
     assert not failures, "\n".join(sorted(set(failures)))
     assert sum(statuses.values()) >= 2000, f"only {sum(statuses.values())} cases were run"
     answered = {key.rsplit(" ", 1)[0] for key in statuses if key.endswith((" 200", " 201", " 202", " 204"))}
-    assert len(answered) >= len(operations) * 3 // 4, f"too few operations got past validation: {sorted(answered)}"
+    reachable = [op for op in operations if op.label not in OUT_OF_BAND]
+    assert len(answered) >= len(reachable) * 3 // 4, f"too few operations got past validation: {sorted(answered)}"
 
 
 def test_every_operation_documents_what_it_answers() -> None:

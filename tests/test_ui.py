@@ -7,6 +7,7 @@ kept under `test-artifacts/screenshots/`.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -20,6 +21,7 @@ from conftest import LinkedWorld
 from neo4j import Driver
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from requests import get as requests_get
+from requests import post as requests_post
 
 from api.security import Role, add_user
 from linkage.synth import SynthConfig
@@ -61,7 +63,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
     with live_server(local) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield {"url": server.url, "browser": browser, "family": family, "stranger": stranger}
+        yield {"url": server.url, "browser": browser, "family": family, "stranger": stranger,
+               "outbox": local.data_path / "sms" / "outbox.jsonl"}
         browser.close()
 
 
@@ -382,6 +385,9 @@ def test_every_page_fits_without_scrolling_sideways(site: dict[str, Any], width:
     page.set_viewport_size({"width": width, "height": height})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), ("sign-in", width)
+    page.goto(f"{site['url']}/ui/register.html")  # and registration, signed out
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), ("register", width)
+    page.screenshot(path=str(SHOTS / f"register-{width}.png"), full_page=True)
     page.close()
     for user, path, ready in PAGES:
         page = sign_in(site["browser"], site["url"], user)
@@ -487,3 +493,71 @@ def test_the_api_documentation_works_without_internet(site: dict[str, Any]) -> N
         only_local(page, site["url"])
         assert refused == [], refused
         page.close()
+
+
+def _codes(outbox: Path, phone: str) -> list[str]:
+    lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+    return [m.group(1) for line in lines if (sms := json.loads(line))["phone"] == phone
+            if (m := re.search(r"\b(\d{6})\b", sms["text"]))]
+
+
+def test_a_citizen_registers_and_sees_who_read_their_record(site: dict[str, Any], graph: Driver) -> None:
+    """Registration from the page with the code of the development sink (a wrong birth date and a wrong
+    phone get the same answer and no code); a clinician's read shows in the citizen's log, the citizen
+    flags it, and the admin page closes the flag."""
+    person = graph.execute_query(
+        "MATCH (p:Person {status: 'active', province: $province}) WHERE p.personal_id IS NOT NULL "
+        "AND p.phone IS NOT NULL AND p.birth_date IS NOT NULL AND p.birth_year < date().year - 20 "
+        "AND NOT EXISTS { MATCH (:User {person_id: p.person_id}) } "
+        "RETURN p {.person_id, .personal_id, .phone, birth_date: toString(p.birth_date)} AS p LIMIT 1",
+        {"province": site["family"]["province"]}).records[0]["p"]
+    page = site["browser"].new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{site['url']}/ui/")
+    page.get_by_role("link", name="Đăng ký tài khoản").click()
+    expect(page.locator("h1")).to_have_text("Đăng ký tài khoản")
+    assert page.evaluate(ENGLISH_SHOWN) == []
+    answers = []
+    for birth, phone in (("1901-01-01", person["phone"]), (person["birth_date"], "0999999999"),
+                         (person["birth_date"], person["phone"])):
+        page.goto(f"{site['url']}/ui/register.html")
+        page.fill("input[name=personal_id]", person["personal_id"])
+        page.fill("input[name=birth_date]", birth)
+        page.fill("input[name=phone]", phone)
+        page.click("#proof button[type=submit]")
+        expect(page.locator("#finish")).to_be_visible()
+        answers.append(page.locator("#sent").inner_text())
+        if len(answers) < 3:
+            assert _codes(site["outbox"], person["phone"]) == []  # a wrong proof sends nothing
+    assert len(set(answers)) == 1 and "mã xác minh đã được gửi" in answers[0]
+    page.fill("input[name=code]", _codes(site["outbox"], person["phone"])[-1])
+    page.fill("input[name=username]", "ui-self-made")
+    page.fill("input[name=password]", "my own password 5")
+    page.click("#finish button[type=submit]")
+    expect(page.locator("#sent")).to_contain_text("ui-self-made")
+    page.close()
+    token = requests_post(f"{site['url']}/auth/token", data={"username": "ui-clinician", "password": PASSWORD},
+                          timeout=10).json()["access_token"]
+    read = requests_get(f"{site['url']}/persons/{person['person_id']}", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10)
+    assert read.status_code == 200
+    page = site["browser"].new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{site['url']}/ui/")
+    page.fill("input[name=username]", "ui-self-made")
+    page.fill("input[name=password]", "my own password 5")
+    page.click("button[type=submit]")
+    row = page.locator("#disclosure-log tbody tr", has_text="ui-clinician").first
+    expect(row).to_contain_text("Xem hồ sơ")
+    expect(row).to_contain_text("Nhân viên y tế")
+    page.once("dialog", lambda dialog: dialog.accept("Tôi không đến khám ở đây"))
+    row.get_by_role("button", name="Báo bất thường").click()
+    expect(page.locator("#disclosure-log tbody tr", has_text="ui-clinician").first).to_contain_text("Đã báo")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SHOTS / "disclosures-390.png"), full_page=True)
+    page.close()
+    admin = sign_in(site["browser"], site["url"], "ui-admin")
+    flag = admin.locator("#flags tbody tr", has_text="ui-self-made")
+    expect(flag).to_contain_text("ui-clinician")
+    admin.once("dialog", lambda dialog: dialog.accept("Bác sĩ tra cứu khi người bệnh đến khám"))
+    flag.get_by_role("button", name="Hợp lệ").click()
+    expect(admin.locator("#flags")).not_to_contain_text("ui-self-made")
+    admin.close()

@@ -2,9 +2,22 @@
 
 from fastapi import APIRouter
 
-from api.routes import admin, analytics, auth, events, fhir, health, jobs, persons, portal, review
+from api.routes import (
+    admin,
+    analytics,
+    auth,
+    disclosures,
+    events,
+    fhir,
+    health,
+    jobs,
+    persons,
+    portal,
+    registration,
+    review,
+)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in (
-    health, auth, persons, review, events, admin, fhir, jobs, analytics, portal))
+    health, auth, registration, persons, review, events, admin, fhir, jobs, analytics, portal, disclosures))
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,5 @@
+// The data protection officer's finding on a flagged access: justified (care, a duty) or a breach.
+// params: $flag_id, $finding, $reason, $actor
+MATCH (f:AccessFlag {flag_id: $flag_id, status: 'open'})
+SET f.status = $finding, f.reason = $reason, f.closed_by = $actor, f.closed_at = datetime()
+RETURN f.flag_id AS flag_id, f.status AS status

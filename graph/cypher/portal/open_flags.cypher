@@ -1,0 +1,8 @@
+// Citizens' flags on accesses to their records that nobody has looked into yet, oldest first.
+// params: $limit
+MATCH (f:AccessFlag {status: 'open'})
+OPTIONAL MATCH (fac:Facility {code: f.facility})
+RETURN f {.flag_id, .entry_id, .note, .flagged_by, .username, .role, .facility, .endpoint,
+          created_at: toString(f.created_at), accessed_at: toString(f.accessed_at), facility_name: fac.name} AS flag
+ORDER BY f.created_at
+LIMIT $limit
