@@ -2,10 +2,15 @@
 
 Every route that returns anything about a person decides through here and audits each person it
 discloses, one entry per person (a search page, a match, a work list: each person on it):
-- a clinician reads the persons of their province;
+- a clinician reads the persons of their province, and a person of another province who consented at
+  the point of care (a grant to that clinician, for a day); in an emergency any clinician reads the
+  emergency summary by breaking the glass (`api.routes.care`), never the whole record; what the person
+  closed (a visit, a diagnosis group, the whole record) a clinician sees only from the facility that
+  wrote it (`closed_view`);
 - a reviewer reads the persons of their province's review items (all provinces when the account has
   none), through the review queue and matching, never a profile;
-- a citizen reads themselves, their children under 18 and the children under 18 of their household;
+- a citizen reads themselves, their children under 18 and the children under 18 of their household, and
+  a record its person let them read for a period (a relative's grant), closures honoured;
 - no other role reads a person.
 A role that may not see a person gets nothing about them, not a smaller something.
 """
@@ -41,9 +46,11 @@ def check_may_read(request: Request, settings: Settings, user: User, person_id: 
     `dependant` of persons/viewer_relation): clinicians their province, citizens themselves, their
     children under 18 and the children under 18 of their household."""
     if user.role is Role.CLINICIAN:
-        allowed = user.province is not None and province == user.province
-    elif user.role is Role.CITIZEN:
-        allowed = bool(relation["self"] or relation["parent"] or relation["dependant"])
+        allowed = (user.province is not None and province == user.province) or _granted(request, settings, user,
+                                                                                       person_id)
+    elif user.role is Role.CITIZEN:  # or a relative the person let in for a period
+        allowed = bool(relation["self"] or relation["parent"] or relation["dependant"]) or _granted(
+            request, settings, user, person_id)
     else:
         allowed = False
     if not allowed:
@@ -52,6 +59,14 @@ def check_may_read(request: Request, settings: Settings, user: User, person_id: 
             raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id} in your record or your children's",
                           person_id=person_id)
         raise Refusal(status.HTTP_403_FORBIDDEN, "the {role} role may not read this person", role=user.role.value)
+
+
+def _granted(request: Request, settings: Settings, user: User, person_id: str) -> bool:
+    """Whether the person consented, at the point of care, to this clinician reading their record (a grant
+    that has not expired)."""
+    return bool(default_registry().read(request.app.state.driver, "portal/active_grant",
+                                        database=settings.neo4j_database, username=user.username,
+                                        person_id=person_id))
 
 
 def adult_year() -> int:
@@ -83,8 +98,63 @@ def readable_profile(request: Request, driver: Driver, settings: Settings, user:
         raise Refusal(status.HTTP_404_NOT_FOUND, "no person {person_id}", person_id=person_id) from None
     check_may_read(request, settings, user, profile["person_id"], profile["administrative"].get("province"),
                    relation)
+    own = user.role is Role.CITIZEN and (relation["self"] or relation["parent"] or relation["dependant"])
+    if not own:  # the person's closures, for a clinician and a relative let in; the person sees everything
+        profile = closed_view(profile, closures_of(driver, settings, profile["person_id"]),
+                              user.facility if user.role is Role.CLINICIAN else None)
     audit(request, settings, user, 200, profile["person_id"])
     return profile
+
+
+# Diagnosis groups a citizen may close, by ICD-10 prefix: mental and behavioural disorders (chapter V),
+# HIV disease and asymptomatic HIV infection, and reproductive health (pregnancy and childbirth, disorders
+# of the female genital organs N70-N98, contraception and pregnancy care Z30-Z39).
+CLOSABLE_GROUPS: dict[str, tuple[str, ...]] = {
+    "mental_health": ("F",),
+    "hiv": ("B20", "B21", "B22", "B23", "B24", "Z21"),
+    "reproductive_health": ("O", "N7", "N8", "N9", "Z3"),
+}
+
+
+def _in_groups(code: str | None, groups: set[str]) -> bool:
+    return bool(code) and any(str(code).startswith(CLOSABLE_GROUPS[g]) for g in groups if g in CLOSABLE_GROUPS)
+
+
+def closed_view(profile: dict[str, Any], closures: Iterable[Mapping[str, Any]], facility: str | None,
+                emergency: bool = False) -> dict[str, Any]:
+    """`profile` as a clinician of `facility` may see it under the person's closures: a closed visit, a
+    visit or history item of a closed diagnosis group, and (the whole record closed) every visit, dose,
+    history item and reading are left out, except those the clinician's own facility wrote (visits and
+    doses name their facility). `closed_items` says how many were left out. In an emergency the whole
+    record's closure gives way (the summary is what keeps a person alive) but groups stay closed."""
+    closures = list(closures)
+    if not closures:
+        return profile
+    whole = not emergency and any(c["scope"] == "record" for c in closures)
+    visits = {c["target"] for c in closures if c["scope"] == "visit"}
+    groups = {c["target"] for c in closures if c["scope"] == "group"}
+
+    def visit_closed(visit: Mapping[str, Any]) -> bool:
+        if facility is not None and visit.get("facility") == facility:
+            return False
+        return whole or visit.get("encounter_id") in visits or any(
+            _in_groups(d.get("icd10"), groups) for d in visit.get("diagnoses") or [])
+
+    kept = dict(profile)
+    kept["visits"] = [v for v in profile["visits"] if not visit_closed(v)]
+    kept["history"] = [] if whole else [h for h in profile["history"] if not _in_groups(h.get("icd10"), groups)]
+    kept["immunizations"] = [i for i in profile["immunizations"]
+                             if not whole or (facility is not None and i.get("facility") == facility)]
+    kept["observations"] = [] if whole else profile["observations"]
+    kept["closed_items"] = sum(len(profile[k]) - len(kept[k])
+                               for k in ("visits", "history", "immunizations", "observations"))
+    return kept
+
+
+def closures_of(driver: Driver, settings: Settings, person_id: str) -> list[dict[str, Any]]:
+    return [dict(r["closure"]) for r in default_registry().read(driver, "portal/closures",
+                                                                database=settings.neo4j_database,
+                                                                person_id=person_id)]
 
 
 def related_ids(profile: Mapping[str, Any]) -> list[str]:

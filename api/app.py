@@ -46,6 +46,8 @@ access_log = logging.getLogger("hoso.access")
 SELF_REPORTS_PER_HOUR = 10
 # Requests for a one-time code (registration, password reset) from one client an hour, per API process.
 OTP_STARTS_PER_HOUR = 20
+# Consent codes one clinician may try an hour, per API process.
+CONSENT_TRIES_PER_HOUR = 10
 
 
 def problem(status: int, code: str, detail: str, request: Request | None = None, *,
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sign_ins = SignInLimiter()
             app.state.self_reports = SlidingWindow(limit=SELF_REPORTS_PER_HOUR, window=3600.0)
             app.state.otp_starts = SlidingWindow(limit=OTP_STARTS_PER_HOUR, window=3600.0)
+            app.state.consent_tries = SlidingWindow(limit=CONSENT_TRIES_PER_HOUR, window=3600.0)
             app.state.matcher = _matcher_factory(settings, driver, target.database)
             # The administrative units (both code lists, ~1.5 s to load) standardise every matched record:
             # loaded now, so the first /match after a start is not the one that waits for them.

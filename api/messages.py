@@ -102,6 +102,17 @@ VIETNAMESE: dict[str, str] = {
     "no access {entry_id} to your record or your children's":
         "không có lượt truy cập {entry_id} vào hồ sơ của bạn hay của con bạn",
     "no open flag {flag_id}": "không có báo cáo truy cập đang mở {flag_id}",
+    "no SMS gateway is configured: set HOSO_SMS_GATEWAY":
+        "chưa cấu hình cổng tin nhắn SMS: hãy đặt HOSO_SMS_GATEWAY",
+    # closures and relatives
+    "no visit {visit} in this record": "không có lượt khám {visit} trong hồ sơ này",
+    "no closure {closure_id} of yours": "bạn không có yêu cầu đóng {closure_id}",
+    "no delegation {grant_id} of yours": "bạn không có ủy quyền {grant_id}",
+    "no citizen account {username!r}": "không có tài khoản người dân {username!r}",
+    # consent at the point of care and break-the-glass
+    "too many codes tried: try again later": "đã thử quá nhiều mã: hãy thử lại sau",
+    "the consent code is wrong, used or expired": "mã đồng ý không đúng, đã dùng hoặc đã hết hạn",
+    "no person with personal id {personal_id}": "không có người mang số định danh {personal_id}",
     # analytics and the change feed
     "no analysis {name!r}: see GET /analytics": "không có phân tích {name!r}: xem GET /analytics",
     "no webhook {webhook_id}": "không có webhook {webhook_id}",

@@ -89,10 +89,11 @@ class Settings(BaseSettings):
     # none by default, so a client cannot write another address into the audit trail.
     trusted_proxies: list[str] = Field(default_factory=list)
 
-    # Text messages to citizens (the one-time codes of self-registration and password reset): "file"
-    # appends them to DATA/sms/outbox.jsonl (development and tests; refused in production), "http" posts
-    # them to the provider at sms_url with sms_token.
-    sms_gateway: Literal["file", "http"] = "file"
+    # Text messages to citizens (the one-time codes of self-registration, password reset and consent):
+    # "file" appends them to DATA/sms/outbox.jsonl (development and tests; refused in production), "http"
+    # posts them to the provider at sms_url with sms_token, "none" sends nothing (what needs a code then
+    # answers 503). Unset: "file", and "none" in production.
+    sms_gateway: Literal["file", "http", "none"] | None = None
     sms_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s]*)?$")
     sms_token: SecretStr | None = None
     sms_sender: str = Field(default="HoSo", min_length=1, max_length=11)
@@ -125,8 +126,15 @@ class Settings(BaseSettings):
         if self.sms_gateway == "http" and (self.sms_url is None or self.sms_token is None):
             raise ValueError("HOSO_SMS_GATEWAY=http needs HOSO_SMS_URL and HOSO_SMS_TOKEN")
         if self.environment == "production" and self.sms_gateway == "file":
-            raise ValueError("HOSO_SMS_GATEWAY=file writes codes to a file: production needs http")
+            raise ValueError("HOSO_SMS_GATEWAY=file writes codes to a file: production needs http (or none)")
         return self
+
+    @property
+    def sms_mode(self) -> Literal["file", "http", "none"]:
+        """The SMS gateway in use: the one set, else a file in development and none in production."""
+        if self.sms_gateway is not None:
+            return self.sms_gateway
+        return "none" if self.environment == "production" else "file"
 
     @property
     def data_path(self) -> Path:

@@ -4,7 +4,8 @@
 the provider's endpoint (`HOSO_SMS_URL`, with `HOSO_SMS_TOKEN` as a bearer token): the shape most
 Vietnamese brand-name SMS services (and any adapter in front of them) accept. `FileSmsSink` appends
 each message to a file under the data directory instead (`DATA/sms/outbox.jsonl`): the development
-gateway, and how the suite reads the codes it was sent. Production refuses the file sink.
+gateway, and how the suite reads the codes it was sent. Production refuses the file sink; without a
+gateway (`none`, production's default) the routes that send codes answer 503.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 
 import httpx
 
+from api.messages import Refusal
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,33 @@ class HttpSmsGateway:
             raise SmsError(f"the SMS gateway answered {answer.status_code}")
 
 
+class NoSms:
+    """No gateway configured: every message is refused (and what needs one answers 503 first)."""
+
+    def send(self, phone: str, text: str) -> None:
+        raise SmsError("no SMS gateway is configured (HOSO_SMS_GATEWAY)")
+
+
 def sms_gateway(settings: Settings) -> SmsGateway:
     """The gateway the settings name."""
-    if settings.sms_gateway == "http":
+    if settings.sms_mode == "none":
+        return NoSms()
+    if settings.sms_mode == "http":
         assert settings.sms_url is not None and settings.sms_token is not None  # checked by Settings
         return HttpSmsGateway(settings.sms_url, settings.sms_token.get_secret_value(), settings.sms_sender)
     return FileSmsSink(settings.data_path / "sms" / "outbox.jsonl")
+
+
+def need_sms(settings: Settings) -> None:
+    """A 503 when no SMS gateway is configured: a code could not reach anyone."""
+    if settings.sms_mode == "none":
+        raise Refusal(503, "no SMS gateway is configured: set HOSO_SMS_GATEWAY")
+
+
+def send_logged(settings: Settings, phone: str, text: str) -> None:
+    """Send through the configured gateway after an answer has gone (a background task): a failure is
+    logged, as nobody is waiting for it."""
+    try:
+        sms_gateway(settings).send(phone, text)
+    except SmsError as exc:
+        log.warning("a text message was not sent: %s", exc)

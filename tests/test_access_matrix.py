@@ -148,6 +148,16 @@ def _requests(world: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
         "open_access_flags": ("GET", "/tasks/access-flags", {}),
         "close_access_flag": ("POST", "/tasks/access-flags/flag-20260101000000-000000/finding",
                               {"json": {"finding": "justified", "reason": "matrix test"}}),
+        "create_consent_code": ("POST", "/me/consent-codes", {"json": {"person_id": person}}),
+        "request_consent": ("POST", "/consent-requests", {"json": {"personal_id": s["personal_id"]}}),
+        "use_consent": ("POST", "/consent", {"json": {"code": "ABCD-EFGH"}}),
+        "break_the_glass": ("POST", "/emergency", {"json": {"personal_id": s["personal_id"], "reason": "matrix"}}),
+        "my_closures": ("GET", "/me/closures", {}),
+        "close_part": ("POST", "/me/closures", {"json": {"scope": "record", "person_id": person}}),
+        "reopen_part": ("DELETE", f"/me/closures/cl-{'0' * 16}", {}),
+        "my_delegations": ("GET", "/me/delegations", {}),
+        "delegate": ("POST", "/me/delegations", {"json": {"username": "matrix-admin", "days": 3, "person_id": person}}),
+        "end_delegation": ("DELETE", f"/me/delegations/grant-{'0' * 16}", {}),
     }
 
 
@@ -184,7 +194,10 @@ def test_refusals_are_what_each_role_gets(world: Any) -> None:
                   "list_batches": ("admin",), "undo_decision": (), "split_person": (),
                   "read_person_cluster": (), "read_change_feed": ("clinician",), "list_webhooks": ("admin",),
                   "my_disclosures": ("citizen",), "flag_disclosure": ("citizen",), "open_access_flags": ("admin",),
-                  "close_access_flag": ("admin",)}
+                  "close_access_flag": ("admin",), "create_consent_code": ("citizen",),
+                  "request_consent": ("clinician",), "use_consent": ("clinician",), "break_the_glass": ("clinician",),
+                  "my_closures": ("citizen",), "close_part": ("citizen",), "reopen_part": ("citizen",),
+                  "my_delegations": ("citizen",), "delegate": ("citizen",), "end_delegation": ("citizen",)}
     for operation, allowed in staff_only.items():
         method, path, extra = requests[operation]
         for role in ROLES:

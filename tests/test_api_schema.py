@@ -54,6 +54,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
     add_user(graph, "doctor", PASSWORDS["doctor"], Role.CLINICIAN, facility="01001", province=province)
     add_user(graph, "epi", PASSWORDS["epi"], Role.EPIDEMIOLOGIST, province=province)
     add_user(graph, "citizen", PASSWORDS["citizen"], Role.CITIZEN, person_id=person["id"])
+    add_user(graph, "relative", "relative password", Role.CITIZEN, person_id=person["id"])
     with live_server(local) as server:
         tokens = {}
         for name, password in PASSWORDS.items():
@@ -76,6 +77,10 @@ def live(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
         citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
         log = requests.get(f"{server.url}/me/disclosures", timeout=10, headers=citizen).json()["data"]
         known["entry_id"] = log[0]["entry_id"]
+        known["closure_id"] = requests.post(f"{server.url}/me/closures", timeout=10, headers=citizen,
+                                            json={"scope": "record"}).json()["closure_id"]
+        known["grant_id"] = requests.post(f"{server.url}/me/delegations", timeout=10, headers=citizen,
+                                          json={"username": "relative", "days": 3}).json()["grant_id"]
         known["flag_id"] = requests.post(f"{server.url}/me/disclosures/{log[0]['entry_id']}/flag", timeout=10,
                                          headers=citizen, json={"note": "schema"}).json()["flag_id"]
         if queue["data"]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,15 @@ import pytest
 from conftest import LinkedWorld
 from fastapi.testclient import TestClient
 from neo4j import Driver
+from pydantic import ValidationError
 
 from api.app import create_app
 from api.audit import person_hash
+from api.messages import Refusal
 from api.routes.disclosures import route_kind
 from api.security import Role, add_user
+from api.settings import Settings
+from api.sms import HttpSmsGateway, SmsError, need_sms
 from linkage.synth import SynthConfig
 from linkage.vocab import SourceKind
 
@@ -197,7 +203,54 @@ def test_a_citizen_sees_who_read_their_record_and_flags_a_read(portal: Any, grap
     ("/persons/{person_id}", "profile"), ("/persons", "search"), ("/match", "match"),
     ("/persons/{person_id}/export", "export"), ("/fhir/Patient/{person_id}", "fhir"),
     ("/fhir/Patient/{person_id}/$summary", "export"), ("/review/items/{item}", "review"),
-    ("/stations/{commune}/immunization-due", "work_list"), ("/events", "change_feed"), (None, "other"),
+    ("/stations/{commune}/immunization-due", "work_list"), ("/events", "change_feed"), ("/consent", "consent"),
+    ("/consent-requests", "consent"), ("/emergency", "emergency"), (None, "other"),
 ])
 def test_routes_in_words(endpoint: str | None, kind: str) -> None:
     assert route_kind(endpoint) == kind
+
+
+def test_production_sends_codes_only_through_a_real_gateway() -> None:
+    secret = "k" * 48
+    assert Settings(environment="production", jwt_secret=secret).sms_mode == "none"
+    assert Settings().sms_mode == "file"
+    with pytest.raises(ValidationError, match="HOSO_SMS_GATEWAY=file"):
+        Settings(environment="production", jwt_secret=secret, sms_gateway="file")
+    with pytest.raises(ValidationError, match="HOSO_SMS_URL"):
+        Settings(sms_gateway="http")
+    with pytest.raises(Refusal) as refused:
+        need_sms(Settings(environment="production", jwt_secret=secret))
+    assert refused.value.status_code == 503
+
+
+def test_the_http_gateway_posts_each_message_with_its_token() -> None:
+    """`HttpSmsGateway` against a real HTTP server on this machine: the JSON and the bearer token arrive; an
+    answer other than 2xx is an SmsError."""
+    received: list[tuple[str, dict[str, Any]]] = []
+    answer = {"status": 202}
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.headers["Authorization"], body))
+            self.send_response(answer["status"])
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        gateway = HttpSmsGateway(f"http://127.0.0.1:{server.server_port}/sms", "provider-token", "HoSo")
+        gateway.send("0912345678", "HoSo: mã 123456")
+        assert received == [("Bearer provider-token", {"to": "0912345678", "text": "HoSo: mã 123456",
+                                                       "sender": "HoSo"})]
+        answer["status"] = 500
+        with pytest.raises(SmsError, match="500"):
+            gateway.send("0912345678", "again")
+    finally:
+        server.shutdown()
+    with pytest.raises(SmsError, match="did not answer"):
+        HttpSmsGateway(f"http://127.0.0.1:{server.server_port}/sms", "t", "HoSo", timeout=1).send("0912345678", "x")

@@ -529,6 +529,7 @@ def test_a_citizen_registers_and_sees_who_read_their_record(site: dict[str, Any]
         if len(answers) < 3:
             assert _codes(site["outbox"], person["phone"]) == []  # a wrong proof sends nothing
     assert len(set(answers)) == 1 and "mã xác minh đã được gửi" in answers[0]
+    site["self_made"] = person  # for the next test
     page.fill("input[name=code]", _codes(site["outbox"], person["phone"])[-1])
     page.fill("input[name=username]", "ui-self-made")
     page.fill("input[name=password]", "my own password 5")
@@ -561,3 +562,75 @@ def test_a_citizen_registers_and_sees_who_read_their_record(site: dict[str, Any]
     flag.get_by_role("button", name="Hợp lệ").click()
     expect(admin.locator("#flags")).not_to_contain_text("ui-self-made")
     admin.close()
+
+
+def _sign_in_as(browser: Browser, url: str, username: str, password: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script("localStorage.setItem('hoso.lang', 'vi')")
+    page.goto(f"{url}/ui/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_consent_opens_a_record_across_provinces_and_break_the_glass_shows_in_the_log(site: dict[str, Any],
+                                                                                     graph: Driver) -> None:
+    person = site["self_made"]
+    far_province = graph.execute_query("MATCH (p:Person {person_id: $id}) RETURN p.province AS p",
+                                       {"id": person["person_id"]}).records[0]["p"]
+    add_user(graph, "ui-far", PASSWORD, Role.CLINICIAN, province="01" if far_province != "01" else "79",
+             facility="01001")
+    citizen = _sign_in_as(site["browser"], site["url"], "ui-self-made", "my own password 5")
+    citizen.get_by_role("button", name="Tạo mã đồng ý").click()
+    code = citizen.locator("#consent-value").inner_text()
+    far = sign_in(site["browser"], site["url"], "ui-far")
+    far.goto(f"{site['url']}/ui/record.html?id={person['person_id']}")
+    expect(far.locator("#refused")).to_be_visible()  # another province: refused without consent
+    far.fill("#consent-form input[name=code]", code)
+    far.click("#consent-form button[type=submit]")
+    expect(far.locator("#person-id")).to_have_text(person["person_id"])
+    far.fill("#emergency-form input[name=personal_id]", person["personal_id"])
+    far.fill("#emergency-form input[name=reason]", "bất tỉnh sau tai nạn giao thông, cần biết dị ứng")
+    far.click("#emergency-form button[type=submit]")
+    expect(far.locator("#emergency-summary")).to_contain_text("Không có trong HoSo")
+    far.close()
+    citizen.reload()
+    log = citizen.locator("#disclosure-log")
+    expect(log).to_contain_text("Truy cập khẩn cấp (phá kính)", timeout=60_000)
+    expect(log).to_contain_text("Đồng ý tại nơi khám")
+    citizen.close()
+
+
+def test_a_closed_visit_is_hidden_from_another_facility_but_not_from_its_author(site: dict[str, Any],
+                                                                                 graph: Driver) -> None:
+    row = graph.execute_query(
+        "MATCH (p:Person {status: 'active', province: $province})<-[:LINKED_TO {state: 'MATCH'}]-(:SourceRecord)"
+        "-[:HAD_ENCOUNTER]->(e:Encounter)-[:AT]->(f:Facility) WHERE p.birth_year < date().year - 20 "
+        "AND f.code <> '01001' AND NOT EXISTS { MATCH (:User {person_id: p.person_id}) } "
+        "RETURN p.person_id AS person, f.code AS facility, coalesce(f.name, f.code) AS place, "
+        "toString(e.admitted_at) AS at ORDER BY person LIMIT 1",
+        {"province": site["family"]["province"]}).records[0]
+    add_user(graph, "ui-closer", PASSWORD, Role.CITIZEN, person_id=row["person"])
+    add_user(graph, "ui-author", PASSWORD, Role.CLINICIAN, province=site["family"]["province"],
+             facility=row["facility"])
+    visits_shown = "section.card:has(h2:text-is('Khám chữa bệnh')) tbody tr"
+
+    def visits_seen_by(user: str) -> int:
+        page = sign_in(site["browser"], site["url"], user)
+        page.goto(f"{site['url']}/ui/record.html?id={row['person']}")
+        expect(page.locator("#person-name")).not_to_be_empty()
+        count = page.locator(visits_shown).count()
+        page.close()
+        return count
+
+    before = visits_seen_by("ui-clinician")
+    citizen = sign_in(site["browser"], site["url"], "ui-closer")
+    citizen.locator("#privacy summary").click()
+    citizen.locator("#visit-closures li", has_text=f"{row['at'][:10]} · {row['place']}").first.get_by_role(
+        "button").click()
+    expect(citizen.locator("#visit-closures button.reopen")).to_have_count(1)
+    citizen.close()
+    assert visits_seen_by("ui-clinician") == before - 1
+    assert visits_seen_by("ui-author") == before

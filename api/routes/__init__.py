@@ -6,6 +6,8 @@ from api.routes import (
     admin,
     analytics,
     auth,
+    care,
+    closures,
     disclosures,
     events,
     fhir,
@@ -18,6 +20,7 @@ from api.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in (
-    health, auth, registration, persons, review, events, admin, fhir, jobs, analytics, portal, disclosures))
+    health, auth, registration, persons, review, events, admin, fhir, jobs, analytics, portal, disclosures, care,
+    closures))
 
 __all__ = ["ROUTERS"]

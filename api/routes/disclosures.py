@@ -4,7 +4,8 @@ admin), who closes it as justified or as a breach.
 
 A disclosure is a successful read by anyone but the citizen themselves: when, the account, its role and
 facility, and the route in words (a profile read, a search or a match that found the person, an export,
-a FHIR read, the reviewers' desk, a station's work list, the change feed). The trail holds persons only
+a FHIR read, the reviewers' desk, a station's work list, the change feed, consent at the point of care,
+a break-the-glass read). The trail holds persons only
 as keyed hashes, so the citizen's persons are hashed and looked up.
 """
 
@@ -29,14 +30,16 @@ from graph import default_registry
 router = APIRouter(tags=["portal"])
 Citizen = Annotated[User, require(Role.CITIZEN, may_not="read a citizen's access log")]
 Officer = Annotated[User, require(Role.ADMIN, may_not="look into flagged accesses")]
-Route = Literal["profile", "search", "match", "export", "fhir", "review", "work_list", "change_feed", "other"]
+Route = Literal["profile", "search", "match", "export", "fhir", "review", "work_list", "change_feed", "consent",
+                "emergency", "other"]
 # Route templates by what they disclose, most specific first.
 ROUTES: list[tuple[str, Route]] = [
     ("/persons/{person_id}/export", "export"), ("/fhir/Patient/{person_id}/$summary", "export"),
     ("/fhir/Patient/$match", "match"), ("/match", "match"), ("/fhir/", "fhir"),
     ("/persons/{person_id}/history", "review"), ("/persons/{person_id}/cluster", "review"),
     ("/persons/{person_id}/split", "review"), ("/review/", "review"), ("/persons/{person_id}", "profile"),
-    ("/persons", "search"), ("/stations/", "work_list"), ("/events", "change_feed"), ("/audit", "other"),
+    ("/persons", "search"), ("/stations/", "work_list"), ("/events", "change_feed"), ("/consent", "consent"),
+    ("/emergency", "emergency"), ("/audit", "other"),
 ]
 
 
@@ -78,7 +81,8 @@ class FlagRaised(BaseModel):
 
 class Flag(BaseModel):
     flag_id: str
-    entry_id: str
+    kind: str | None = Field(None, description="break_glass for an emergency read; none for a citizen's flag")
+    entry_id: str | None
     note: str | None
     flagged_by: str
     username: str | None
@@ -86,6 +90,7 @@ class Flag(BaseModel):
     facility: str | None
     facility_name: str | None
     endpoint: str | None
+    province: str | None = Field(None, description="A break-the-glass read: the person's province")
     created_at: str | None
     accessed_at: str | None
 

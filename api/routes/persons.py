@@ -66,6 +66,8 @@ class Profile(BaseModel):
     observations: list[Row]
     records: list[Row]
     next_doses: list[Row] | None = Field(default=None, description="A child under 6: doses still to come")
+    closed_items: int | None = Field(default=None, description="Items the person closed to this reader (a visit, "
+                                                               "a diagnosis group, the whole record), left out")
 
 
 class LinkEvent(BaseModel):

@@ -7,7 +7,7 @@ answer never tells whether an id exists, whether the birth date or the phone was
 person has an account; only a proof that holds sends a code, and a request that proved nothing gets a
 challenge no code opens. Codes are six digits, kept as a keyed hash, good for `HOSO_OTP_TTL_SECONDS`
 and `MAX_ATTEMPTS` tries. At most `HOSO_OTP_PER_ID_HOUR` codes an hour go to one personal id (counted
-in the graph, for proofs that hold and those that do not alike), and `app.OTP_STARTS_PER_HOUR` starts
+in the graph, for proofs that hold and those that do not alike), and `app.OTP_STARTS_PER_HOUR` starts of each kind
 come from one client per API process. A person under 18 has no account of their own: their parents
 read their record.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 import uuid
@@ -32,11 +31,10 @@ from api.deps import DriverDep, SettingsDep
 from api.messages import Refusal
 from api.security import SlidingWindow, hash_password, password_problem, signing_key
 from api.settings import Settings
-from api.sms import SmsError, sms_gateway
+from api.sms import need_sms, send_logged
 from graph import default_registry
 from linkage import normalise_phone
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["registration"])
 MAX_ATTEMPTS = 5
 Purpose = Literal["register", "reset"]
@@ -96,8 +94,9 @@ def _client(request: Request) -> str:
 
 def _start(purpose: Purpose, body: ProofIn, request: Request, background: BackgroundTasks, driver: Any,
            settings: Settings) -> dict[str, Any]:
+    need_sms(settings)
     starts: SlidingWindow = request.app.state.otp_starts
-    if wait := starts.wait(_client(request)):
+    if wait := starts.wait(f"{purpose}:{_client(request)}"):
         raise Refusal(status.HTTP_429_TOO_MANY_REQUESTS, "too many codes asked for: try again later",
                       headers={"Retry-After": str(wait)})
     id_hash = _keyed(settings, "cccd", body.personal_id)
@@ -106,7 +105,7 @@ def _start(purpose: Purpose, body: ProofIn, request: Request, background: Backgr
     if sent[0]["n"] >= settings.otp_per_id_hour:
         raise Refusal(status.HTTP_429_TOO_MANY_REQUESTS, "too many codes asked for: try again later",
                       headers={"Retry-After": "3600"})
-    starts.hit(_client(request))
+    starts.hit(f"{purpose}:{_client(request)}")
     rows = default_registry().read(driver, "portal/proof_of_person", database=database,
                                    personal_id=body.personal_id)
     found = rows[0] if rows else None
@@ -130,15 +129,8 @@ def _start(purpose: Purpose, body: ProofIn, request: Request, background: Backgr
                              purpose=purpose, id_hash=id_hash, person_id=person_id,
                              code_hash=_keyed(settings, challenge_id, code), ttl_seconds=settings.otp_ttl_seconds)
     if text is not None:
-        background.add_task(_send, settings, body.phone, text)  # after the answer: its timing tells nothing
+        background.add_task(send_logged, settings, body.phone, text)  # after the answer: its timing tells nothing
     return {"challenge_id": challenge_id, "expires_in": settings.otp_ttl_seconds, "detail": SENT}
-
-
-def _send(settings: Settings, phone: str, text: str) -> None:
-    try:
-        sms_gateway(settings).send(phone, text)
-    except SmsError as exc:
-        log.warning("a one-time code was not sent: %s", exc)
 
 
 def _spend(purpose: Purpose, challenge_id: str, code: str, driver: Any, settings: Settings) -> str:
@@ -159,7 +151,7 @@ def _password(password: SecretStr, username: str = "") -> str:
 
 
 @router.post("/register", operation_id="start_registration", status_code=202, response_model=ChallengeSent,
-             responses={422: {}, 429: {}})
+             responses={422: {}, 429: {}, 503: {}})
 def start_registration(body: ProofIn, request: Request, background: BackgroundTasks, driver: DriverDep,
                        settings: SettingsDep) -> dict[str, Any]:
     """Step 1 of self-registration: the personal id, birth date and phone on file. The answer is the same
@@ -190,7 +182,7 @@ def finish_registration(challenge_id: ChallengeId, body: RegisterIn,
 
 
 @router.post("/password-reset", operation_id="start_password_reset", status_code=202,
-             response_model=ChallengeSent, responses={422: {}, 429: {}})
+             response_model=ChallengeSent, responses={422: {}, 429: {}, 503: {}})
 def start_password_reset(body: ProofIn, request: Request, background: BackgroundTasks, driver: DriverDep,
                          settings: SettingsDep) -> dict[str, Any]:
     """Step 1 of a citizen's password reset: the same proof as registration, the same answer whatever it

@@ -1,8 +1,8 @@
-// Citizens' flags on accesses to their records that nobody has looked into yet, oldest first.
+// Flags nobody has looked into yet, oldest first: reads citizens flagged, and every break-the-glass read.
 // params: $limit
 MATCH (f:AccessFlag {status: 'open'})
 OPTIONAL MATCH (fac:Facility {code: f.facility})
-RETURN f {.flag_id, .entry_id, .note, .flagged_by, .username, .role, .facility, .endpoint,
+RETURN f {.flag_id, .kind, .entry_id, .note, .flagged_by, .username, .role, .facility, .endpoint, .province,
           created_at: toString(f.created_at), accessed_at: toString(f.accessed_at), facility_name: fac.name} AS flag
 ORDER BY f.created_at
 LIMIT $limit
