@@ -94,10 +94,16 @@ def test_a_code_sent_to_the_phone_on_file_opens_the_record(care: Any) -> None:
     assert client.get(f"/persons/{person['person_id']}", headers=doctor).status_code == 200
 
 
-def test_a_grant_ends(care: Any, graph: Driver) -> None:
+def test_a_grant_ends_with_time_or_when_the_citizen_ends_it(care: Any, graph: Driver) -> None:
     client, person = care["client"], care["person"]
     graph.execute_query("MATCH (g:AccessGrant {username: 'dr.far'}) SET g.expires_at = datetime() - duration('PT1S')")
     assert client.get(f"/persons/{person['person_id']}", headers=care["login"]("dr.far")).status_code == 403
+    citizen = care["login"]("care-citizen")
+    grants = client.get("/me/delegations", headers=citizen).json()["data"]
+    by_sms = next(g for g in grants if g["username"] == "dr.sms")
+    assert by_sms["kind"] == "consent" and "dr.far" not in [g["username"] for g in grants]  # expired: gone
+    assert client.delete(f"/me/delegations/{by_sms['grant_id']}", headers=citizen).status_code == 204
+    assert client.get(f"/persons/{person['person_id']}", headers=care["login"]("dr.sms")).status_code == 403
 
 
 def test_break_the_glass_opens_the_emergency_summary_only_and_is_seen(care: Any) -> None:
@@ -180,7 +186,7 @@ def test_a_relative_reads_for_a_period_the_citizen_chose(care: Any, graph: Drive
     assert client.post("/me/delegations", json={"username": "nobody-here", "days": 7},
                        headers=citizen).status_code == 404
     listed = client.get("/me/delegations", headers=citizen).json()["data"]
-    assert [d["username"] for d in listed] == ["care-relative"]
+    assert [d["username"] for d in listed if d["kind"] == "relative"] == ["care-relative"]
     assert client.delete(f"/me/delegations/{made.json()['grant_id']}", headers=citizen).status_code == 204
     assert client.get(f"/persons/{person['person_id']}", headers=relative).status_code == 404
 

@@ -5,7 +5,7 @@ A closure is honoured by the one access decision (`api.access.closed_view`), so 
 record to a clinician (the profile, the 831 and FHIR exports, FHIR reads and the patient summary) leaves
 the closed parts out; linking is untouched (a closed record still links, it is only not shown). A
 relative's grant lets that citizen account read the record as a relative, closures honoured, until it
-expires or the citizen ends it.
+expires or the citizen ends it; the citizen ends a clinician's grant by consent the same way.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class Delegation(BaseModel):
     grant_id: str
     username: str
     person_id: str
+    kind: str = Field("relative", description="relative: named by the citizen; consent: a clinician let in at "
+                                              "the point of care")
     created_by: str | None
     created_at: str | None
     expires_at: str
@@ -150,7 +152,8 @@ def reopen_part(closure_id: Annotated[str, PathParam(pattern=r"^cl-[0-9a-f]{16}$
 
 @router.get("/me/delegations", operation_id="my_delegations", response_model=Delegations, responses={403: {}})
 def my_delegations(request: Request, user: Citizen, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
-    """The relatives who may read the citizen's record or their children's, until when."""
+    """Who may read the citizen's record or their children's beyond the usual, until when: relatives the
+    citizen named and clinicians let in by consent."""
     rows = default_registry().read(driver, "portal/delegations", database=settings.neo4j_database,
                                    person_ids=_own(driver, settings, user))
     data = [dict(r["grant"]) for r in rows]
@@ -172,7 +175,7 @@ def delegate(body: DelegationIn, request: Request, user: Citizen, driver: Driver
     if not rows:
         raise Refusal(status.HTTP_404_NOT_FOUND, "no citizen account {username!r}", username=body.username)
     audit(request, settings, user, 201, person_id)
-    return {"grant_id": rows[0]["grant_id"], "username": body.username, "person_id": person_id,
+    return {"grant_id": rows[0]["grant_id"], "username": body.username, "person_id": person_id, "kind": "relative",
             "created_by": user.username, "created_at": None, "expires_at": rows[0]["expires_at"]}
 
 
@@ -180,7 +183,7 @@ def delegate(body: DelegationIn, request: Request, user: Citizen, driver: Driver
                responses={403: {}, 404: {}})
 def end_delegation(grant_id: Annotated[str, PathParam(pattern=r"^grant-[0-9a-f]{16}$")], request: Request,
                    user: Citizen, driver: DriverDep, settings: SettingsDep) -> Response:
-    """End a relative's access before it expires."""
+    """End a relative's or a consenting clinician's access before it expires."""
     rows = default_registry().write(driver, "portal/revoke_delegation", database=settings.neo4j_database,
                                     grant_id=grant_id, person_ids=_own(driver, settings, user))
     if not rows:
