@@ -39,6 +39,8 @@ def care(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
     for name in ("dr.far", "dr.sms", "dr.glass"):
         add_user(graph, name, "clinician password", Role.CLINICIAN, facility="01001", province=far)
     add_user(graph, "care-dpo", "officer password", Role.ADMIN)
+    add_user(graph, "care-dpo-home", "officer password", Role.ADMIN, province=person["province"])
+    add_user(graph, "care-dpo-far", "officer password", Role.ADMIN, province=far)
     add_user(graph, "dr.home", "clinician password", Role.CLINICIAN, facility="ZZ999", province=person["province"])
     add_user(graph, "care-relative", "relative password", Role.CITIZEN, person_id=graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.person_id <> $id AND p.birth_year < date().year - 20 "
@@ -47,8 +49,8 @@ def care(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: 
         "RETURN p.person_id AS id LIMIT 1", {"id": person["person_id"]}).records[0]["id"])
     with TestClient(create_app(local)) as client:
         def login(name: str) -> dict[str, str]:
-            password = {"care-citizen": "citizen password", "care-dpo": "officer password",
-                        "care-relative": "relative password"}.get(name, "clinician password")
+            password = {"care-citizen": "citizen password", "care-relative": "relative password"}.get(
+                name, "officer password" if name.startswith("care-dpo") else "clinician password")
             token = client.post("/auth/token", data={"username": name, "password": password})
             return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -128,6 +130,13 @@ def test_break_the_glass_opens_the_emergency_summary_only_and_is_seen(care: Any)
     flags = client.get("/tasks/access-flags", headers=care["login"]("care-dpo")).json()["data"]
     glass = next(f for f in flags if f["flag_id"] == body["flag_id"])
     assert glass["kind"] == "break_glass" and glass["username"] == "dr.glass" and glass["note"] == REASON
+    # The officer of the person's province sees it; the officer of another province neither sees nor closes it.
+    home_flags = client.get("/tasks/access-flags", headers=care["login"]("care-dpo-home")).json()["data"]
+    assert body["flag_id"] in [f["flag_id"] for f in home_flags]
+    far = care["login"]("care-dpo-far")
+    assert body["flag_id"] not in [f["flag_id"] for f in client.get("/tasks/access-flags", headers=far).json()["data"]]
+    assert client.post(f"/tasks/access-flags/{body['flag_id']}/finding", headers=far,
+                       json={"finding": "breach", "reason": "not my province"}).status_code == 404
     nobody = client.post("/emergency", json={"personal_id": "001099000002", "reason": REASON}, headers=doctor)
     assert nobody.status_code == 404
 

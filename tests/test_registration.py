@@ -180,6 +180,7 @@ def test_a_citizen_sees_who_read_their_record_and_flags_a_read(portal: Any, grap
     officer = portal["login"]("dpo", "officer password")
     open_flags = client.get("/tasks/access-flags", headers=officer).json()["data"]
     task = next(f for f in open_flags if f["flag_id"] == flagged.json()["flag_id"])
+    assert task["province"] == person["province"]  # for that province's officer
     assert task["username"] == "dr.minh" and task["note"] == "Tôi không khám ở đó"
     closed = client.post(f"/tasks/access-flags/{task['flag_id']}/finding", headers=officer,
                          json={"finding": "justified", "reason": "Bác sĩ tra cứu khi bệnh nhân đến khám"})

@@ -1,6 +1,7 @@
 """Who read my record: a citizen sees every disclosure of their record and their children's, from the
 audit trail, and flags one they did not expect; the flag is a task for the data protection officer (an
-admin), who closes it as justified or as a breach.
+admin), who closes it as justified or as a breach. An admin account with a province is that province's officer
+and sees the flags of its persons only; one without a province sees them all.
 
 A disclosure is a successful read by anyone but the citizen themselves: when, the account, its role and
 facility, and the route in words (a profile read, a search or a match that found the person, an export,
@@ -144,10 +145,14 @@ def flag_disclosure(entry_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$"
                     user: Citizen, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """Flag a read of one's record (or one's child's) as unexpected: a task for the data protection
     officer. Flagging the same read again answers with the first flag."""
-    hashes = [person_hash(p, settings) for p in _persons(driver, settings, user)]
+    persons = list(_persons(driver, settings, user))
+    hashes = [person_hash(p, settings) for p in persons]
+    provinces = {person_hash(r["person_id"], settings): r["province"] for r in default_registry().read(
+        driver, "persons/provinces", database=settings.neo4j_database, ids=persons)}
     flag_id = f"flag-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
     rows = default_registry().write(driver, "portal/flag_access", database=settings.neo4j_database,
-                                    entry_id=entry_id, hashes=hashes, flag_id=flag_id, note=body.note.strip(),
+                                    entry_id=entry_id, hashes=hashes, provinces=provinces, flag_id=flag_id,
+                                    note=body.note.strip(),
                                     flagged_by=user.username)
     if not rows:
         raise Refusal(status.HTTP_404_NOT_FOUND, "no access {entry_id} to your record or your children's",
@@ -159,9 +164,11 @@ def flag_disclosure(entry_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$"
 @router.get("/tasks/access-flags", operation_id="open_access_flags", response_model=Flags, responses={403: {}})
 def open_access_flags(request: Request, user: Officer, driver: DriverDep, settings: SettingsDep,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    """Accesses citizens flagged as unexpected and nobody has looked into yet, oldest first."""
+    """Accesses citizens flagged as unexpected, and break-the-glass reads, that nobody has looked into yet,
+    oldest first: those of the officer's province when the account has one, else all."""
     rows = [dict(r["flag"]) for r in default_registry().read(driver, "portal/open_flags",
-                                                             database=settings.neo4j_database, limit=limit)]
+                                                             database=settings.neo4j_database, limit=limit,
+                                                             province=user.province)]
     audit(request, settings, user, 200)
     return {"data": rows, "count": len(rows)}
 
@@ -172,7 +179,8 @@ def close_access_flag(flag_id: Annotated[str, PathParam(pattern=r"^flag-\d{14}-[
                       request: Request, user: Officer, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """Close a flag: the access was justified, or it was a breach; the citizen sees the finding."""
     rows = default_registry().write(driver, "portal/close_flag", database=settings.neo4j_database, flag_id=flag_id,
-                                    finding=body.finding, reason=body.reason, actor=user.username)
+                                    finding=body.finding, reason=body.reason, actor=user.username,
+                                    province=user.province)
     if not rows:
         raise Refusal(status.HTTP_404_NOT_FOUND, "no open flag {flag_id}", flag_id=flag_id)
     audit(request, settings, user, 200)
