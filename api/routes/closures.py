@@ -106,6 +106,16 @@ def _speaks_for(request: Request, driver: Any, settings: Settings, user: User, p
     return surviving
 
 
+def _removed(request: Request, driver: Any, settings: Settings, user: User, query: str, **ids: str) -> bool:
+    """Run a removal `query` (a closure, a grant) limited to the records the citizen speaks for; True, and
+    audited, when it removed something."""
+    rows = default_registry().write(driver, query, database=settings.neo4j_database,
+                                    person_ids=_own(driver, settings, user), **ids)
+    if rows:
+        audit(request, settings, user, 204, user.person_id)
+    return bool(rows)
+
+
 @router.get("/me/closures", operation_id="my_closures", response_model=Closures, responses={403: {}})
 def my_closures(request: Request, user: Citizen, driver: DriverDep, settings: SettingsDep) -> dict[str, Any]:
     """What the citizen closed, on their record and their children's."""
@@ -142,11 +152,8 @@ def close_part(body: ClosureIn, request: Request, user: Citizen, driver: DriverD
 def reopen_part(closure_id: Annotated[str, PathParam(pattern=r"^cl-[0-9a-f]{16}$")], request: Request,
                 user: Citizen, driver: DriverDep, settings: SettingsDep) -> Response:
     """Open again what was closed."""
-    rows = default_registry().write(driver, "portal/reopen", database=settings.neo4j_database,
-                                    closure_id=closure_id, person_ids=_own(driver, settings, user))
-    if not rows:
+    if not _removed(request, driver, settings, user, "portal/reopen", closure_id=closure_id):
         raise Refusal(status.HTTP_404_NOT_FOUND, "no closure {closure_id} of yours", closure_id=closure_id)
-    audit(request, settings, user, 204, user.person_id)
     return Response(status_code=204)
 
 
@@ -184,9 +191,6 @@ def delegate(body: DelegationIn, request: Request, user: Citizen, driver: Driver
 def end_delegation(grant_id: Annotated[str, PathParam(pattern=r"^grant-[0-9a-f]{16}$")], request: Request,
                    user: Citizen, driver: DriverDep, settings: SettingsDep) -> Response:
     """End a relative's or a consenting clinician's access before it expires."""
-    rows = default_registry().write(driver, "portal/revoke_delegation", database=settings.neo4j_database,
-                                    grant_id=grant_id, person_ids=_own(driver, settings, user))
-    if not rows:
+    if not _removed(request, driver, settings, user, "portal/revoke_delegation", grant_id=grant_id):
         raise Refusal(status.HTTP_404_NOT_FOUND, "no delegation {grant_id} of yours", grant_id=grant_id)
-    audit(request, settings, user, 204, user.person_id)
     return Response(status_code=204)
