@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,29 @@ from linkage.intake import synthetic_inputs
 
 
 def run(args: list[str], env: dict[str, str], want_json: bool = True) -> tuple[Any, float]:
-    began = time.perf_counter()
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(args[:4])} failed:\n{done.stderr[-3000:]}")
+    """Run a command; its JSON (the last line that is an object), or its output, and its wall seconds."""
+    out, seconds, _ = run_measured(args, env, want_json)
+    return out, seconds
+
+
+def run_measured(args: list[str], env: dict[str, str], want_json: bool = True) -> tuple[Any, float, float]:
+    """`run`, and the command's peak resident memory in GB (its own and its children's that it waited for)."""
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        began = time.perf_counter()
+        child = subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - began
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        output, errors = stdout.read(), stderr.read()
+    if child.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args[:4])} failed:\n{errors[-3000:]}")
+    peak_gb = usage.ru_maxrss / 1024 / 1024  # kilobytes on Linux
     if not want_json:
-        return done.stdout, seconds
-    last = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
-    return json.loads(last), seconds
+        return output, seconds, peak_gb
+    last = [line for line in output.splitlines() if line.startswith("{")][-1]
+    return json.loads(last), seconds, peak_gb
 
 
 def main() -> int:

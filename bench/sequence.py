@@ -57,8 +57,15 @@ class MemoryLinkStore:
     def assignments(self, exclude_run: str | None = None) -> dict[str, str]:
         return dict(self.match)
 
+    def persons_of(self, uids: list[str], exclude_run: str | None = None) -> dict[str, str]:
+        persons = {self.match[uid] for uid in uids if uid in self.match}
+        return {uid: person for uid, person in self.match.items() if person in persons}
+
     def reviewed(self) -> Reviewed:
         return Reviewed()
+
+    def no_matches_of(self, uids: list[str]) -> list[tuple[str, str]]:
+        return []
 
     def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
               batches: list[str], kind: str) -> None:

@@ -1,12 +1,13 @@
 """What a small batch costs on top of a linked population: linking, graph, golden records, analytics.
 
-    python -m bench.small_batch [--persons 10000] [--batch 10] [--dir DIR] [--json]
+    python -m bench.small_batch [--persons 10000] [--batch 1000,1] [--dir DIR] [--json]
 
-Synthesises the population, ingests every source but the last `--batch` FHIR bundles, links it all
-(`hoso link`) into a Neo4j of its own under DIR (default `$HOSO_DATA_DIR/bench-small-<persons>`), then
-ingests those bundles as one batch of a source the model knows and links again, and prints each step of
-both runs; last, a full rebuild of the analytics projection for comparison with the incremental one the
-second run did.
+Synthesises the population, ingests every source but the last FHIR bundles (as many as the batches
+add up to; a bundle is one person's record from one facility), links it all (`hoso link`) into a Neo4j
+of its own under DIR (default `$HOSO_DATA_DIR/bench-small-<persons>`), then ingests each batch of
+bundles in turn as a batch of a source the model knows and links it, and prints each step of every run
+with the run's peak resident memory; last, a full rebuild of the analytics projection for comparison
+with the incremental ones the small runs did.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import get_settings
-from bench.__main__ import run
+from bench.__main__ import run, run_measured
 from linkage.intake import synthetic_inputs
 from linkage.vocab import SourceKind
 
@@ -29,10 +30,15 @@ STEPS = ("standardise", "train", "score", "cluster", "store", "load_facts", "gol
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=10, help="FHIR bundles in the small batch")
+    parser.add_argument("--batch", default="1000,1",
+                        help="FHIR bundles in each small batch, linked one after the other (comma-separated)")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    try:
+        sizes = [int(size) for size in args.batch.split(",")]
+    except ValueError:
+        raise SystemExit(f"bench: --batch {args.batch!r}: give bundle counts, comma-separated (1000,1)") from None
     work = (args.dir or get_settings().data_path / f"bench-small-{args.persons}").resolve()
     env = {**os.environ, "HOSO_DATA_DIR": str(work / "data"), "HOSO_LOG_LEVEL": "ERROR"}
     env.pop("NEO4J_URI", None)
@@ -48,22 +54,28 @@ def main() -> int:
         files = [str(p) for p in paths]
         if kind is SourceKind.FHIR:  # all but the last bundles now; those later, as the small batch
             lines = Path(paths[0]).read_text(encoding="utf-8").splitlines(keepends=True)
-            (held / "first.ndjson").write_text("".join(lines[:-args.batch]), encoding="utf-8")
-            (held / "small.ndjson").write_text("".join(lines[-args.batch:]), encoding="utf-8")
+            (held / "first.ndjson").write_text("".join(lines[:-sum(sizes)]), encoding="utf-8")
+            end = len(lines)
+            for number, size in reversed(list(enumerate(sizes))):
+                (held / f"small-{number}.ndjson").write_text("".join(lines[end - size:end]), encoding="utf-8")
+                end -= size
             files = [str(held / "first.ndjson")]
         extra = ["--mapping", str(mapping)] if mapping else []
         run([*hoso, "ingest", kind, *files, *extra, "--json"], env)
     run([*hoso, "neo4j", "start"], env, False)
+    runs: list[tuple[str, Any, float, float]] = []
     try:
-        first, first_wall = run([*hoso, "link", "--json"], env)
-        run([*hoso, "ingest", "fhir", str(held / "small.ndjson"), "--json"], env)
-        small, small_wall = run([*hoso, "link", "--json"], env)
+        runs.append(("first link", *run_measured([*hoso, "link", "--json"], env)))
+        for number, size in enumerate(sizes):
+            run([*hoso, "ingest", "fhir", str(held / f"small-{number}.ndjson"), "--json"], env)
+            runs.append((f"{size:,} new bundles", *run_measured([*hoso, "link", "--json"], env)))
         full, full_wall = run([*hoso, "analytics", "refresh", "--full"], env)
     finally:
         run([*hoso, "neo4j", "stop"], env, False)
     rows: list[dict[str, Any]] = []
-    for name, summary, wall in (("first link", first, first_wall), (f"{args.batch} new bundles", small, small_wall)):
-        rows.append({"run": name, "records": summary["records_new"], "wall": round(wall, 1),
+    for name, summary, wall, peak in runs:
+        rows.append({"run": name, "records": summary["records_new"], "of": summary["records_total"],
+                     "wall": round(wall, 1), "peak_gb": round(peak, 2),
                      **{step: round(summary["seconds"].get(step, 0.0), 2) for step in STEPS}})
     result = {"persons": args.persons, "rows": rows, "analytics_full_refresh": round(full["seconds"], 2),
               "analytics_full_wall": round(full_wall, 1)}
@@ -71,10 +83,10 @@ def main() -> int:
         print(json.dumps(result))
         return 0
     print(f"HoSo small batch: {args.persons:,} persons, {os.cpu_count()} cores")
-    print("| run | records | wall s | " + " | ".join(STEPS) + " |")
-    print("|---|---:|---:|" + "---:|" * len(STEPS))
+    print("| run | records | of | wall s | peak GB | " + " | ".join(STEPS) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(STEPS))
     for row in rows:
-        print(f"| {row['run']} | {row['records']:,} | {row['wall']} | "
+        print(f"| {row['run']} | {row['records']:,} | {row['of']:,} | {row['wall']} | {row['peak_gb']} | "
               + " | ".join(f"{row[step]}" for step in STEPS) + " |")
     print(f"analytics projection rebuilt in full for comparison: {result['analytics_full_refresh']} s")
     return 0

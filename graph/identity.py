@@ -76,6 +76,23 @@ class GraphLinkStore:
         return {r["uid"]: r["person_id"] for r in self._read("identity/match_assignments")
                 if exclude_run is None or r["origin"] == "MANUAL" or r["run_id"] != exclude_run}
 
+    def persons_of(self, uids: list[str], exclude_run: str | None = None) -> dict[str, str]:
+        """Every record of the persons `uids` belong to, with its MATCH person (record uid -> person id);
+        `exclude_run` as in `assignments`."""
+        out: dict[str, str] = {}
+        for part in chunks(uids, BATCH):
+            out.update((r["uid"], r["person_id"]) for r in self._read("identity/persons_of_records", uids=list(part),
+                                                                     exclude_run=exclude_run))
+        return out
+
+    def no_matches_of(self, uids: list[str]) -> list[tuple[str, str]]:
+        """Reviewers' NO_MATCH decisions about `uids`: (record, person) pairs ruled out."""
+        out: list[tuple[str, str]] = []
+        for part in chunks(uids, BATCH):
+            out.extend((r["uid"], r["person_id"]) for r in self._read("identity/no_matches_of_records",
+                                                                     uids=list(part)))
+        return out
+
     def scored_links(self) -> list[tuple[str, str, str, float]]:
         """Every automatic MATCH and POSSIBLE_MATCH link: (record uid, person, state, probability)."""
         return [(r["uid"], r["person_id"], r["state"], float(r["probability"]))

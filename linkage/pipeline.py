@@ -31,6 +31,7 @@ from linkage.intake import batches_dir, list_batches, set_aside
 from linkage.matching import (
     DUCKDB_MEMORY_LIMIT,
     ModelStore,
+    RecordIndex,
     Scorer,
     TrainedModel,
     model_fits,
@@ -51,7 +52,11 @@ class LinkStore(Protocol):
 
     def assignments(self, exclude_run: str | None = None) -> dict[str, str]: ...
 
+    def persons_of(self, uids: list[str], exclude_run: str | None = None) -> dict[str, str]: ...
+
     def reviewed(self) -> Reviewed: ...
+
+    def no_matches_of(self, uids: list[str]) -> list[tuple[str, str]]: ...
 
     def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
               batches: list[str], kind: RunKind) -> None: ...
@@ -116,7 +121,14 @@ def load_tables(data_dir: Path, batch_ids: list[str]) -> pd.DataFrame:
 
 def all_batch_ids(data_dir: Path) -> list[str]:
     """The batches linking reads: every one not set aside, oldest first."""
-    return [m["batch_id"] for m in list_batches(data_dir) if not m["set_aside"]]
+    return list(batch_ranks(data_dir))
+
+
+def batch_ranks(data_dir: Path) -> dict[str, str]:
+    """Every batch not set aside, oldest first, with the key that orders them (when it was made, then
+    its id): the order in which a record in several batches keeps its newest version."""
+    return {m["batch_id"]: f"{m['summary']['created_at']}|{m['batch_id']}" for m in list_batches(data_dir)
+            if not m["set_aside"]}
 
 
 def linkable(data_dir: Path, batch_ids: list[str], refused: dict[str, str]) -> list[str]:
@@ -154,8 +166,9 @@ def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = Non
 RETRAIN_GROWTH = 2.0  # retrain when the records have grown this many times since the model's training
 
 
-def retrain_reason(model: TrainedModel, table: pd.DataFrame) -> str | None:
-    """Why the model should be retrained before linking `table` (every record, old and new), or None.
+def retrain_reason(model: TrainedModel, records: int, sources: set[str]) -> str | None:
+    """Why the model should be retrained before linking, or None: `records` is how many records there
+    will be (old and new), `sources` their source kinds.
 
     A model the operator trained by hand (`hoso train`) is kept as long as the rule allows too; a
     model without the record counts is not second-guessed, unless its comparisons are not this
@@ -168,11 +181,11 @@ def retrain_reason(model: TrainedModel, table: pd.DataFrame) -> str | None:
     if not isinstance(trained_on, int):
         return None
     seen = set(meta.get("sources") or [])
-    new_kinds = sorted(set(table["source"].dropna().unique()) - seen) if seen else []
+    new_kinds = sorted(sources - seen) if seen else []
     if new_kinds:
         return f"a source kind the model has not seen: {', '.join(new_kinds)}"
-    if len(table) >= RETRAIN_GROWTH * max(trained_on, 1):
-        return f"{len(table)} records, {len(table) / max(trained_on, 1):.1f}× the {trained_on} it was trained on"
+    if records >= RETRAIN_GROWTH * max(trained_on, 1):
+        return f"{records} records, {records / max(trained_on, 1):.1f}× the {trained_on} it was trained on"
     return None
 
 
@@ -193,42 +206,54 @@ def _silent(_: str) -> None:
 def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,
          memory_limit: str = DUCKDB_MEMORY_LIMIT, progress: Callable[[str], None] = _silent) -> RunSummary:
     """Link every ingested batch not yet linked against the persons that exist; `progress` is told each
-    step as it begins."""
+    step as it begins.
+
+    The run costs what its batches cost: the linked records are read from the record index only where
+    they share a blocking key with a new record, and persons only where such a record belongs to one.
+    Training and rebuilding (a first link, or `retrain_reason`) read every batch.
+    """
     timings: dict[str, float] = {}
     began = time.perf_counter()
     progress("reading the batches")
     linked = store.linked_batches()
-    batches = all_batch_ids(data_dir)
+    ranks = batch_ranks(data_dir)
+    batches = list(ranks)
     refused: dict[str, str] = {}
     new_ids = linkable(data_dir, [b for b in batches if b not in linked], refused)
     old_ids = [b for b in batches if b in linked]
-    existing = load_tables(data_dir, old_ids)
+    index = RecordIndex(data_dir, memory_limit)
+    index.sync({b: ranks[b] for b in old_ids}, lambda batch_id: standardised(data_dir, batch_id))
     new = load_tables(data_dir, new_ids)
-    new = new[~new["unique_id"].isin(set(existing["unique_id"]))].reset_index(drop=True)
-    everyone = pd.concat([existing, new], ignore_index=True)
-    new = place_newborns(new, everyone)
+    new = new[~new["unique_id"].isin(index.held(new["unique_id"]))].reset_index(drop=True)
+    records_existing = index.count()
+    new = place_newborns(new, pd.concat([index.newborn_reference(new), new], ignore_index=True))
     timings["standardise"] = time.perf_counter() - began
     models = ModelStore(data_dir)
     if new.empty:  # batches that accepted no record, or none new: marked linked, nothing to train or score
         version = models.current().version if models.versions() else "none"
         run_id = _run_id("link", new_ids, version)
         store.write(new, LinkPlan(), version, run_id, new_ids, "link")
+        _index_batches(data_dir, index, {b: ranks[b] for b in new_ids})
         timings["total"] = time.perf_counter() - began
-        return RunSummary(run_id, "link", version, new_ids, 0, len(existing), 0, LinkPlan().stats(), timings, refused)
+        return RunSummary(run_id, "link", version, new_ids, 0, records_existing, 0, LinkPlan().stats(), timings,
+                          refused)
     t = time.perf_counter()
+    total = records_existing + len(new)
     if not models.versions():
         log.info("no model yet: training one")
-        progress(f"training a model on {len(everyone):,} records (none yet)")
-        train_model(data_dir, table=everyone, memory_limit=memory_limit)
-    elif (why := retrain_reason(models.current(), everyone)) and existing.empty:
+        progress(f"training a model on {total:,} records (none yet)")
+        train_model(data_dir, table=_everyone(data_dir, old_ids, new, records_existing), memory_limit=memory_limit)
+    elif (why := retrain_reason(models.current(), total, index.sources() | set(new["source"].dropna()))) \
+            and records_existing == 0:
         log.info("retraining the model before a first link: %s", why)
-        progress(f"retraining the model on {len(everyone):,} records: {why}")
-        train_model(data_dir, table=everyone, memory_limit=memory_limit)
+        progress(f"retraining the model on {total:,} records: {why}")
+        train_model(data_dir, table=new, memory_limit=memory_limit)
     elif why:
         log.info("retraining the model and rebuilding every person (ids and reviewers' decisions kept): %s", why)
         progress(f"retraining the model, then rebuilding every person (ids and decisions kept): {why}")
         try:
-            train_model(data_dir, table=everyone, memory_limit=memory_limit)
+            train_model(data_dir, table=_everyone(data_dir, old_ids, new, records_existing),
+                        memory_limit=memory_limit)
         except ModelError as exc:  # the model in use still links; a failed retraining never stops a link
             log.warning("retraining failed, linking with model %s: %s", models.current().version, exc)
         else:
@@ -240,25 +265,47 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     run_id = _run_id("link", new_ids, model.version)
     timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
-    progress(f"scoring {len(new):,} new records against {len(existing):,} (model {model.version})")
-    # The table serves only the names' term frequencies, which placing newborns leaves alone.
-    scorer = scorer_for(model, everyone, spark, memory_limit)
+    existing = index.candidates(new)
+    progress(f"scoring {len(new):,} new records against the {len(existing):,} of {records_existing:,} "
+             f"that blocking pairs them with (model {model.version})")
+    # Names' term frequencies come with the model; one saved without them takes them from every record.
+    scorer = scorer_for(model, new if model.tf else _everyone(data_dir, old_ids, new, records_existing), spark,
+                        memory_limit)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"forming persons from {len(pairs_new) + len(pairs_between):,} scored pairs")
-    assignment = store.assignments(exclude_run=run_id)  # a crashed attempt at this very run does not count
-    plan = plan_incremental(new, existing, pairs_new, pairs_between, assignment, upper, lower,
-                            store.reviewed(), make_id=seeded_person_ids(run_id))
+    met = sorted((set(pairs_between["unique_id_l"]) | set(pairs_between["unique_id_r"])) - set(new["unique_id"]))
+    # A crashed attempt at this very run does not count: its re-run plans from the state before it.
+    assignment = store.persons_of(met, exclude_run=run_id)
+    reviewed = Reviewed(no_matches=store.no_matches_of(new["unique_id"].tolist()))
+    plan = plan_incremental(new, index.rows(assignment), pairs_new, pairs_between, assignment, upper, lower,
+                            reviewed, make_id=seeded_person_ids(run_id))
     timings["cluster"] = time.perf_counter() - t
     t = time.perf_counter()
     progress("writing persons and links to the graph")
     store.write(new, plan, model.version, run_id, new_ids, "link")
+    _index_batches(data_dir, index, {b: ranks[b] for b in new_ids})
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
-    return RunSummary(run_id, "link", model.version, new_ids, len(new), len(existing) + len(new),
+    return RunSummary(run_id, "link", model.version, new_ids, len(new), total,
                       len(pairs_new) + len(pairs_between), plan.stats(), timings, refused)
+
+
+def _everyone(data_dir: Path, old_ids: list[str], new: pd.DataFrame, records_existing: int) -> pd.DataFrame:
+    """Every linked record and the new ones: what training reads (the population's cost, paid when a
+    model is trained, never by an ordinary link)."""
+    if not records_existing:
+        return new
+    return pd.concat([load_tables(data_dir, old_ids), new], ignore_index=True)
+
+
+def _index_batches(data_dir: Path, index: RecordIndex, ranks: dict[str, str]) -> None:
+    """Add batches the graph now holds as linked to the record index (after the graph's write: a
+    crash between the two leaves batches the next run's `sync` adds)."""
+    for batch_id, rank in ranks.items():
+        index.add(batch_id, rank, standardised(data_dir, batch_id))
 
 
 def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any = None,

@@ -4,10 +4,12 @@
 - `training`: unsupervised training, checked before it is kept;
 - `store`: `TrainedModel` (Splink's settings, term frequencies, HoSo's metadata) and its versions;
 - `scoring`: pairs scored on DuckDB or Spark; `compiled`: the model as Python for real time;
+- `candidates`: the linked records by blocking key, for incremental linking;
 - `realtime`: one record against indexed candidates; `engines`: DuckDB and Spark connections;
 - `splink_internals`: the only module that imports `splink.internals`.
 """
 
+from linkage.matching.candidates import RecordIndex
 from linkage.matching.compiled import CompiledModel
 from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, spark_session
 from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect, level_key
@@ -29,6 +31,7 @@ __all__ = [
     "Engine",
     "ModelStore",
     "RealtimeMatcher",
+    "RecordIndex",
     "Scorer",
     "TrainedModel",
     "duckdb_connection",

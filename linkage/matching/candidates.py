@@ -1,0 +1,217 @@
+"""The linked records with their blocking keys, so that a new batch meets only its candidates.
+
+Incremental linking scores new records against the records blocking would pair them with. Those are
+the records that share, with some new record, every column of one blocking rule (`BLOCKING_KEYS`:
+Splink's `block_on` joins on equal, non-null values). `RecordIndex.candidates` finds them with one
+semi-join per rule in a DuckDB file (`DATA/linkage/records.duckdb`), so scoring a batch against them
+gives exactly the pairs that scoring it against every record would, at a cost that follows the batch.
+
+The index is a cache. The standardised tables of the linked batches are the truth, and the index
+holds them as `linkage.pipeline.load_tables` reads them: a record that came in several batches keeps
+the version of the batch that comes last in the batches' order (its `rank`), and rows come in that
+order, whatever order the batches were added in. `sync` adds the batches linked since the index was
+last written: a crash between the graph's write and the index's is the ordinary case of a batch to
+add. It rebuilds the index from the tables when the index holds a batch that is no longer linked (set
+aside after linking, a restored backup), or was written by a HoSo whose columns differ, or is lost.
+
+    index = RecordIndex(data_dir)
+    index.sync(ranks, load=lambda b: standardised(data_dir, b))   # ranks: linked batch -> its rank
+    existing = index.candidates(new)         # LINKAGE_COLUMNS rows, in the batches' order
+    index.add(batch_id, rank, table)         # once the graph holds the batch's links
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT
+from linkage.matching.model import BLOCKING_KEYS
+from linkage.standardize import LINKAGE_COLUMNS
+
+log = logging.getLogger(__name__)
+
+_TYPES = {"birth_year": "BIGINT", "pid_ok": "BOOLEAN", "placeholder_name": "BOOLEAN"}
+_NAME_AND_BIRTH = ("family_fold", "middle_fold", "given_fold", "birth_date")
+# Written into the file: a change of the columns or of their meaning rebuilds the index.
+_LAYOUT = json.dumps({"columns": LINKAGE_COLUMNS, "types": _TYPES, "version": 2})
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The one value `sql` returns (the result read to its end, as DuckDB wants before the next
+    statement), or None when it returns no row."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _column_sql() -> str:
+    return ", ".join(f"{c} {_TYPES.get(c, 'VARCHAR')}" for c in LINKAGE_COLUMNS)
+
+
+def as_linkage_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB's rows as the pipeline's tables hold them: Python values, None for a missing one."""
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in LINKAGE_COLUMNS})
+    out = frame[LINKAGE_COLUMNS].astype(object).where(frame[LINKAGE_COLUMNS].notna(), None)
+    out["birth_year"] = pd.Series([None if v is None else int(v) for v in out["birth_year"].tolist()],
+                                  index=out.index, dtype="object")
+    for column in ("pid_ok", "placeholder_name"):
+        out[column] = pd.Series([None if v is None else bool(v) for v in out[column].tolist()], index=out.index,
+                                dtype="object")
+    return out.reset_index(drop=True)
+
+
+class RecordIndex:
+    """The standardised rows of the linked records, each with its batch's rank and its row in the batch."""
+
+    def __init__(self, data_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
+        self.path = data_dir / "linkage" / "records.duckdb"
+        self.memory_limit = memory_limit
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path), config={"memory_limit": self.memory_limit})
+        con.execute(f"CREATE TABLE IF NOT EXISTS records (rank VARCHAR, row BIGINT, {_column_sql()})")
+        con.execute("CREATE TABLE IF NOT EXISTS batches (batch_id VARCHAR, rank VARCHAR, records BIGINT)")
+        con.execute("CREATE TABLE IF NOT EXISTS layout (layout VARCHAR)")
+        return con
+
+    def batches(self) -> list[str]:
+        """The batches the index holds, in their order (empty when there is no index)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            return [row[0] for row in con.execute("SELECT batch_id FROM batches ORDER BY rank").fetchall()]
+
+    def sync(self, ranks: dict[str, str], load: Callable[[str], pd.DataFrame]) -> None:
+        """Make the index hold exactly the batches of `ranks` (each linked batch with its rank): add the
+        ones it lacks, or rebuild it when it holds one that is not there or was written otherwise."""
+        held = set(self.batches())
+        with self._connect() as con:
+            usable = _scalar(con, "SELECT layout FROM layout") == _LAYOUT
+        if not usable or not held <= set(ranks):
+            log.info("rebuilding the record index from %d linked batches", len(ranks))
+            self.rebuild(ranks, load)
+            return
+        for batch_id in sorted(set(ranks) - held, key=ranks.__getitem__):
+            self.add(batch_id, ranks[batch_id], load(batch_id))
+
+    def rebuild(self, ranks: dict[str, str], load: Callable[[str], pd.DataFrame]) -> None:
+        """Write the index anew from the batches' tables, into a new file that replaces the old one
+        only when it is complete."""
+        final = self.path
+        building = final.with_name(final.name + ".building")
+        building.unlink(missing_ok=True)
+        self.path = building
+        try:
+            with self._connect() as con:
+                con.execute("INSERT INTO layout VALUES (?)", [_LAYOUT])
+            for batch_id in sorted(ranks, key=ranks.__getitem__):
+                self.add(batch_id, ranks[batch_id], load(batch_id))
+        finally:
+            self.path = final
+        os.replace(building, final)
+        final.with_name(building.name + ".wal").unlink(missing_ok=True)
+
+    def add(self, batch_id: str, rank: str, table: pd.DataFrame) -> None:
+        """Add one linked batch's records. A record held already keeps the version of the batch of the
+        higher rank (the newest: the one linking reads). Adding a batch held already does nothing."""
+        with self._connect() as con:
+            if _scalar(con, "SELECT count(*) FROM batches WHERE batch_id = ?", [batch_id]):
+                return
+            if not _scalar(con, "SELECT count(*) FROM layout"):
+                con.execute("INSERT INTO layout VALUES (?)", [_LAYOUT])
+            rows = table[LINKAGE_COLUMNS].reset_index(drop=True)
+            rows = rows.assign(hoso_row=range(len(rows))).drop_duplicates("unique_id", keep="last")
+            con.register("rows", rows)
+            casts = ", ".join(f"CAST({c} AS {_TYPES.get(c, 'VARCHAR')})" for c in LINKAGE_COLUMNS)
+            con.execute("BEGIN")
+            con.execute("DELETE FROM records WHERE rank < ? AND unique_id IN (SELECT unique_id FROM rows)", [rank])
+            # Column names and types from this module; the rows come as a registered table.
+            con.execute(f"INSERT INTO records SELECT ?, hoso_row, {casts} FROM rows "  # noqa: S608
+                        "WHERE unique_id NOT IN (SELECT unique_id FROM records)", [rank])
+            con.execute("INSERT INTO batches VALUES (?, ?, ?)", [batch_id, rank, len(rows)])
+            con.execute("COMMIT")
+
+    def count(self) -> int:
+        """How many records the index holds."""
+        if not self.path.exists():
+            return 0
+        with self._connect() as con:
+            return int(_scalar(con, "SELECT count(*) FROM records"))
+
+    def sources(self) -> set[str]:
+        """The source kinds of the records held."""
+        if not self.path.exists():
+            return set()
+        with self._connect() as con:
+            rows = con.execute("SELECT DISTINCT source FROM records WHERE source IS NOT NULL").fetchall()
+            return {r[0] for r in rows}
+
+    def held(self, uids: Iterable[str]) -> set[str]:
+        """Those of `uids` the index holds."""
+        wanted = pd.DataFrame({"unique_id": list(uids)})
+        if not self.path.exists() or wanted.empty:
+            return set()
+        with self._connect() as con:
+            con.register("wanted", wanted)
+            return {r[0] for r in con.execute(
+                "SELECT unique_id FROM records SEMI JOIN wanted USING (unique_id)").fetchall()}
+
+    def candidates(self, new: pd.DataFrame) -> pd.DataFrame:
+        """The records held that share every column of some blocking rule with a record of `new`
+        (non-null and equal), oldest first: all the records blocking can pair a new record with."""
+        if not self.path.exists() or new.empty:
+            return as_linkage_frame(pd.DataFrame())
+        keys = sorted({c for rule in BLOCKING_KEYS for c in rule})
+        probe = new[keys].astype(object).where(new[keys].notna(), None)
+        # The rules' columns come from the model's BLOCKING_KEYS: no outside text in this SQL.
+        found = " UNION ".join(
+            "SELECT r.unique_id FROM records r SEMI JOIN probe p ON " + " AND ".join(f"r.{c} = p.{c}" for c in rule)  # noqa: S608
+            for rule in BLOCKING_KEYS)
+        with self._connect() as con:
+            con.register("probe", probe)
+            frame = con.execute(f"SELECT * FROM records WHERE unique_id IN ({found}) ORDER BY rank, row").df()  # noqa: S608
+        return as_linkage_frame(frame)
+
+    def newborn_reference(self, new: pd.DataFrame) -> pd.DataFrame:
+        """The records held that `linkage.standardize.place_newborns` may read for the newborns of
+        `new`: the mothers by personal id, the mothers' own records of the same certificates, and every
+        record with a mother's name and birth date (to tell whether she lives in one place only)."""
+        newborn = new[new["placeholder_name"].astype(bool)]
+        if not self.path.exists() or newborn.empty:
+            return as_linkage_frame(pd.DataFrame())
+        pids = pd.DataFrame({"pid": newborn["mother_pid"].dropna().astype(str).unique()})
+        mother_uids = newborn["unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
+        uids = pd.DataFrame({"unique_id": mother_uids.unique()})
+        mothers_in_batch = new[new["unique_id"].isin(set(mother_uids))][list(_NAME_AND_BIRTH)]
+        with self._connect() as con:
+            con.register("pids", pids)
+            con.register("uids", uids)
+            held = con.execute("SELECT * FROM records WHERE personal_id IN (SELECT pid FROM pids) "
+                               "OR unique_id IN (SELECT unique_id FROM uids) ORDER BY rank, row").df()
+            # place_newborns groups with dropna=False: a missing middle name is a value of the key too.
+            names = pd.concat([mothers_in_batch, held[held["unique_id"].isin(set(mother_uids))][list(_NAME_AND_BIRTH)]],
+                              ignore_index=True).drop_duplicates()
+            con.register("names", names)
+            same = " AND ".join(f"r.{c} IS NOT DISTINCT FROM n.{c}" for c in _NAME_AND_BIRTH)
+            namesakes = con.execute(f"SELECT r.* FROM records r SEMI JOIN names n ON {same} ORDER BY rank, row").df()  # noqa: S608
+        both = pd.concat([held, namesakes], ignore_index=True).drop_duplicates("unique_id").sort_values(["rank", "row"])
+        return as_linkage_frame(both)
+
+    def rows(self, uids: Iterable[str]) -> pd.DataFrame:
+        """The records held of `uids`, oldest first."""
+        wanted = pd.DataFrame({"unique_id": list(uids)})
+        if not self.path.exists() or wanted.empty:
+            return as_linkage_frame(pd.DataFrame())
+        with self._connect() as con:
+            con.register("wanted", wanted)
+            frame = con.execute("SELECT * FROM records SEMI JOIN wanted USING (unique_id) ORDER BY rank, row").df()
+        return as_linkage_frame(frame)
