@@ -40,7 +40,9 @@ def main() -> int:
     except ValueError:
         raise SystemExit(f"bench: --batch {args.batch!r}: give bundle counts, comma-separated (1000,1)") from None
     work = (args.dir or get_settings().data_path / f"bench-small-{args.persons}").resolve()
-    env = {**os.environ, "HOSO_DATA_DIR": str(work / "data"), "HOSO_LOG_LEVEL": "ERROR"}
+    big = args.persons >= 500_000  # the graph of a million persons wants the memory bench.__main__ gives it
+    env = {**os.environ, "HOSO_DATA_DIR": str(work / "data"), "HOSO_LOG_LEVEL": "ERROR",
+           "HOSO_NEO4J_HEAP": "3g" if big else "1g", "HOSO_NEO4J_PAGECACHE": "4g" if big else "1g"}
     env.pop("NEO4J_URI", None)
     hoso = [sys.executable, "-m", "api.cli"]
     synth = work / "synth"
