@@ -9,6 +9,7 @@ training block leaves out the columns of the comparisons it trains.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import splink.comparison_level_library as cll
@@ -282,16 +283,20 @@ def settings(prior: float | None = None) -> SettingsCreator:
     )
 
 
+@lru_cache(maxsize=1)
+def _shape() -> tuple[tuple[str, int], ...]:
+    """Each comparison of this version's model with its number of levels (built once per process: Splink
+    takes a sixth of a second to build the settings)."""
+    return tuple((c["output_column_name"], len(c["comparison_levels"]))
+                 for c in settings().get_settings("duckdb").as_dict()["comparisons"])
+
+
 def fits(trained: dict[str, Any]) -> bool:
     """Whether a saved model's comparisons and levels are this version's (a model trained by an earlier
     version of HoSo, with other comparisons, must be retrained before it can score)."""
-    fresh = settings().get_settings("duckdb").as_dict()["comparisons"]
-    saved = trained.get("comparisons", [])
-    if len(fresh) != len(saved):
-        return False
-    return all(a["output_column_name"] == b.get("output_column_name")
-               and len(a["comparison_levels"]) == len(b.get("comparison_levels", []))
-               for a, b in zip(fresh, saved, strict=True))
+    saved = tuple((c.get("output_column_name"), len(c.get("comparison_levels", [])))
+                  for c in trained.get("comparisons", []))
+    return saved == _shape()
 
 
 def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
