@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import get_settings
-from bench.__main__ import run, run_measured
+from bench.__main__ import hold_out, run, run_measured
 from linkage.intake import synthetic_inputs
 from linkage.vocab import SourceKind
 
@@ -51,17 +51,10 @@ def main() -> int:
     if not (synth / "truth.csv").exists():
         run([*hoso, "synth", "--persons", str(args.persons), "--out", str(synth)], env, False)
     held = work / "small"
-    held.mkdir(parents=True, exist_ok=True)
     for kind, paths, mapping in synthetic_inputs(synth):
         files = [str(p) for p in paths]
-        if kind is SourceKind.FHIR:  # all but the last bundles now; those later, as the small batch
-            lines = Path(paths[0]).read_text(encoding="utf-8").splitlines(keepends=True)
-            (held / "first.ndjson").write_text("".join(lines[:-sum(sizes)]), encoding="utf-8")
-            end = len(lines)
-            for number, size in reversed(list(enumerate(sizes))):
-                (held / f"small-{number}.ndjson").write_text("".join(lines[end - size:end]), encoding="utf-8")
-                end -= size
-            files = [str(held / "first.ndjson")]
+        if kind is SourceKind.FHIR:  # all but the last bundles now; those later, as the small batches
+            files = [str(hold_out(Path(paths[0]), held, sizes))]
         extra = ["--mapping", str(mapping)] if mapping else []
         run([*hoso, "ingest", kind, *files, *extra, "--json"], env)
     run([*hoso, "neo4j", "start"], env, False)
