@@ -14,12 +14,17 @@ refresh leaves only a temporary file, removed by the next refresh. The previous 
 still on it and removed by the refresh after.
 
 A refresh is incremental when it can be: the projection keeps the number of the last change-feed event it
-has seen, and the next refresh copies the current file and re-reads from the graph only the persons named
-by the events since (linked, merged, restored, changed) and those of the run's batches (their new facts),
-and the facilities where those batches' visits and doses took place; the small reference tables are read
-whole. So a run that links ten records re-reads ten persons, not the nation. It rebuilds in full when asked
-(`hoso analytics refresh --full`), when there is no projection or it predates the feed, or when more than
-`FULL_SHARE` of the persons changed (reading them all is then cheaper).
+has seen, and the next refresh re-reads from the graph only the persons named by the events since (linked,
+merged, restored, changed) and those of the run's batches (their new facts), and the facilities where
+those batches' visits and doses took place; the small reference tables are read whole. It writes them
+into a small **delta** file beside the base file, which it does not copy: the delta holds the rows of
+every person and facility changed since the base was written (the previous delta's, then this refresh's)
+and lists them, and readers see the base less those persons and facilities, plus the delta (views over
+both files). So a run that links ten records re-reads and writes ten persons, not the nation. When the
+delta would hold more than `COMPACT_SHARE` of the persons, the refresh folds it into a new base instead
+(a copy of the base with those persons re-read), a cost paid once per that many changes. It rebuilds in
+full when asked (`hoso analytics refresh --full`), when there is no projection or it predates the feed,
+or when more than `FULL_SHARE` of the persons changed (reading them all is then cheaper).
 """
 
 from __future__ import annotations
@@ -46,8 +51,10 @@ from graph import default_registry, feed_after, last_event
 from linkage import exclusive
 
 SQL_DIR = Path(__file__).parent / "sql"
-POINTER = "current"  # names the current projection file
+POINTER = "current"  # names the current projection: its base file, then the delta on top of it if any
 FULL_SHARE = 0.2  # an incremental refresh touching more than this share of the persons rebuilds instead
+COMPACT_SHARE = 0.05  # a delta that would hold more than this share of the persons is folded into a new base
+COMPACT_MINIMUM = 500  # ... and more persons than this (a small population keeps its delta a while)
 FEED_PAGE = 50_000
 # The tables read per person (re-read for the persons a refresh touches), per facility, and whole.
 PERSON_TABLES = ("persons", "memberships", "encounters", "chronic", "risk_factors", "immunizations", "addresses")
@@ -88,17 +95,26 @@ class ProjectionInfo:
     table_seconds: dict[str, float] = field(default_factory=dict)
     mode: str = "full"  # or "incremental"
     persons_read: int | None = None  # an incremental refresh: the persons it re-read
+    files: tuple[Path, ...] = ()  # the base file, and the delta on top of it if any
+
+
+def projection_files(data_dir: Path) -> tuple[Path, ...] | None:
+    """The current projection: its base file, and the delta file on top of it if any; None when none has
+    been built."""
+    folder = data_dir / "analytics"
+    try:
+        names = (folder / POINTER).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return None
+    files = tuple(folder / name for name in names)
+    return files if files and all(f.is_file() for f in files) else None
 
 
 def projection_path(data_dir: Path) -> Path | None:
-    """The current projection file, or None when none has been built."""
-    folder = data_dir / "analytics"
-    try:
-        name = (folder / POINTER).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    path = folder / name
-    return path if name and path.is_file() else None
+    """The newest file of the current projection (its delta, or its base), or None when none has been
+    built: what tells one projection from the next."""
+    files = projection_files(data_dir)
+    return files[-1] if files else None
 
 
 def remove(data_dir: Path) -> None:
@@ -106,7 +122,7 @@ def remove(data_dir: Path) -> None:
     folder = data_dir / "analytics"
     with exclusive(folder / ".refresh.lock"):
         (folder / POINTER).unlink(missing_ok=True)
-        for old in folder.glob("projection-*.duckdb"):
+        for old in [*folder.glob("projection-*.duckdb"), *folder.glob("delta-*.duckdb")]:
             old.unlink(missing_ok=True)
 
 
@@ -120,30 +136,40 @@ def _fsync_dir(folder: Path) -> None:
 
 def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, full: bool = False,
             batches: list[str] | None = None) -> ProjectionInfo:
-    """Bring the projection up to date with the graph and make the result the current file (one refresh
-    at a time per data directory): incrementally from the current projection when it can (see the module),
-    in full when `full` is set or it cannot. `batches` are the batches whose facts this run loaded. The
-    previous file is kept for readers still using it; older ones are removed."""
+    """Bring the projection up to date with the graph and make the result current (one refresh at a time
+    per data directory): with a delta on the current base when it can (see the module), in full when
+    `full` is set or it cannot. `batches` are the batches whose facts this run loaded. The previous
+    files are kept for readers still using them; older ones are removed."""
     folder = data_dir / "analytics"
     began = time.perf_counter()
     now = datetime.now(UTC)
     as_of = now.isoformat(timespec="seconds")
+    stamp = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     with exclusive(folder / ".refresh.lock"):
         for stale in folder.glob(".building-*"):
             stale.unlink(missing_ok=True)
         building = folder / f".building-{uuid.uuid4().hex}.duckdb"
-        target = folder / f"projection-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.duckdb"
-        previous = projection_path(data_dir)
+        previous = projection_files(data_dir)
         seen = last_event(driver, database)  # read before the graph: a later change is re-read next time
         try:
             scope = None if full or previous is None else _changes(driver, database, previous, seen, batches or [])
+            persons_read: int | None = None
+            files: tuple[Path, ...]
             if previous is None or scope is None:
                 rows, timings = _build(driver, database, building, chunk)
-                persons_read = None
+                files = (folder / f"projection-{stamp}.duckdb",)
             else:
-                shutil.copyfile(previous, building)
-                rows, timings = _update(driver, database, building, chunk, *scope)
-                persons_read = len(scope[0])
+                persons, facilities = scope
+                persons_read = len(persons)
+                held_persons, held_facilities, total = _delta_scope(previous)
+                if len(held_persons | set(persons)) > max(COMPACT_SHARE * total, COMPACT_MINIMUM):
+                    shutil.copyfile(previous[0], building)
+                    rows, timings = _update(driver, database, building, chunk, sorted(held_persons | set(persons)),
+                                            sorted(held_facilities | set(facilities)))
+                    files = (folder / f"projection-{stamp}.duckdb",)
+                else:
+                    rows, timings = _write_delta(driver, database, building, chunk, previous, persons, facilities)
+                    files = (previous[0], folder / f"delta-{stamp}.duckdb")
             mode = "full" if persons_read is None else "incremental"
             con = duckdb.connect(str(building))
             try:
@@ -156,9 +182,9 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
                 con.close()
             with open(building, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(building, target)
+            os.replace(building, files[-1])
             pointer = folder / f".{POINTER}.{uuid.uuid4().hex}"
-            pointer.write_text(target.name, encoding="utf-8")
+            pointer.write_text(" ".join(f.name for f in files), encoding="utf-8")
             os.replace(pointer, folder / POINTER)
             _fsync_dir(folder)
         except OSError as exc:
@@ -168,13 +194,90 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
             Path(f"{building}.wal").unlink(missing_ok=True)
             for leftover in folder.glob(f".{POINTER}.*"):
                 leftover.unlink(missing_ok=True)
-        for old in folder.glob("projection-*.duckdb"):
-            if old not in (target, previous):
+        keep = set(files) | set(previous or ())
+        for old in [*folder.glob("projection-*.duckdb"), *folder.glob("delta-*.duckdb")]:
+            if old not in keep:
                 old.unlink(missing_ok=True)
-    return ProjectionInfo(target, as_of, round(time.perf_counter() - began, 3), rows, timings, mode, persons_read)
+    if len(files) > 1:  # the counts of the projection as read, not of the delta
+        rows = _counts(files)
+    return ProjectionInfo(files[-1], as_of, round(time.perf_counter() - began, 3), rows, timings, mode, persons_read,
+                          files)
 
 
-def _changes(driver: Driver, database: str, previous: Path, seen: int, batches: list[str]
+def _delta_scope(files: tuple[Path, ...]) -> tuple[set[str], set[str], int]:
+    """The persons and facilities the current delta holds (none without a delta), and how many persons
+    the projection holds."""
+    cursor = _connection(files).cursor()
+    try:
+        total = int(cursor.execute("SELECT count(*) FROM persons").fetchall()[0][0])
+        if len(files) == 1:
+            return set(), set(), total
+        persons = {r[0] for r in cursor.execute("SELECT person_id FROM delta.gone_persons").fetchall()}
+        facilities = {r[0] for r in cursor.execute("SELECT facility FROM delta.gone_facilities").fetchall()}
+        return persons, facilities, total
+    finally:
+        cursor.close()
+
+
+def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous: tuple[Path, ...],
+                 persons: list[str], facilities: list[str]) -> tuple[dict[str, int], dict[str, float]]:
+    """A delta on the base `previous[0]`: the previous delta's rows of the persons and facilities not
+    changed now, the rows of those changed now re-read from the graph, the list of all of them, and the
+    reference tables whole."""
+    con = duckdb.connect(str(path))
+    counts: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    try:
+        con.execute("CREATE TABLE gone_persons (person_id VARCHAR)")
+        con.execute("CREATE TABLE gone_facilities (facility VARCHAR)")
+        con.register("changed_persons", pa.table({"key": pa.array(persons, type=_TEXT)}))
+        con.register("changed_facilities", pa.table({"key": pa.array(facilities, type=_TEXT)}))
+        if len(previous) > 1:
+            con.execute(f"ATTACH {_quoted(previous[1])} AS prev (READ_ONLY)")
+        for table, columns in TABLES.items():
+            began = time.perf_counter()
+            con.register("empty", pa.schema(columns).empty_table())
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")  # noqa: S608 - names from TABLES
+            con.unregister("empty")
+            key, changed = (("person_id", "changed_persons") if table in PERSON_TABLES else
+                            ("facility", "changed_facilities") if table in FACILITY_TABLES else (None, None))
+            if key is not None and len(previous) > 1:  # the previous delta's rows that still hold
+                con.execute(f"INSERT INTO {table} SELECT t.* FROM prev.{table} t "  # noqa: S608 - names from TABLES
+                            f"ANTI JOIN {changed} c ON t.{key} = c.key")
+            scoped = (table in PERSON_TABLES and not persons) or (table in FACILITY_TABLES and not facilities)
+            if not scoped:
+                _insert(con, driver, database, table, chunk, **_params(table, persons, facilities))
+            counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
+            timings[table] = round(time.perf_counter() - began, 2)
+        con.execute("INSERT INTO gone_persons SELECT key FROM changed_persons")
+        con.execute("INSERT INTO gone_facilities SELECT key FROM changed_facilities")
+        if len(previous) > 1:
+            con.execute("INSERT INTO gone_persons SELECT person_id FROM prev.gone_persons "
+                        "EXCEPT SELECT key FROM changed_persons")
+            con.execute("INSERT INTO gone_facilities SELECT facility FROM prev.gone_facilities "
+                        "EXCEPT SELECT key FROM changed_facilities")
+            con.execute("DETACH prev")
+    finally:
+        con.close()
+    return counts, timings
+
+
+def _quoted(path: Path) -> str:
+    """A file path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _counts(files: tuple[Path, ...]) -> dict[str, int]:
+    """How many rows each table of the projection of `files` holds."""
+    cursor = _connection(files).cursor()
+    try:
+        return {table: int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
+                for table in TABLES}
+    finally:
+        cursor.close()
+
+
+def _changes(driver: Driver, database: str, previous: tuple[Path, ...], seen: int, batches: list[str]
              ) -> tuple[list[str], list[str]] | None:
     """The persons and facilities to re-read since the projection `previous` was taken; None when it must
     be rebuilt instead (it predates the feed, or too much changed)."""
@@ -280,23 +383,18 @@ def _build(driver: Driver, database: str, path: Path, chunk: int) -> tuple[dict[
 
 def read_info(data_dir: Path) -> ProjectionInfo | None:
     """The current projection's description, or None when there is none yet."""
-    path = projection_path(data_dir)
-    if path is None:
+    files = projection_files(data_dir)
+    if files is None:
         return None
-    con = _connection(path)
-    cursor = con.cursor()
+    cursor = _connection(files).cursor()
     try:
         columns = {row[0] for row in cursor.execute("DESCRIBE meta").fetchall()}
         mode = "mode" if "mode" in columns else "'full'"
         as_of, seconds, how = cursor.execute(f"SELECT as_of, seconds, {mode} FROM meta").fetchone() or (  # noqa: S608
             "", 0.0, "full")
-        rows = {}
-        for table in TABLES:
-            counted = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - names from TABLES
-            rows[table] = int(counted[0]) if counted else 0
     finally:
         cursor.close()
-    return ProjectionInfo(path, as_of, seconds, rows, mode=str(how))
+    return ProjectionInfo(files[-1], as_of, seconds, _counts(files), mode=str(how), files=files)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -342,27 +440,48 @@ def sql_queries() -> dict[str, SqlQuery]:
     return out
 
 
-_connections: dict[Path, duckdb.DuckDBPyConnection] = {}
+_connections: dict[tuple[Path, ...], duckdb.DuckDBPyConnection] = {}
 _connections_lock = threading.Lock()
 
 
-def _connection(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to one projection file (each refresh writes a file of a new name, so a
-    connection never outlives its file's content). A connection to an older file is dropped, not closed:
-    closing it would break the cursors other threads are still reading from; the file closes when the
-    last of them is gone."""
+def _connection(files: tuple[Path, ...]) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one projection: its base file, or the base with its delta seen through
+    views of the same names (each refresh writes files of new names, so a connection never outlives its
+    files' content). A connection to an older projection is dropped, not closed: closing it would break
+    the cursors other threads are still reading from; the files close when the last of them is gone."""
     with _connections_lock:
-        con = _connections.get(path)
+        con = _connections.get(files)
         if con is not None:
             return con
-        for old in [p for p in _connections if p.parent == path.parent]:
+        for old in [key for key in _connections if key[0].parent == files[0].parent]:
             del _connections[old]
         try:
-            con = duckdb.connect(str(path), read_only=True, config={"threads": 2})
+            if len(files) == 1:
+                con = duckdb.connect(str(files[0]), read_only=True, config={"threads": 2})
+            else:
+                con = _layered(files[0], files[1])
         except duckdb.IOException as exc:
-            raise ProjectionError(f"the analytics projection {path} cannot be read: {exc}") from exc
-        _connections[path] = con
+            raise ProjectionError(f"the analytics projection {files[-1]} cannot be read: {exc}") from exc
+        _connections[files] = con
         return con
+
+
+def _layered(base: Path, delta: Path) -> duckdb.DuckDBPyConnection:
+    """A connection whose tables are views: the base less the persons and facilities the delta holds,
+    plus the delta's rows; the reference tables and the meta row from the delta."""
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    con.execute(f"ATTACH {_quoted(base)} AS base (READ_ONLY)")
+    con.execute(f"ATTACH {_quoted(delta)} AS delta (READ_ONLY)")
+    for table in TABLES:
+        # Table names from TABLES; an anti join keeps rows whose key is null, as a DELETE ... IN would.
+        if table in PERSON_TABLES or table in FACILITY_TABLES:
+            key, gone = ("person_id", "gone_persons") if table in PERSON_TABLES else ("facility", "gone_facilities")
+            con.execute(f"CREATE VIEW {table} AS SELECT t.* FROM base.{table} t "  # noqa: S608
+                        f"ANTI JOIN delta.{gone} g ON t.{key} = g.{key} UNION ALL SELECT * FROM delta.{table}")
+        else:
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM delta.{table}")  # noqa: S608
+    con.execute("CREATE VIEW meta AS SELECT * FROM delta.meta")
+    return con
 
 
 @dataclass(frozen=True)
@@ -370,7 +489,7 @@ class ProjectionReader(GraphReader):
     """Answers the analyses' reads from the projection; queries it does not hold (units, facilities by
     code) still go to the graph."""
 
-    path: Path = Path("projection.duckdb")
+    files: tuple[Path, ...] = (Path("projection.duckdb"),)
 
     def frame(self, name: str, columns: list[str] | None = None, **params: Any) -> pd.DataFrame:
         query = sql_queries().get(name)
@@ -379,14 +498,14 @@ class ProjectionReader(GraphReader):
         unknown = set(params) - query.params
         if unknown:
             raise ProjectionError(f"{query.name}.sql does not take {sorted(unknown)}")
-        cursor = _connection(self.path).cursor()
+        cursor = _connection(self.files).cursor()
         try:
             return cursor.execute(query.text, {p: params.get(p) for p in query.params}).df()
         finally:
             cursor.close()
 
     def as_of(self) -> str:
-        cursor = _connection(self.path).cursor()
+        cursor = _connection(self.files).cursor()
         try:
             row = cursor.execute("SELECT as_of FROM meta").fetchone()
         finally:
@@ -396,9 +515,9 @@ class ProjectionReader(GraphReader):
 
 def reader_for(driver: Driver, database: str, data_dir: Path, source: str = "auto") -> GraphReader:
     """The reader analyses should use: the projection when there is one (or `source` says so), else the graph."""
-    path = None if source == "graph" else projection_path(data_dir)
-    if path is None:
+    files = None if source == "graph" else projection_files(data_dir)
+    if files is None:
         if source == "projection":
             raise ProjectionError("no analytics projection yet: run `hoso analytics refresh` (or `hoso link`)")
         return GraphReader(driver, database)
-    return ProjectionReader(driver, database, path)
+    return ProjectionReader(driver, database, files)

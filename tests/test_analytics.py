@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import nbclient
 import nbformat
 import numpy as np
@@ -23,12 +22,13 @@ from neo4j.exceptions import ServiceUnavailable
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from analytics import disease, households, immunization, population
+from analytics import disease, households, immunization, population, projection
 from analytics.base import GraphReader, age_band, ages_at
 from analytics.privacy import MIN_CELL, suppress
 from analytics.projection import (
     TABLES,
     ProjectionReader,
+    projection_files,
     projection_path,
     read_info,
     reader_for,
@@ -449,22 +449,25 @@ def test_an_analysis_refuses_a_facility_rather_than_answer_for_the_nation(linked
             run_analysis(linked["reader"], name, facility, PERIOD)
 
 
-def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of a projection file as sorted rows."""
-    con = duckdb.connect(str(path), read_only=True)
+def _tables(files: tuple[Path, ...] | None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a projection (a base file, or a base and its delta) as sorted rows, as readers see them."""
+    assert files
+    cursor = projection._connection(files).cursor()
     try:
         return {table: sorted((tuple(_canonical(v) for v in row) for row in
-                               con.execute(f"SELECT * FROM {table}").fetchall()), key=repr)
+                               cursor.execute(f"SELECT * FROM {table}").fetchall()), key=repr)
                 for table in TABLES}
     finally:
-        con.close()
+        cursor.close()
 
 
-def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph: Driver) -> None:
+def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph: Driver,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """After a merge, a split, an undo and a new batch linked (each told by the change feed), refreshing
-    only what changed gives the projection a full refresh gives."""
+    only what changed gives the projection a full refresh gives: as a delta on the base, as a delta on
+    that delta, and folded into a new base."""
     data = linked["settings"].data_path
-    refresh(graph, linked["database"], data, full=True)
+    base = refresh(graph, linked["database"], data, full=True).files
     ops = PersonOperations(graph, linked["database"])
     rows = graph.execute_query(
         "MATCH (r:SourceRecord)-[:LINKED_TO {state: 'MATCH'}]->(p:Person {status: 'active'}) "
@@ -473,18 +476,31 @@ def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph:
     merged = ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person")
     ops.split(rows[2]["p"], rows[2]["uids"][-1:], actor="test", reason="two people")
     ops.undo(merged.event_id, actor="test", reason="wrong key")
-    ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person after all")
+    again = ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person after all")
     incremental = refresh(graph, linked["database"], data)
     assert incremental.mode == "incremental" and 3 <= (incremental.persons_read or 0) < 20
-    assert _tables(incremental.path) == _tables(refresh(graph, linked["database"], data, full=True).path)
+    assert incremental.files[0] == base[0] and len(incremental.files) == 2, "a delta on the base, not a copy"
+    assert incremental.rows == projection._counts(incremental.files) and incremental.rows["persons"] > 100
+    ops.undo(again.event_id, actor="test", reason="two people after all")
+    second = refresh(graph, linked["database"], data)
+    assert second.files[0] == base[0] and second.files[1] != incremental.files[1], "a delta on the delta"
+    assert _tables(second.files) == _tables(refresh(graph, linked["database"], data, full=True).files)
     root = data.parent
     for kind, files, _ in synthetic_inputs(root / "synth", [SourceKind.FHIR]):  # a source not linked before
         ingest(kind, files, data)
     summary = run_linking(linked["settings"], graph, linked["database"])
     assert summary["records_new"] > 0
-    after_link = projection_path(data)
-    assert after_link is not None
-    assert _tables(after_link) == _tables(refresh(graph, linked["database"], data, full=True).path)
+    after_link = projection_files(data)  # a new source kind retrains and relinks: most persons changed
+    assert _tables(after_link) == _tables(refresh(graph, linked["database"], data, full=True).files)
+    ops.merge(rows[0]["p"], rows[1]["p"], actor="test", reason="one person, at last")
+    assert len(refresh(graph, linked["database"], data).files) == 2
+    monkeypatch.setattr(projection, "COMPACT_SHARE", 0.0)
+    monkeypatch.setattr(projection, "COMPACT_MINIMUM", 0)
+    folded = refresh(graph, linked["database"], data)
+    assert folded.mode == "incremental" and len(folded.files) == 1, "the delta folded into a new base"
+    assert _tables(folded.files) == _tables(refresh(graph, linked["database"], data, full=True).files)
+    left = sorted(p.name for p in (data / "analytics").glob("*.duckdb"))
+    assert len(left) <= 3, left  # the current base and the previous projection's files, no more
 
 
 def test_a_person_born_after_the_day_has_no_age_then() -> None:
