@@ -16,7 +16,8 @@ still on it and removed by the refresh after.
 A refresh is incremental when it can be: the projection keeps the number of the last change-feed event it
 has seen, and the next refresh re-reads from the graph only the persons named by the events since (linked,
 merged, restored, changed) and those of the run's batches (their new facts), and the facilities where
-those batches' visits and doses took place; the small reference tables are read whole. It writes them
+those batches' visits and doses took place (the only facilities a batch writes); the ICD-10 table only
+when the graph holds codes the projection does not (codes are only ever added). It writes them
 into a small **delta** file beside the base file, which it does not copy: the delta holds the rows of
 every person and facility changed since the base was written (the previous delta's, then this refresh's)
 and lists them, and readers see the base less those persons and facilities, plus the delta (views over
@@ -56,9 +57,11 @@ FULL_SHARE = 0.2  # an incremental refresh touching more than this share of the 
 COMPACT_SHARE = 0.05  # a delta that would hold more than this share of the persons is folded into a new base
 COMPACT_MINIMUM = 500  # ... and more persons than this (a small population keeps its delta a while)
 FEED_PAGE = 50_000
-# The tables read per person (re-read for the persons a refresh touches), per facility, and whole.
+# The tables read per person (re-read for the persons a refresh touches), per facility, and whole. A
+# batch writes facilities only where its visits and doses took place (the facilities a refresh re-reads),
+# and ICD-10 codes only by adding them (a delta re-reads `diseases` when the graph holds more of them).
 PERSON_TABLES = ("persons", "memberships", "encounters", "chronic", "risk_factors", "immunizations", "addresses")
-FACILITY_TABLES = ("facility_days",)
+FACILITY_TABLES = ("facility_days", "facilities")
 _TEXT = pa.string()
 
 # Table name -> its columns and types, in the order the export query `analytics/export/<table>` returns them.
@@ -232,8 +235,10 @@ def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous
         con.execute("CREATE TABLE gone_facilities (facility VARCHAR)")
         con.register("changed_persons", pa.table({"key": pa.array(persons, type=_TEXT)}))
         con.register("changed_facilities", pa.table({"key": pa.array(facilities, type=_TEXT)}))
+        con.execute(f"ATTACH {_quoted(previous[0])} AS base (READ_ONLY)")
         if len(previous) > 1:
             con.execute(f"ATTACH {_quoted(previous[1])} AS prev (READ_ONLY)")
+        reference = "prev" if len(previous) > 1 else "base"  # where the whole tables are, as readers see them
         for table, columns in TABLES.items():
             began = time.perf_counter()
             con.register("empty", pa.schema(columns).empty_table())
@@ -245,10 +250,14 @@ def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous
                 con.execute(f"INSERT INTO {table} SELECT t.* FROM prev.{table} t "  # noqa: S608 - names from TABLES
                             f"ANTI JOIN {changed} c ON t.{key} = c.key")
             scoped = (table in PERSON_TABLES and not persons) or (table in FACILITY_TABLES and not facilities)
-            if not scoped:
+            if table == "diseases" and _graph_diseases(driver, database) == _scalar(
+                    con, f"SELECT count(*) FROM {reference}.diseases"):  # noqa: S608 - a name from this module
+                con.execute(f"INSERT INTO diseases SELECT * FROM {reference}.diseases")  # noqa: S608
+            elif not scoped:
                 _insert(con, driver, database, table, chunk, **_params(table, persons, facilities))
             counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
             timings[table] = round(time.perf_counter() - began, 2)
+        con.execute("DETACH base")
         con.execute("INSERT INTO gone_persons SELECT key FROM changed_persons")
         con.execute("INSERT INTO gone_facilities SELECT key FROM changed_facilities")
         if len(previous) > 1:
@@ -260,6 +269,16 @@ def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous
     finally:
         con.close()
     return counts, timings
+
+
+def _graph_diseases(driver: Driver, database: str) -> int:
+    """How many ICD-10 codes the graph holds (from Neo4j's count store: no scan)."""
+    return int(default_registry().read(driver, "analytics/disease_count", database=database)[0]["diseases"])
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """The one value `sql` returns, the result read to its end."""
+    return con.execute(sql).fetchall()[0][0]
 
 
 def _quoted(path: Path) -> str:
