@@ -6,12 +6,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+import pyarrow.parquet as pq
 from neo4j import Driver
 from neo4j.exceptions import ClientError
 
 from analytics import refresh_projection
+from api.runtime import managed_server
 from api.settings import Settings
 from graph import GraphLinkStore, GraphLoader, apply_migrations, dirty_person_ids, refresh_persons
+from graph.initial import ImportLinkStore, load_initial
+from graph.initial import refusal as initial_refusal
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
@@ -34,17 +38,28 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     whole = time.perf_counter()
     apply_migrations(driver, database)
     loader = GraphLoader(driver, database, writers=settings.neo4j_writers)
-    loader.load_reference()
-    store = GraphLinkStore(driver, database, writers=settings.neo4j_writers)
+    importing = kind == "link" and _import_first_load(settings, driver, database, progress)
+    graph_store = GraphLinkStore(driver, database, writers=settings.neo4j_writers)
+    store: GraphLinkStore | ImportLinkStore = ImportLinkStore() if importing else graph_store
+    if not importing:
+        loader.load_reference()
     run = link if kind == "link" else relink
     summary = run(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
                   spark=spark, memory_limit=settings.duckdb_memory_limit, progress=progress)
     summary.seconds["link"] = summary.seconds.pop("total", 0.0)
-    began = time.perf_counter()
-    loaded = loader.loaded_batches()
     facts: dict[str, int] = {}
     loaded_now: list[str] = []
-    for batch_id in sorted((store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
+    if isinstance(store, ImportLinkStore) and store.plan is not None:
+        imported = load_initial(managed_server(settings), driver, database, store, settings.data_path, progress)
+        summary.seconds |= {f"import_{k}": v for k, v in imported["seconds"].items()}
+        summary.set_aside |= imported["set_aside"]
+        for batch_id, reason in imported["set_aside"].items():
+            set_aside(settings.data_path, batch_id, reason)
+        facts = imported["facts"]
+        loaded_now = [b for b in store.batches if b not in imported["set_aside"]]
+    began = time.perf_counter()
+    loaded = loader.loaded_batches()
+    for batch_id in sorted((graph_store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
         progress(f"loading the visits, doses and diagnoses of batch {batch_id}")
         try:
             loaded_facts = loader.load_batch(settings.data_path, batch_id)
@@ -66,7 +81,22 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
         progress("bringing the analytics up to date")
         batches = sorted(set(loaded_now) | set(summary.batches))
         summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path, batches=batches).seconds
-    counts = store.counts()
+    counts = graph_store.counts()
     summary.seconds["total"] = time.perf_counter() - whole
     return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
                                 "review_items": counts["possible_matches"] + counts["possible_duplicates"]}
+
+
+def _import_first_load(settings: Settings, driver: Driver, database: str, progress: Callable[[str], None]) -> bool:
+    """Whether this link is a first load to write with `neo4j-admin database import`: the managed server's
+    graph holds no person nor record, and the batches waiting hold at least `initial_import_records`."""
+    if not settings.initial_import_records or not settings.managed_neo4j:
+        return False
+    if initial_refusal(driver, database) is not None:
+        return False
+    waiting = sum(pq.ParquetFile(path).metadata.num_rows for batch_id in all_batch_ids(settings.data_path)
+                  if (path := settings.data_path / "batches" / batch_id / "records.parquet").exists())
+    if waiting < settings.initial_import_records:
+        return False
+    progress(f"a first load of {waiting:,} records into an empty graph: written with neo4j-admin import")
+    return True

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     neo4j_bolt_port: int | None = Field(default=None, ge=1, le=65535)
     # Concurrent write transactions of a bulk load: one per core Neo4j has.
     neo4j_writers: int = Field(default=WRITERS, ge=1, le=64)
+    # A first link into an empty graph of the managed server, of at least this many records, is written with
+    # `neo4j-admin database import` (the server stopped and started around it) instead of through Bolt;
+    # 0 turns that off.
+    initial_import_records: int = Field(default=100_000, ge=0)
     # What DuckDB may hold while training and scoring before it spills to a temporary directory.
     duckdb_memory_limit: str = Field(default=DUCKDB_MEMORY_LIMIT, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"

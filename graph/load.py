@@ -121,10 +121,11 @@ class GraphLoader:
     def loaded_batches(self) -> set[str]:
         return {r["batch_id"] for r in self.queries.read(self.driver, "load/loaded_batches", database=self.database)}
 
-    def load_batch(self, data_dir: Path, batch_id: str) -> dict[str, int]:
-        """Load one batch's facts (its records must already be in the graph)."""
+    def load_batch(self, data_dir: Path, batch_id: str, only: set[str] | None = None) -> dict[str, int]:
+        """Load one batch's facts (its records must already be in the graph); with `only`, the facts of
+        those records alone, and the batch is not marked loaded."""
         counts = {"encounters": 0, "immunizations": 0, "conditions": 0, "observations": 0, "records": 0}
-        chunks = iter_batch_facts(data_dir / "batches" / batch_id / "records.parquet", chunk=FACT_CHUNK)
+        chunks = iter_batch_facts(data_dir / "batches" / batch_id / "records.parquet", chunk=FACT_CHUNK, only=only)
         # The next chunk is parsed in a thread while this one is written: parsing is Python work, writing
         # mostly waits for Neo4j. On an error the `with` waits for that one parse, then re-raises.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hoso-facts") as parser:
@@ -138,6 +139,8 @@ class GraphLoader:
                 for kind in ("encounters", "immunizations", "conditions", "observations"):
                     counts[kind] += self._write(f"load/{kind}", facts[kind])
                 counts["records"] += len(facts["records"])
+        if only is not None:
+            return counts
         self.queries.write(self.driver, "load/mark_batch_loaded", database=self.database, batch_id=batch_id,
                            counts=json.dumps(counts))
         return counts
@@ -147,8 +150,10 @@ def _iso(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def iter_batch_facts(path: Path, chunk: int = 5_000) -> Iterator[dict[str, list[dict[str, Any]]]]:
-    """Rows for the fact queries, a chunk of records at a time (constant memory)."""
+def iter_batch_facts(path: Path, chunk: int = 5_000, only: set[str] | None = None,
+                     ) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """Rows for the fact queries, a chunk of records at a time (constant memory); with `only`, the
+    records of those uids alone."""
     units = load_admin_units()
     for table in pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=["source", "record_id", "payload"]):
         out: dict[str, list[dict[str, Any]]] = {k: [] for k in (
@@ -158,6 +163,8 @@ def iter_batch_facts(path: Path, chunk: int = 5_000) -> Iterator[dict[str, list[
         diseases: set[str] = set()
         for source, record_id, payload in zip(*(table.column(i).to_pylist() for i in range(3)), strict=True):
             uid = f"{source}|{record_id}"
+            if only is not None and uid not in only:
+                continue
             rec = json.loads(payload)
             birth = rec.get("birth") or {}
             moments = [rec.get("recorded_at"), *(e.get("admitted_at") for e in rec.get("encounters", [])),

@@ -51,8 +51,9 @@ def load_migrations(schema_dir: Path = CYPHER_DIR / SCHEMA_AREA) -> list[Migrati
     return migrations
 
 
-def apply_migrations(driver: Driver, database: str = "neo4j") -> list[str]:
-    """Apply every migration not yet recorded in the graph; returns the ids applied now."""
+def apply_migrations(driver: Driver, database: str = "neo4j", await_seconds: int = 300) -> list[str]:
+    """Apply every migration not yet recorded in the graph and wait up to `await_seconds` for the indexes
+    to come online; returns the ids applied now."""
     registry = default_registry()
     migrations = load_migrations()
     with driver.session(database=database) as session:
@@ -74,7 +75,7 @@ def apply_migrations(driver: Driver, database: str = "neo4j") -> list[str]:
             registry.run(session, "migrations/record_applied", id=migration.id, checksum=migration.checksum)
             log.info("applied migration %s", migration.id)
             done.append(migration.id)
-        registry.run(session, "system/await_indexes", seconds=300)
+        registry.run(session, "system/await_indexes", seconds=await_seconds)
     return done
 
 

@@ -1,0 +1,493 @@
+"""The first load at import speed: a first `hoso link` into an empty graph writes import files and runs
+`neo4j-admin database import` instead of writing through Bolt.
+
+The graph it makes is the one the Bolt path makes from the same run, node for node and property for
+property (a test checks it): the same rules, applied here in Python to the linking run's plan and the
+batches' facts instead of by the Cypher files of `identity/`, `load/` and `persons/`:
+
+- records with their identity fields and descriptive details; persons with their golden records;
+  MATCH and POSSIBLE_MATCH links, possible duplicates; the run and its batches;
+- administrative units, ICD-10 codes, facilities and vaccines; each record's encounters (with their
+  facility and diagnoses), immunizations, conditions and observations;
+- households and parents derived from the golden records; the change feed's events, numbered after
+  the last number the graph had given.
+
+What the graph held that is none of these (accounts, the audit trail, webhooks, tasks) is carried over
+into the import. The schema is created after the import by the migrations, as for a new graph. A
+record that came in more than one batch has its facts written through Bolt after the import, in the
+batches' order, as the Bolt path writes them (later versions set over earlier ones).
+
+The cost is reading the batches and writing CSV (about a million rows a second), then the import tool's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from neo4j import Driver
+
+from graph.bulk import ImportFiles, carried_content, import_database
+from graph.identity import RECORD_PROPS
+from graph.load import FACT_CHUNK, GraphLoader, admin_unit_rows, all_disease_rows, disease_row, iter_batch_facts
+from graph.migrations import apply_migrations
+from graph.persons import GOLDEN_KEYS
+from graph.queries import default_registry
+from graph.server import ManagedNeo4j
+from linkage import LinkPlan, Reviewed, golden_record
+
+log = logging.getLogger(__name__)
+
+# Labels an import writes afresh: a graph holding any of these is not empty (the import is for a first load).
+WRITTEN = ("SourceRecord", "Person", "Batch", "LinkRun", "Encounter", "Immunization", "Condition", "Observation",
+           "Facility", "Vaccine", "Household", "PersonEvent")
+# Labels an empty graph may hold that the import writes again: reference data, the migration log (the
+# migrations run again on the imported graph to build its schema) and the feed's counter.
+REWRITTEN = ("AdminUnit", "Disease", "DiseaseGroup", "HosoMigration", "FeedSequence")
+S, L, B, F, DT = "string", "long", "boolean", "double", "datetime"
+RECORD_TYPES = {name: S for name in RECORD_PROPS} | {"placeholder_name": B, "pid_ok": B, "birth_year": L}
+DETAIL_TYPES = {"name_as_written": S, "address_text": S, "birth_weight_g": "number", "delivery": S,
+                "premature": B, "ethnicity": S, "occupation": S, "blood_group": S, "reported_by_citizen": B,
+                "source_system": S, "raw_ref": S, "household_relation": S, "phones": "string[]", "recorded_at": S}
+GOLDEN_TYPES = {k: S for k in GOLDEN_KEYS} | {"birth_year": L, "record_count": L, "sources": "string[]"}
+GOLDEN_FIELDS = ("uid", "source", "name", "birth_date", "birth_precision", "birth_year", "personal_id", "pid_ok",
+                 "sex", "phone", "commune", "province", "address_text", "household_code", "household_relation",
+                 "bhxh", "cmnd", "recorded_at")
+PARENT_RELATIONS = ("Chủ hộ", "Vợ", "Chồng")
+
+
+def refusal(driver: Driver, database: str) -> str | None:
+    """Why the graph cannot take a first load by import (None: it can): it holds persons or their facts."""
+    rows = default_registry().read(driver, "system/count_labels", database=database, labels=list(WRITTEN))
+    held = {r["label"]: r["count"] for r in rows if r["count"]}
+    if held:
+        return "the graph is not empty (" + ", ".join(f"{n:,} {label}" for label, n in sorted(held.items())) + ")"
+    return None
+
+
+@dataclass
+class ImportLinkStore:
+    """The `LinkStore` of a first link into an empty graph: nothing linked yet, and the run's records and
+    plan kept for `InitialLoad` instead of written through Bolt."""
+
+    records: pd.DataFrame | None = None
+    plan: LinkPlan | None = None
+    model_version: str = ""
+    run_id: str = ""
+    batches: list[str] = field(default_factory=list)
+
+    def linked_batches(self) -> set[str]:
+        return set()
+
+    def assignments(self, exclude_run: str | None = None) -> dict[str, str]:
+        return {}
+
+    def persons_of(self, uids: list[str], exclude_run: str | None = None) -> dict[str, str]:
+        return {}
+
+    def reviewed(self) -> Reviewed:
+        return Reviewed()
+
+    def no_matches_of(self, uids: list[str]) -> list[tuple[str, str]]:
+        return []
+
+    def write(self, records: pd.DataFrame, plan: LinkPlan, model_version: str, run_id: str,
+              batches: list[str], kind: str) -> None:
+        self.records, self.plan, self.model_version, self.run_id, self.batches = (
+            records, plan, model_version, run_id, list(batches))
+
+
+def _clean(values: Iterable[Any]) -> list[Any]:
+    """Python values as Bolt would send them: NaN is no value, numpy scalars are Python's."""
+    out: list[Any] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        elif hasattr(v, "item"):
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
+
+
+class InitialLoad:
+    """Import files for the graph a first link makes, from its `ImportLinkStore` and the batches."""
+
+    def __init__(self, store: ImportLinkStore, data_dir: Path, folder: Path,
+                 progress: Callable[[str], None] = lambda _: None) -> None:
+        if store.records is None or store.plan is None:
+            raise ValueError("the link run wrote no plan")
+        self.store, self.data_dir, self.progress = store, data_dir, progress
+        self.files = ImportFiles(folder)
+        self.now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        self.records: pd.DataFrame = store.records
+        self.plan: LinkPlan = store.plan
+        self.units: set[str] = set()
+        self.set_aside: dict[str, str] = {}
+        self.later: dict[str, set[str]] = {}  # batch -> uids whose facts go through Bolt after the import
+        self.facts: dict[str, int] = {}
+
+    # -- the whole graph -------------------------------------------------------------------------------
+    def write(self, feed_last: int) -> dict[str, int]:
+        """Write every import file; returns the nodes and relationships they hold."""
+        self.progress("writing the reference data for the import")
+        self._reference()
+        details = self._facts()
+        self.progress(f"writing {len(self.records):,} records, their persons and links for the import")
+        self._records(details)
+        golden = self._persons(details)
+        self._links()
+        self._households_and_parents(golden)
+        self._events(feed_last)
+        self._run_and_batches()
+        return self.files.counts()
+
+    def _reference(self) -> None:
+        units, successions = admin_unit_rows()
+        self.units = {u["uid"] for u in units}
+        self.files.nodes("AdminUnit", "uid", {"code": S, "level": S, "code_list": S, "name": S, "lat": F, "lon": F,
+                                              "province_code": S}, units)
+        self.files.relationships("PART_OF", "AdminUnit", "AdminUnit", {},
+                                 [{"start": u["uid"], "end": u["parent_uid"]} for u in units if u["parent_uid"]])
+        self.files.relationships("SUCCEEDED_BY", "AdminUnit", "AdminUnit", {"is_default": B, "since": "date"},
+                                 [{"start": s["old_uid"], "end": s["new_uid"], "is_default": s["is_default"],
+                                   "since": "2025-07-01"} for s in successions])
+
+    def _diseases(self, codes: set[str]) -> None:
+        rows = {r["icd10"]: r for r in all_disease_rows()}
+        rows |= {code: row for code in sorted(codes - set(rows)) if (row := disease_row(code)) is not None}
+        self.files.nodes("Disease", "icd10", {"name": S, "name_vi": S}, rows.values())
+        groups: dict[str, dict[str, Any]] = {}
+        for r in rows.values():  # as `load/diseases` sets them: a chapter's Vietnamese name, a block's none
+            groups.setdefault(r["block"], {"code": r["block"], "name": r["block_name"], "level": "block"})
+            groups[r["chapter"]] = {"code": r["chapter"], "name": r["chapter_name"],
+                                    "name_vi": r["chapter_name_vi"], "level": "chapter"}
+        self.files.nodes("DiseaseGroup", "code", {"name": S, "name_vi": S, "level": S}, groups.values())
+        self.files.relationships("IN_GROUP", "Disease", "DiseaseGroup", {},
+                                 [{"start": r["icd10"], "end": r["block"]} for r in rows.values()])
+        self.files.relationships("IN_GROUP", "DiseaseGroup", "DiseaseGroup", {},
+                                 [{"start": b, "end": c} for b, c in sorted({(r["block"], r["chapter"])
+                                                                             for r in rows.values()})])
+
+    # -- facts -----------------------------------------------------------------------------------------
+    def _facts(self) -> pd.DataFrame:
+        """Each batch's encounters, immunizations, conditions and observations, in the batches' order as
+        `GraphLoader` loads them; returns each record's details (later batches set over earlier ones)."""
+        uids = set(self.records["unique_id"])
+        batches = sorted(self.store.batches)
+        seen: dict[str, int] = defaultdict(int)
+        batch_uids: dict[str, set[str]] = {}
+        for batch_id in batches:
+            table = pq.read_table(self._path(batch_id), columns=["source", "record_id"])
+            batch_uids[batch_id] = {f"{source}|{record_id}" for source, record_id
+                                    in zip(*(c.to_pylist() for c in table.columns), strict=True)}
+            for uid in batch_uids[batch_id]:
+                seen[uid] += 1
+        repeated = {uid for uid, n in seen.items() if n > 1}
+        facilities: dict[str, dict[str, Any]] = {}
+        vaccines: dict[str, str | None] = {}
+        diseases: set[str] = set()
+        detail_parts: list[pd.DataFrame] = []
+        loaded: dict[str, dict[str, int]] = {}
+        for batch_id in batches:
+            self.progress(f"reading the visits, doses and diagnoses of batch {batch_id} for the import")
+            counts = {"encounters": 0, "immunizations": 0, "conditions": 0, "observations": 0, "records": 0}
+            parts: list[pd.DataFrame] = []
+            try:
+                for facts in iter_batch_facts(self._path(batch_id), chunk=FACT_CHUNK):
+                    for row in facts["facilities"]:
+                        facilities.setdefault(row["code"], row)
+                    for row in facts["vaccines"]:
+                        if vaccines.get(row["code"]) is None:
+                            vaccines[row["code"]] = row["name"]
+                    diseases.update(row["icd10"] for row in facts["diseases"])
+                    for kind in ("encounters", "immunizations", "conditions", "observations"):
+                        counts[kind] += len(facts[kind])
+                    counts["records"] += len(facts["records"])
+                    parts.append(pd.DataFrame([{"uid": r["uid"], **r["props"]} for r in facts["records"]
+                                               if r["uid"] in uids]))
+                    self._fact_rows(facts, batch_id, uids - repeated, facilities)
+            except (ValueError, TypeError) as exc:  # as the Bolt path: the batch's facts, set aside
+                self.files.drop(batch_id)
+                self.set_aside[batch_id] = f"its facts cannot be loaded: {type(exc).__name__}: {exc}"
+                continue
+            detail_parts.extend(parts)
+            loaded[batch_id] = counts
+            if later := batch_uids[batch_id] & repeated & uids:
+                self.later[batch_id] = later
+        self.loaded = loaded
+        for counts in loaded.values():
+            for kind, n in counts.items():
+                self.facts[kind] = self.facts.get(kind, 0) + n
+        self._diseases(diseases)
+        self._facility_nodes(facilities)
+        self.files.nodes("Vaccine", "code", {"name": S}, [{"code": c, "name": n} for c, n in vaccines.items()])
+        details = pd.concat(detail_parts, ignore_index=True) if detail_parts else pd.DataFrame({"uid": []})
+        # A record in several batches: its details as `SET r += props` leaves them, the last batch's over the first's.
+        return details.groupby("uid", sort=False).last() if details["uid"].duplicated().any() \
+            else details.set_index("uid")
+
+    def _path(self, batch_id: str) -> Path:
+        return self.data_dir / "batches" / batch_id / "records.parquet"
+
+    def _fact_rows(self, facts: dict[str, list[dict[str, Any]]], batch_id: str, uids: set[str],
+                   facilities: dict[str, dict[str, Any]]) -> None:
+        files, tag = self.files, batch_id
+        known_diseases = reference_codes() | {r["icd10"] for r in facts["diseases"]}
+        encounters = {e["key"]: e for e in facts["encounters"] if e["uid"] in uids}
+        files.nodes("Encounter", "key", {"encounter_id": S, "admitted_at": DT, "discharged_at": DT, "outcome": S,
+                                          "visit_type": S, "reason": S}, encounters.values(), tag)
+        files.relationships("HAD_ENCOUNTER", "SourceRecord", "Encounter", {},
+                            [{"start": e["uid"], "end": k} for k, e in encounters.items()], tag)
+        files.relationships("AT", "Encounter", "Facility", {},
+                            [{"start": k, "end": e["facility"]} for k, e in encounters.items()
+                             if e["facility"] in facilities], tag)
+        diagnosed: dict[tuple[str, str], str] = {}
+        for key, e in encounters.items():
+            for dx in e["diagnoses"]:
+                if dx["code"] in known_diseases:
+                    diagnosed[(key, dx["code"])] = dx["role"]
+        files.relationships("DIAGNOSED", "Encounter", "Disease", {"role": S},
+                            [{"start": k, "end": c, "role": r} for (k, c), r in diagnosed.items()], tag)
+        doses = {i["key"]: i for i in facts["immunizations"] if i["uid"] in uids}
+        files.nodes("Immunization", "key", {"date": "date", "dose": "number", "reaction": S, "next_due": "date",
+                                             "pregnancy_month": "number"}, doses.values(), tag)
+        files.relationships("RECEIVED", "SourceRecord", "Immunization", {},
+                            [{"start": i["uid"], "end": k} for k, i in doses.items()], tag)
+        files.relationships("OF_VACCINE", "Immunization", "Vaccine", {},
+                            [{"start": k, "end": i["vaccine"]} for k, i in doses.items()], tag)
+        files.relationships("AT", "Immunization", "Facility", {},
+                            [{"start": k, "end": i["facility"]} for k, i in doses.items()
+                             if i["facility"] in facilities], tag)
+        conditions = {c["key"]: c for c in facts["conditions"] if c["uid"] in uids}
+        files.nodes("Condition", "key", {"category": S, "code": S, "text": S, "relative": S, "recorded_on": "date"},
+                    conditions.values(), tag)
+        files.relationships("REPORTED", "SourceRecord", "Condition", {},
+                            [{"start": c["uid"], "end": k} for k, c in conditions.items()], tag)
+        files.relationships("IS_DISEASE", "Condition", "Disease", {},
+                            [{"start": k, "end": c["icd10"]} for k, c in conditions.items()
+                             if c["icd10"] in known_diseases], tag)
+        observations = {o["key"]: o for o in facts["observations"] if o["uid"] in uids}
+        files.nodes("Observation", "key", {"code": S, "value": "number", "unit": S, "observed_at": DT, "device": S},
+                    observations.values(), tag)
+        files.relationships("OBSERVED", "SourceRecord", "Observation", {},
+                            [{"start": o["uid"], "end": k} for k, o in observations.items()], tag)
+        files.relationships("DURING", "Observation", "Encounter", {},
+                            [{"start": k, "end": o["encounter_key"]} for k, o in observations.items()
+                             if o["encounter_key"] in encounters], tag)
+
+    def _facility_nodes(self, facilities: dict[str, dict[str, Any]]) -> None:
+        rows = [{"code": code, "name": f["name"] or f["fallback_name"], "level": f["level"]}
+                for code, f in facilities.items()]
+        self.files.nodes("Facility", "code", {"name": S, "level": S}, rows)
+        self.files.relationships("LOCATED_IN", "Facility", "AdminUnit", {},
+                                 [{"start": code, "end": f["unit_uid"]} for code, f in facilities.items()
+                                  if f["unit_uid"] in self.units])
+
+    # -- records, persons, links -----------------------------------------------------------------------
+    def _records(self, details: pd.DataFrame) -> None:
+        table = self.records
+        uids = table["unique_id"].tolist()
+        columns: dict[str, list[Any]] = {"uid": uids}
+        columns |= {name: _clean(table[name]) for name in RECORD_PROPS}
+        aligned = details.reindex(uids)
+        for name in DETAIL_TYPES:
+            columns[name] = _clean(aligned[name]) if name in aligned.columns else [None] * len(uids)
+        self.files.nodes("SourceRecord", "uid", RECORD_TYPES | DETAIL_TYPES, columns)
+
+    def _persons(self, details: pd.DataFrame) -> dict[str, dict[str, Any]]:
+        """Every person of the plan; a person with a link gets its golden record, as `refresh_persons`
+        gives it to the persons a run marked."""
+        plan = self.plan
+        matched: dict[str, list[str]] = defaultdict(list)
+        linked: set[str] = set()
+        for link in plan.links:
+            linked.add(link.person_id)
+        for uid, person in self._match_of().items():
+            matched[person].append(uid)
+        needed = sorted({uid for uids in matched.values() for uid in uids})
+        wanted = [f for f in GOLDEN_FIELDS if f in self.records.columns]
+        table = self.records[["unique_id", *wanted]].set_index("unique_id").reindex(needed)
+        for name in ("address_text", "household_relation", "recorded_at"):
+            table[name] = details[name].reindex(needed) if name in details.columns else None
+        table = table.astype(object).where(table.notna(), None)
+        by_uid: dict[str, dict[str, Any]] = {
+            uid: {"uid": uid, **{str(k): v for k, v in row.items()}}
+            for uid, row in zip(needed, table.to_dict("records"), strict=True)}
+        persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
+        golden: dict[str, dict[str, Any]] = {}
+        rows = []
+        for person in persons:
+            row: dict[str, Any] = {"person_id": person, "created_at": self.now, "status": "active"}
+            if person in linked:
+                record = golden_record([by_uid[uid] for uid in matched.get(person, [])])
+                props = {k: record.get(k) for k in GOLDEN_KEYS}
+                golden[person] = props
+                row |= props | {"golden_updated_at": self.now}
+            rows.append(row)
+        self.files.nodes("Person", "person_id", {"created_at": DT, "status": S, "golden_updated_at": DT} | GOLDEN_TYPES,
+                         rows)
+        self.persons = persons
+        return golden
+
+    def _match_of(self) -> dict[str, str]:
+        """Each record's MATCH person as `identity/set_links` leaves it: one MATCH per record (the last
+        written), and a POSSIBLE_MATCH to the same person turning that link into a review item."""
+        links = self._final_links()
+        return {uid: person for (uid, person), link in links.items() if link.state == "MATCH"}
+
+    def _final_links(self) -> dict[tuple[str, str], Any]:
+        final: dict[tuple[str, str], Any] = {}
+        match_of: dict[str, str] = {}
+        for link in [lk for lk in self.plan.links if lk.state == "MATCH"]:
+            if (old := match_of.get(link.uid)) is not None and old != link.person_id:
+                final.pop((link.uid, old), None)
+            match_of[link.uid] = link.person_id
+            final[(link.uid, link.person_id)] = link
+        for link in [lk for lk in self.plan.links if lk.state != "MATCH"]:
+            final[(link.uid, link.person_id)] = link
+        return final
+
+    def _links(self) -> None:
+        rows = []
+        for (uid, person), link in self._final_links().items():
+            review = link.state == "POSSIBLE_MATCH"
+            rows.append({"start": uid, "end": person, "state": link.state, "origin": "AUTO",
+                         "probability": link.probability, "match_weight": link.match_weight, "weights": link.weights,
+                         "pair_uid": link.partner, "model_version": self.store.model_version,
+                         "run_id": self.store.run_id, "updated_at": self.now, "version": 1,
+                         "item_id": _item_id("pm") if review else None, "item_since": self.now if review else None})
+        self.files.relationships("LINKED_TO", "SourceRecord", "Person",
+                                 {"state": S, "origin": S, "probability": "number", "match_weight": "number",
+                                  "weights": S, "pair_uid": S, "model_version": S, "run_id": S, "updated_at": DT,
+                                  "version": L, "item_id": S, "item_since": DT}, rows)
+        pairs: dict[frozenset[str], dict[str, Any]] = {}
+        for a, b, probability, weights in self.plan.duplicates:
+            if a == b:
+                continue
+            pair = pairs.setdefault(frozenset((a, b)), {"start": a, "end": b, "created_at": self.now,
+                                                         "status": "open", "version": 1,
+                                                         "item_id": _item_id("pd"), "item_since": self.now})
+            pair |= {"probability": probability, "weights": weights, "run_id": self.store.run_id}
+        self.files.relationships("POSSIBLE_DUPLICATE", "Person", "Person",
+                                 {"created_at": DT, "status": S, "version": L, "probability": "number",
+                                  "weights": S, "run_id": S, "item_id": S, "item_since": DT}, pairs.values())
+
+    def _households_and_parents(self, golden: dict[str, dict[str, Any]]) -> None:
+        """`persons/derive_households` and `persons/derive_parents` over every person with a golden record."""
+        members: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+        located: set[tuple[str, str]] = set()
+        for person, g in golden.items():
+            if (code := g.get("household_code")) is None:
+                continue
+            members[code].append((person, g.get("household_relation")))
+            if (unit := f"post2025:commune:{g.get('commune')}") in self.units:
+                located.add((code, unit))
+        self.files.nodes("Household", "code", {}, [{"code": code} for code in members])
+        self.files.relationships("MEMBER_OF", "Person", "Household", {"relation": S},
+                                 [{"start": p, "end": code, "relation": rel}
+                                  for code, people in members.items() for p, rel in people])
+        self.files.relationships("LOCATED_IN", "Household", "AdminUnit", {},
+                                 [{"start": code, "end": unit} for code, unit in sorted(located)])
+        by_pid: dict[str, list[str]] = defaultdict(list)
+        for person, g in golden.items():
+            if g.get("personal_id") is not None:
+                by_pid[g["personal_id"]].append(person)
+        parents: dict[tuple[str, str], str] = {}
+        mothers = dict(zip(self.records["unique_id"], _clean(self.records["mother_pid"]), strict=True))
+        for uid, child in self._match_of().items():
+            if child in golden and (pid := mothers.get(uid)) is not None:
+                for mother in by_pid.get(pid, []):
+                    if mother != child:
+                        parents[(mother, child)] = "birth_certificate"
+        for people in members.values():
+            heads = [p for p, rel in people if rel in PARENT_RELATIONS]
+            for child, rel in people:
+                if rel == "Con":
+                    for parent in heads:
+                        if parent != child:
+                            parents.setdefault((parent, child), "household")
+        self.files.relationships("PARENT_OF", "Person", "Person", {"source": S},
+                                 [{"start": a, "end": b, "source": s} for (a, b), s in parents.items()])
+
+    def _events(self, feed_last: int) -> None:
+        """The change feed as the Bolt path numbers it: each person created, then each record linked."""
+        province = dict(zip(self.records["unique_id"], _clean(self.records["province"]), strict=True))
+        events: list[dict[str, Any]] = [{"type": "person_created", "person_id": p} for p in self.persons]
+        written: set[tuple[str, str]] = set()
+        for link in self.plan.links:
+            if link.state == "MATCH" and (link.uid, link.person_id) not in written:
+                written.add((link.uid, link.person_id))
+                events.append({"type": "record_linked", "uid": link.uid, "person_id": link.person_id,
+                               "province": province.get(link.uid)})
+        for n, event in enumerate(events, start=feed_last + 1):
+            event |= {"seq": n, "at": self.now}
+        self.files.nodes("PersonEvent", None, {"seq": L, "at": DT, "type": S, "person_id": S, "uid": S,
+                                               "other_person_id": S, "province": S}, events)
+        self.files.nodes("FeedSequence", None, {"name": S, "value": L},
+                         [{"name": "person_events", "value": feed_last + len(events)}] if events or feed_last else [])
+
+    def _run_and_batches(self) -> None:
+        store = self.store
+        stats = json.dumps(self.plan.stats())
+        self.files.nodes("LinkRun", "run_id", {"kind": S, "model_version": S, "batches": "string[]", "stats": S,
+                                               "at": DT},
+                         [{"run_id": store.run_id, "kind": "link", "model_version": store.model_version,
+                           "batches": store.batches or None, "stats": stats, "at": self.now}])
+        self.files.nodes("Batch", "batch_id", {"linked_at": DT, "facts_loaded_at": DT, "fact_counts": S},
+                         [{"batch_id": b, "linked_at": self.now,
+                           "facts_loaded_at": self.now if b in self.loaded else None,
+                           "fact_counts": json.dumps(self.loaded[b]) if b in self.loaded else None}
+                          for b in store.batches])
+        self.files.relationships("LINKED", "LinkRun", "Batch", {},
+                                 [{"start": store.run_id, "end": b} for b in store.batches])
+
+
+@lru_cache(maxsize=1)
+def reference_codes() -> frozenset[str]:
+    """The ICD-10 codes of the reference data (what `load/diseases` writes before any batch)."""
+    return frozenset(row["icd10"] for row in all_disease_rows())
+
+
+def _item_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4()}"
+
+
+def load_initial(server: ManagedNeo4j, driver: Driver, database: str, store: ImportLinkStore, data_dir: Path,
+                 progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Write the import files of a first link's graph, import them in place of the (empty) database,
+    rebuild the schema, then write through Bolt the facts of records that came in several batches."""
+    folder = data_dir / "import"
+    shutil.rmtree(folder, ignore_errors=True)
+    began = time.perf_counter()
+    load = InitialLoad(store, data_dir, folder, progress)
+    rows = default_registry().read(driver, "system/feed_last_value", database=database)
+    counts = load.write(int(rows[0]["value"]) if rows else 0)
+    carried = carried_content(driver, database, load.files, set(WRITTEN) | set(REWRITTEN))
+    written = time.perf_counter() - began
+    imported = import_database(server, database, load.files, progress)
+    began = time.perf_counter()
+    progress("building the schema of the imported graph")
+    apply_migrations(driver, database, await_seconds=3600)
+    loader = GraphLoader(driver, database)
+    for batch_id, uids in sorted(load.later.items()):
+        progress(f"writing the facts of {len(uids):,} records of batch {batch_id} that came in several batches")
+        loader.load_batch(data_dir, batch_id, only=uids)
+    schema = time.perf_counter() - began
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"nodes": counts["nodes"] + carried, "relationships": counts["relationships"], "carried": carried,
+            "facts": load.facts, "set_aside": load.set_aside, "seconds": {
+                "files": round(written, 2), "import": round(imported, 2), "schema": round(schema, 2)}}
