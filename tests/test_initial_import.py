@@ -9,6 +9,7 @@ of the change feed). An account created before the import is still there after i
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,9 +135,9 @@ def test_a_link_after_the_import_goes_through_bolt(world: Settings) -> None:
 
 def test_import_files_refuse_a_value_they_cannot_hold(tmp_path: Path) -> None:
     files = ImportFiles(tmp_path)
-    with pytest.raises(ImportRefused, match="Person.record_count: a value is not a long"):
+    with pytest.raises(ImportRefused, match=re.escape("Person.record_count: a value is not a long")):
         files.nodes("Person", "person_id", {"record_count": "long"}, [{"person_id": "P1", "record_count": "two"}])
-    with pytest.raises(ImportRefused, match="holds '|'"):
+    with pytest.raises(ImportRefused, match=re.escape("holds '|'")):
         files.nodes("Person", "person_id", {"sources": "string[]"}, [{"person_id": "P1", "sources": ["a|b"]}])
     assert files.nodes("Person", "person_id", {"record_count": "number"},
                        [{"person_id": "P1", "record_count": 2}, {"person_id": "P2", "record_count": 2.5}]) == 2
