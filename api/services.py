@@ -13,8 +13,15 @@ from neo4j.exceptions import ClientError
 from analytics import refresh_projection
 from api.runtime import managed_server
 from api.settings import Settings
-from graph import GraphLinkStore, GraphLoader, apply_migrations, dirty_person_ids, refresh_persons
-from graph.initial import ImportLinkStore, load_initial
+from graph import (
+    GraphLinkStore,
+    GraphLoader,
+    ImportLinkStore,
+    apply_migrations,
+    dirty_person_ids,
+    load_initial,
+    refresh_persons,
+)
 from graph.initial import refusal as initial_refusal
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
@@ -49,6 +56,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
     summary.seconds["link"] = summary.seconds.pop("total", 0.0)
     facts: dict[str, int] = {}
     loaded_now: list[str] = []
+    written: dict[str, int] = {}
     if isinstance(store, ImportLinkStore) and store.plan is not None:
         imported = load_initial(managed_server(settings), driver, database, store, settings.data_path, progress)
         summary.seconds |= {f"import_{k}": v for k, v in imported["seconds"].items()}
@@ -57,6 +65,7 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
             set_aside(settings.data_path, batch_id, reason)
         facts = imported["facts"]
         loaded_now = [b for b in store.batches if b not in imported["set_aside"]]
+        written = {"nodes": imported["nodes"], "relationships": imported["relationships"]}
     began = time.perf_counter()
     loaded = loader.loaded_batches()
     for batch_id in sorted((graph_store.linked_batches() & set(all_batch_ids(settings.data_path))) - loaded):
@@ -83,8 +92,10 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
         summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path, batches=batches).seconds
     counts = graph_store.counts()
     summary.seconds["total"] = time.perf_counter() - whole
-    return summary.as_json() | {"facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
-                                "review_items": counts["possible_matches"] + counts["possible_duplicates"]}
+    imported_counts = {"imported": written} if written else {}
+    return summary.as_json() | imported_counts | {
+        "facts": facts, "persons_refreshed": refreshed, "persons": counts["persons"],
+        "review_items": counts["possible_matches"] + counts["possible_duplicates"]}
 
 
 def _import_first_load(settings: Settings, driver: Driver, database: str, progress: Callable[[str], None]) -> bool:

@@ -8,6 +8,8 @@ Public surface:
 - `apply_migrations`, `pending_migrations`, `wipe_graph`: the schema and its life cycle;
 - `GraphLinkStore`, `graph_candidates`: the linkage's persons and links, real-time candidates;
 - `GraphLoader`: reference data and batches' facts;
+- `ImportLinkStore`, `load_initial` (in `graph.initial`): a first load written by `neo4j-admin database
+  import`, from import files `graph.bulk` writes;
 - `person_profile`, `profile_and_viewer`, `refresh_persons`, `dirty_person_ids`: persons and golden records;
 - `PersonOperations`, `review_events`: reviewers' merges, splits, links and their history;
 - the errors, by kind: `GraphUnavailable`, `ConflictError`, `OperationError`, `PersonNotFound`, `GraphError`.
@@ -27,6 +29,7 @@ from graph.errors import (
 )
 from graph.feed import EVENT_TYPES, feed_after, last_event
 from graph.identity import GraphLinkStore, graph_candidates
+from graph.initial import ImportLinkStore, load_initial
 from graph.load import GraphLoader
 from graph.migrations import apply_migrations, load_migrations, pending_migrations, wipe_graph
 from graph.operations import PersonOperations, Snapshot, review_events
@@ -44,6 +47,7 @@ __all__ = [
     "GraphLinkStore",
     "GraphLoader",
     "GraphUnavailable",
+    "ImportLinkStore",
     "ManagedNeo4j",
     "MigrationError",
     "Neo4jNotRunning",
@@ -64,6 +68,7 @@ __all__ = [
     "feed_after",
     "graph_candidates",
     "last_event",
+    "load_initial",
     "load_migrations",
     "managed_target",
     "open_driver",

@@ -111,6 +111,7 @@ class ImportFiles:
                      for c, t in columns.items()}
         numbers = [c for c, t in columns.items() if t == "number"]
         if numbers:  # one part per combination of long and double among the number columns
+            values_of = {c: v if isinstance(v, list) else list(v) for c, v in values_of.items()}
             signature = [tuple("double" if isinstance(values_of[c][i], float) else "long" for c in numbers)
                          for i in range(count)]
             for combination in sorted(set(signature)):
@@ -162,6 +163,17 @@ class ImportFiles:
                 pc.match_substring_regex(array, "[\r\n]")).as_py():
             self.multiline = True
         return array
+
+    def adopt(self, other: ImportFiles) -> None:
+        """Take over the files `other` wrote (in its own folder, e.g. in another process)."""
+        for signature, group in other._groups.items():
+            if (mine := self._groups.get(signature)) is None:
+                self._groups[signature] = group
+            else:
+                mine.bodies.extend(group.bodies)
+        for key, rows in other._rows.items():
+            self._rows[key] = self._rows.get(key, 0) + rows
+        self.multiline = self.multiline or other.multiline
 
     def drop(self, tag: str) -> None:
         """Forget every body written with `tag` (a batch set aside half-way)."""

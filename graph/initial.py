@@ -30,12 +30,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 from neo4j import Driver
@@ -67,6 +70,7 @@ GOLDEN_FIELDS = ("uid", "source", "name", "birth_date", "birth_precision", "birt
                  "sex", "phone", "commune", "province", "address_text", "household_code", "household_relation",
                  "bhxh", "cmnd", "recorded_at")
 PARENT_RELATIONS = ("Chủ hộ", "Vợ", "Chồng")
+GOLDEN_DETAILS = ("address_text", "household_relation", "recorded_at")  # what golden reads from the payload
 
 
 def refusal(driver: Driver, database: str) -> str | None:
@@ -139,19 +143,30 @@ class InitialLoad:
         self.set_aside: dict[str, str] = {}
         self.later: dict[str, set[str]] = {}  # batch -> uids whose facts go through Bolt after the import
         self.facts: dict[str, int] = {}
+        self.loaded: dict[str, dict[str, int]] = {}
 
     # -- the whole graph -------------------------------------------------------------------------------
     def write(self, feed_last: int) -> dict[str, int]:
-        """Write every import file; returns the nodes and relationships they hold."""
-        self.progress("writing the reference data for the import")
-        self._reference()
-        details = self._facts()
-        self.progress(f"writing {len(self.records):,} records, their persons and links for the import")
-        self._records(details)
-        golden = self._persons(details)
-        self._links()
-        self._households_and_parents(golden)
-        self._events(feed_last)
+        """Write every import file; returns the nodes and relationships they hold. The facts are read in a
+        second process while this one writes the persons (their golden records read the three details
+        they need from the batches through DuckDB)."""
+        self.progress(f"writing the import files: {len(self.records):,} records with their visits, doses and "
+                      "diagnoses (in a second process), persons and links")
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            pending = pool.submit(run_fact_pass, self.data_dir, self.store.batches, self.files.folder / "facts",
+                                  set(self.records["unique_id"]))
+            self._reference()
+            golden = self._persons(golden_details(self.data_dir, self.store.batches))
+            self._links()
+            self._households_and_parents(golden)
+            self._events(feed_last)
+            facts = pending.result()
+        self.files.adopt(facts.files)
+        self.set_aside, self.later, self.facts, self.loaded = facts.set_aside, facts.later, facts.facts, facts.loaded
+        self._diseases(facts.diseases)
+        self._facility_nodes(facts.facilities)
+        self.files.nodes("Vaccine", "code", {"name": S}, [{"code": c, "name": n} for c, n in facts.vaccines.items()])
+        self._records(pd.read_parquet(facts.files.folder / "details.parquet").set_index("uid"))
         self._run_and_batches()
         return self.files.counts()
 
@@ -182,113 +197,6 @@ class InitialLoad:
                                  [{"start": b, "end": c} for b, c in sorted({(r["block"], r["chapter"])
                                                                              for r in rows.values()})])
 
-    # -- facts -----------------------------------------------------------------------------------------
-    def _facts(self) -> pd.DataFrame:
-        """Each batch's encounters, immunizations, conditions and observations, in the batches' order as
-        `GraphLoader` loads them; returns each record's details (later batches set over earlier ones)."""
-        uids = set(self.records["unique_id"])
-        batches = sorted(self.store.batches)
-        seen: dict[str, int] = defaultdict(int)
-        batch_uids: dict[str, set[str]] = {}
-        for batch_id in batches:
-            table = pq.read_table(self._path(batch_id), columns=["source", "record_id"])
-            batch_uids[batch_id] = {f"{source}|{record_id}" for source, record_id
-                                    in zip(*(c.to_pylist() for c in table.columns), strict=True)}
-            for uid in batch_uids[batch_id]:
-                seen[uid] += 1
-        repeated = {uid for uid, n in seen.items() if n > 1}
-        facilities: dict[str, dict[str, Any]] = {}
-        vaccines: dict[str, str | None] = {}
-        diseases: set[str] = set()
-        detail_parts: list[pd.DataFrame] = []
-        loaded: dict[str, dict[str, int]] = {}
-        for batch_id in batches:
-            self.progress(f"reading the visits, doses and diagnoses of batch {batch_id} for the import")
-            counts = {"encounters": 0, "immunizations": 0, "conditions": 0, "observations": 0, "records": 0}
-            parts: list[pd.DataFrame] = []
-            try:
-                for facts in iter_batch_facts(self._path(batch_id), chunk=FACT_CHUNK):
-                    for row in facts["facilities"]:
-                        facilities.setdefault(row["code"], row)
-                    for row in facts["vaccines"]:
-                        if vaccines.get(row["code"]) is None:
-                            vaccines[row["code"]] = row["name"]
-                    diseases.update(row["icd10"] for row in facts["diseases"])
-                    for kind in ("encounters", "immunizations", "conditions", "observations"):
-                        counts[kind] += len(facts[kind])
-                    counts["records"] += len(facts["records"])
-                    parts.append(pd.DataFrame([{"uid": r["uid"], **r["props"]} for r in facts["records"]
-                                               if r["uid"] in uids]))
-                    self._fact_rows(facts, batch_id, uids - repeated, facilities)
-            except (ValueError, TypeError) as exc:  # as the Bolt path: the batch's facts, set aside
-                self.files.drop(batch_id)
-                self.set_aside[batch_id] = f"its facts cannot be loaded: {type(exc).__name__}: {exc}"
-                continue
-            detail_parts.extend(parts)
-            loaded[batch_id] = counts
-            if later := batch_uids[batch_id] & repeated & uids:
-                self.later[batch_id] = later
-        self.loaded = loaded
-        for counts in loaded.values():
-            for kind, n in counts.items():
-                self.facts[kind] = self.facts.get(kind, 0) + n
-        self._diseases(diseases)
-        self._facility_nodes(facilities)
-        self.files.nodes("Vaccine", "code", {"name": S}, [{"code": c, "name": n} for c, n in vaccines.items()])
-        details = pd.concat(detail_parts, ignore_index=True) if detail_parts else pd.DataFrame({"uid": []})
-        # A record in several batches: its details as `SET r += props` leaves them, the last batch's over the first's.
-        return details.groupby("uid", sort=False).last() if details["uid"].duplicated().any() \
-            else details.set_index("uid")
-
-    def _path(self, batch_id: str) -> Path:
-        return self.data_dir / "batches" / batch_id / "records.parquet"
-
-    def _fact_rows(self, facts: dict[str, list[dict[str, Any]]], batch_id: str, uids: set[str],
-                   facilities: dict[str, dict[str, Any]]) -> None:
-        files, tag = self.files, batch_id
-        known_diseases = reference_codes() | {r["icd10"] for r in facts["diseases"]}
-        encounters = {e["key"]: e for e in facts["encounters"] if e["uid"] in uids}
-        files.nodes("Encounter", "key", {"encounter_id": S, "admitted_at": DT, "discharged_at": DT, "outcome": S,
-                                          "visit_type": S, "reason": S}, encounters.values(), tag)
-        files.relationships("HAD_ENCOUNTER", "SourceRecord", "Encounter", {},
-                            [{"start": e["uid"], "end": k} for k, e in encounters.items()], tag)
-        files.relationships("AT", "Encounter", "Facility", {},
-                            [{"start": k, "end": e["facility"]} for k, e in encounters.items()
-                             if e["facility"] in facilities], tag)
-        diagnosed: dict[tuple[str, str], str] = {}
-        for key, e in encounters.items():
-            for dx in e["diagnoses"]:
-                if dx["code"] in known_diseases:
-                    diagnosed[(key, dx["code"])] = dx["role"]
-        files.relationships("DIAGNOSED", "Encounter", "Disease", {"role": S},
-                            [{"start": k, "end": c, "role": r} for (k, c), r in diagnosed.items()], tag)
-        doses = {i["key"]: i for i in facts["immunizations"] if i["uid"] in uids}
-        files.nodes("Immunization", "key", {"date": "date", "dose": "number", "reaction": S, "next_due": "date",
-                                             "pregnancy_month": "number"}, doses.values(), tag)
-        files.relationships("RECEIVED", "SourceRecord", "Immunization", {},
-                            [{"start": i["uid"], "end": k} for k, i in doses.items()], tag)
-        files.relationships("OF_VACCINE", "Immunization", "Vaccine", {},
-                            [{"start": k, "end": i["vaccine"]} for k, i in doses.items()], tag)
-        files.relationships("AT", "Immunization", "Facility", {},
-                            [{"start": k, "end": i["facility"]} for k, i in doses.items()
-                             if i["facility"] in facilities], tag)
-        conditions = {c["key"]: c for c in facts["conditions"] if c["uid"] in uids}
-        files.nodes("Condition", "key", {"category": S, "code": S, "text": S, "relative": S, "recorded_on": "date"},
-                    conditions.values(), tag)
-        files.relationships("REPORTED", "SourceRecord", "Condition", {},
-                            [{"start": c["uid"], "end": k} for k, c in conditions.items()], tag)
-        files.relationships("IS_DISEASE", "Condition", "Disease", {},
-                            [{"start": k, "end": c["icd10"]} for k, c in conditions.items()
-                             if c["icd10"] in known_diseases], tag)
-        observations = {o["key"]: o for o in facts["observations"] if o["uid"] in uids}
-        files.nodes("Observation", "key", {"code": S, "value": "number", "unit": S, "observed_at": DT, "device": S},
-                    observations.values(), tag)
-        files.relationships("OBSERVED", "SourceRecord", "Observation", {},
-                            [{"start": o["uid"], "end": k} for k, o in observations.items()], tag)
-        files.relationships("DURING", "Observation", "Encounter", {},
-                            [{"start": k, "end": o["encounter_key"]} for k, o in observations.items()
-                             if o["encounter_key"] in encounters], tag)
-
     def _facility_nodes(self, facilities: dict[str, dict[str, Any]]) -> None:
         rows = [{"code": code, "name": f["name"] or f["fallback_name"], "level": f["level"]}
                 for code, f in facilities.items()]
@@ -300,12 +208,13 @@ class InitialLoad:
     # -- records, persons, links -----------------------------------------------------------------------
     def _records(self, details: pd.DataFrame) -> None:
         table = self.records
-        uids = table["unique_id"].tolist()
-        columns: dict[str, list[Any]] = {"uid": uids}
-        columns |= {name: _clean(table[name]) for name in RECORD_PROPS}
+        uids = table["unique_id"]
+        columns: dict[str, Any] = {"uid": uids}
+        columns |= {name: table[name] for name in RECORD_PROPS}
         aligned = details.reindex(uids)
-        for name in DETAIL_TYPES:
-            columns[name] = _clean(aligned[name]) if name in aligned.columns else [None] * len(uids)
+        for name, kind in DETAIL_TYPES.items():
+            if name in aligned.columns:
+                columns[name] = aligned[name] if kind != "number" else _clean(aligned[name])
         self.files.nodes("SourceRecord", "uid", RECORD_TYPES | DETAIL_TYPES, columns)
 
     def _persons(self, details: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -321,12 +230,13 @@ class InitialLoad:
         needed = sorted({uid for uids in matched.values() for uid in uids})
         wanted = [f for f in GOLDEN_FIELDS if f in self.records.columns]
         table = self.records[["unique_id", *wanted]].set_index("unique_id").reindex(needed)
-        for name in ("address_text", "household_relation", "recorded_at"):
+        for name in GOLDEN_DETAILS:
             table[name] = details[name].reindex(needed) if name in details.columns else None
         table = table.astype(object).where(table.notna(), None)
+        names = ["uid", *(str(c) for c in table.columns)]
         by_uid: dict[str, dict[str, Any]] = {
-            uid: {"uid": uid, **{str(k): v for k, v in row.items()}}
-            for uid, row in zip(needed, table.to_dict("records"), strict=True)}
+            row[0]: dict(zip(names, row, strict=True))
+            for row in zip(needed, *(table[c].tolist() for c in table.columns), strict=True)}
         persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
         golden: dict[str, dict[str, Any]] = {}
         rows = []
@@ -454,6 +364,167 @@ class InitialLoad:
                           for b in store.batches])
         self.files.relationships("LINKED", "LinkRun", "Batch", {},
                                  [{"start": store.run_id, "end": b} for b in store.batches])
+
+
+class FactPass:
+    """The facts of the batches into import files of their own, and each record's details into
+    `details.parquet` beside them: the part of a first load that reads every payload, run in a second
+    process beside the rest (`run_fact_pass`)."""
+
+    def __init__(self, data_dir: Path, batches: list[str], folder: Path, uids: set[str]) -> None:
+        self.data_dir, self.batches, self.uids = data_dir, sorted(batches), uids
+        self.files = ImportFiles(folder)
+        self.set_aside: dict[str, str] = {}
+        self.later: dict[str, set[str]] = {}  # batch -> uids whose facts go through Bolt after the import
+        self.facts: dict[str, int] = {}
+        self.loaded: dict[str, dict[str, int]] = {}
+        self.facilities: dict[str, dict[str, Any]] = {}
+        self.vaccines: dict[str, str | None] = {}
+        self.diseases: set[str] = set()
+
+    def run(self) -> None:
+        """Each batch's encounters, immunizations, conditions and observations, in the batches' order as
+        `GraphLoader` loads them, and each record's details (later batches set over earlier ones)."""
+        uids, batches = self.uids, self.batches
+        seen: dict[str, int] = defaultdict(int)
+        batch_uids: dict[str, set[str]] = {}
+        for batch_id in batches:
+            table = pq.read_table(self._path(batch_id), columns=["source", "record_id"])
+            batch_uids[batch_id] = {f"{source}|{record_id}" for source, record_id
+                                    in zip(*(c.to_pylist() for c in table.columns), strict=True)}
+            for uid in batch_uids[batch_id]:
+                seen[uid] += 1
+        repeated = {uid for uid, n in seen.items() if n > 1}
+        facilities: dict[str, dict[str, Any]] = {}
+        vaccines: dict[str, str | None] = {}
+        diseases: set[str] = set()
+        detail_parts: list[pd.DataFrame] = []
+        loaded: dict[str, dict[str, int]] = {}
+        for batch_id in batches:
+            counts = {"encounters": 0, "immunizations": 0, "conditions": 0, "observations": 0, "records": 0}
+            parts: list[pd.DataFrame] = []
+            try:
+                for facts in iter_batch_facts(self._path(batch_id), chunk=FACT_CHUNK):
+                    for row in facts["facilities"]:
+                        facilities.setdefault(row["code"], row)
+                    for row in facts["vaccines"]:
+                        if vaccines.get(row["code"]) is None:
+                            vaccines[row["code"]] = row["name"]
+                    diseases.update(row["icd10"] for row in facts["diseases"])
+                    for kind in ("encounters", "immunizations", "conditions", "observations"):
+                        counts[kind] += len(facts[kind])
+                    counts["records"] += len(facts["records"])
+                    parts.append(pd.DataFrame([{"uid": r["uid"], **r["props"]} for r in facts["records"]
+                                               if r["uid"] in uids]))
+                    self._fact_rows(facts, batch_id, uids - repeated, facilities)
+            except (ValueError, TypeError) as exc:  # as the Bolt path: the batch's facts, set aside
+                self.files.drop(batch_id)
+                self.set_aside[batch_id] = f"its facts cannot be loaded: {type(exc).__name__}: {exc}"
+                continue
+            detail_parts.extend(parts)
+            loaded[batch_id] = counts
+            if later := batch_uids[batch_id] & repeated & uids:
+                self.later[batch_id] = later
+        self.loaded, self.facilities, self.vaccines, self.diseases = loaded, facilities, vaccines, diseases
+        for counts in loaded.values():
+            for kind, n in counts.items():
+                self.facts[kind] = self.facts.get(kind, 0) + n
+        details = pd.concat(detail_parts, ignore_index=True) if detail_parts else pd.DataFrame({"uid": []})
+        # A record in several batches: its details as `SET r += props` leaves them, the last batch's over the first's.
+        details = details.groupby("uid", sort=False).last() if details["uid"].duplicated().any() \
+            else details.set_index("uid")
+        details.reset_index().to_parquet(self.files.folder / "details.parquet")
+
+    def _path(self, batch_id: str) -> Path:
+        return self.data_dir / "batches" / batch_id / "records.parquet"
+
+    def _fact_rows(self, facts: dict[str, list[dict[str, Any]]], batch_id: str, uids: set[str],
+                   facilities: dict[str, dict[str, Any]]) -> None:
+        files, tag = self.files, batch_id
+        known_diseases = reference_codes() | {r["icd10"] for r in facts["diseases"]}
+        encounters = {e["key"]: e for e in facts["encounters"] if e["uid"] in uids}
+        files.nodes("Encounter", "key", {"encounter_id": S, "admitted_at": DT, "discharged_at": DT, "outcome": S,
+                                          "visit_type": S, "reason": S}, encounters.values(), tag)
+        files.relationships("HAD_ENCOUNTER", "SourceRecord", "Encounter", {},
+                            [{"start": e["uid"], "end": k} for k, e in encounters.items()], tag)
+        files.relationships("AT", "Encounter", "Facility", {},
+                            [{"start": k, "end": e["facility"]} for k, e in encounters.items()
+                             if e["facility"] in facilities], tag)
+        diagnosed: dict[tuple[str, str], str] = {}
+        for key, e in encounters.items():
+            for dx in e["diagnoses"]:
+                if dx["code"] in known_diseases:
+                    diagnosed[(key, dx["code"])] = dx["role"]
+        files.relationships("DIAGNOSED", "Encounter", "Disease", {"role": S},
+                            [{"start": k, "end": c, "role": r} for (k, c), r in diagnosed.items()], tag)
+        doses = {i["key"]: i for i in facts["immunizations"] if i["uid"] in uids}
+        files.nodes("Immunization", "key", {"date": "date", "dose": "number", "reaction": S, "next_due": "date",
+                                             "pregnancy_month": "number"}, doses.values(), tag)
+        files.relationships("RECEIVED", "SourceRecord", "Immunization", {},
+                            [{"start": i["uid"], "end": k} for k, i in doses.items()], tag)
+        files.relationships("OF_VACCINE", "Immunization", "Vaccine", {},
+                            [{"start": k, "end": i["vaccine"]} for k, i in doses.items()], tag)
+        files.relationships("AT", "Immunization", "Facility", {},
+                            [{"start": k, "end": i["facility"]} for k, i in doses.items()
+                             if i["facility"] in facilities], tag)
+        conditions = {c["key"]: c for c in facts["conditions"] if c["uid"] in uids}
+        files.nodes("Condition", "key", {"category": S, "code": S, "text": S, "relative": S, "recorded_on": "date"},
+                    conditions.values(), tag)
+        files.relationships("REPORTED", "SourceRecord", "Condition", {},
+                            [{"start": c["uid"], "end": k} for k, c in conditions.items()], tag)
+        files.relationships("IS_DISEASE", "Condition", "Disease", {},
+                            [{"start": k, "end": c["icd10"]} for k, c in conditions.items()
+                             if c["icd10"] in known_diseases], tag)
+        observations = {o["key"]: o for o in facts["observations"] if o["uid"] in uids}
+        files.nodes("Observation", "key", {"code": S, "value": "number", "unit": S, "observed_at": DT, "device": S},
+                    observations.values(), tag)
+        files.relationships("OBSERVED", "SourceRecord", "Observation", {},
+                            [{"start": o["uid"], "end": k} for k, o in observations.items()], tag)
+        files.relationships("DURING", "Observation", "Encounter", {},
+                            [{"start": k, "end": o["encounter_key"]} for k, o in observations.items()
+                             if o["encounter_key"] in encounters], tag)
+
+
+
+_ADDRESSES = "coalesce(json_extract(p, '$.addresses[*]'), [])"
+_CURRENT = f"list_filter({_ADDRESSES}, lambda a: (a ->> 'use') = 'current')"
+_MOMENTS = ("list_concat([p ->> 'recorded_at'], " + ", ".join(
+    f"coalesce(json_extract_string(p, '$.{path}'), [])"
+    for path in ("encounters[*].admitted_at", "immunizations[*].date", "observations[*].observed_at")) + ")")
+_GOLDEN_DETAILS_SQL = f"""
+    WITH parsed AS (
+        SELECT source || '|' || record_id AS uid, list_position($paths, filename) AS batch, file_row_number AS row,
+               CASE WHEN len({_CURRENT}) > 0 THEN {_CURRENT}[1] ->> 'text' ELSE {_ADDRESSES}[1] ->> 'text' END
+                   AS address_text,
+               p ->> 'household_relation' AS household_relation,
+               list_max(list_transform(list_filter({_MOMENTS}, lambda m: m IS NOT NULL AND m <> ''), lambda m: m[1:19]))
+                   AS recorded_at
+        FROM (SELECT *, payload::JSON AS p
+              FROM read_parquet($paths, filename = true, file_row_number = true)))
+    SELECT uid, {", ".join(f"arg_max({name}, batch * 1e12 + row) FILTER (WHERE {name} IS NOT NULL) AS {name}"
+                           for name in ("address_text", "household_relation", "recorded_at"))}
+    FROM parsed GROUP BY uid"""  # noqa: S608 - built from constants; the paths are a parameter
+
+
+def golden_details(data_dir: Path, batches: list[str]) -> pd.DataFrame:
+    """The three details a golden record reads that are not identity fields (address text, household
+    relation, when the record was last true), for every record of `batches`, read by DuckDB from the
+    payloads as `iter_batch_facts` reads them: the current address (else the first), and the latest of the
+    record's moments (its own, its visits', doses' and observations'), to the second. A record in several
+    batches keeps the last batch's value of each, as `SET r += props` leaves them."""
+    paths = [str(data_dir / "batches" / batch_id / "records.parquet") for batch_id in sorted(batches)]
+    if not paths:
+        return pd.DataFrame({name: [] for name in GOLDEN_DETAILS}, index=pd.Index([], name="uid"))
+    with duckdb.connect() as con:
+        table = con.execute(_GOLDEN_DETAILS_SQL, {"paths": paths}).df()
+    return table.set_index("uid")
+
+
+def run_fact_pass(data_dir: Path, batches: list[str], folder: Path, uids: set[str]) -> FactPass:
+    """`FactPass(...).run()`, returned whole (it pickles: paths, counts and small dictionaries)."""
+    facts = FactPass(data_dir, batches, folder, uids)
+    facts.run()
+    return facts
 
 
 @lru_cache(maxsize=1)

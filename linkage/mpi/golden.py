@@ -28,11 +28,11 @@ def _newest_first(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _most_frequent(records: Sequence[dict[str, Any]], field: str,
-                   accept: Callable[[dict[str, Any]], bool] = lambda r: True) -> dict[str, Any] | None:
-    """The newest record holding the most frequent value of `field`."""
-    holders = [r for r in _newest_first(records) if r.get(field) is not None and accept(r)]
-    if not holders:
-        return None
+                   accept: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any] | None:
+    """The newest record holding the most frequent value of `field` (`records` come newest first)."""
+    holders = [r for r in records if r.get(field) is not None and (accept is None or accept(r))]
+    if len(holders) <= 1:
+        return holders[0] if holders else None
     counts = Counter(r[field] for r in holders)
     top = max(counts.values())
     return next(r for r in holders if counts[r[field]] == top)
@@ -40,10 +40,13 @@ def _most_frequent(records: Sequence[dict[str, Any]], field: str,
 
 def golden_record(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The person's fields and the record each came from (empty when there are no records)."""
+    # Newest first, once: every pool below keeps that order (a record's uid makes it total), so the first
+    # of equals in any pool is its newest.
+    records = _newest_first(records)
     out: dict[str, Any] = {}
     registry = [r for r in records if r.get("source") == AUTHORITATIVE]
     for field in REGISTRY_FIELDS:
-        accept: Callable[[dict[str, Any]], bool] = lambda r: True  # noqa: E731
+        accept: Callable[[dict[str, Any]], bool] | None = None
         if field == "birth_date":
             precise = [r for r in records if r.get("birth_precision") == "day"]
             pool = registry or precise or list(records)
@@ -66,7 +69,7 @@ def golden_record(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     else:
         out["birth_year"] = int(str(out["birth_date"])[:4])
     for field in NEWEST_FIELDS:
-        chosen = next((r for r in _newest_first(records) if r.get(field) is not None), None)
+        chosen = next((r for r in records if r.get(field) is not None), None)
         if chosen is not None:
             out[field] = chosen[field]
             out[f"{field}_source"] = chosen["uid"]
