@@ -61,6 +61,7 @@ from graph import (
     review_events,
     wipe_graph,
 )
+from graph.bulk import ImportRefused
 from linkage import (
     SOURCES,
     UPLOADABLE,
@@ -91,7 +92,7 @@ class CliError(Exception):
     """A command could not do what was asked; the message says why and what to do."""
 
 
-HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, LinkageError, BackupError)
+HANDLED_ERRORS: tuple[type[Exception], ...] = (CliError, GraphError, LinkageError, BackupError, ImportRefused)
 
 
 class LogLevel(StrEnum):
@@ -273,7 +274,8 @@ def train_command(
         typer.echo(f"match-weight chart written to {chart}")
 
 
-def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json: bool) -> None:
+def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json: bool,
+              import_files: Path | None = None) -> None:
     settings = _settings()
     spark = _spark_session(spark_master) if spark_master else None
     began = time.monotonic()
@@ -282,9 +284,18 @@ def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json
         typer.echo(f"[{time.monotonic() - began:7.1f} s] {step}", err=True)
 
     with _driver(settings) as (driver, database):
-        out = run_linking(settings, driver, database, kind, spark, progress=progress)
+        out = run_linking(settings, driver, database, kind, spark, progress=progress, import_files=import_files)
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if "command" in out:
+        typer.echo(f"import files of {out['records_new']:,} record(s) written to {out['import_files']}: "
+                   f"{out['imported']['nodes']:,} nodes and {out['imported']['relationships']:,} relationships")
+        typer.echo("  with the database stopped, import them (this replaces the database):")
+        typer.echo(f"    {out['command']}")
+        typer.echo("  then start it and run `hoso link`: it builds the schema"
+                   + (f" and loads the facts of {len(out['facts_later'])} batch(es) left for it"
+                      if out["facts_later"] else "") + ".")
         return
     facts = sum(out["facts"].values())
     typer.echo(f"{kind}: {out['records_new']:,} new record(s) of {len(out['batches'])} batch(es), model "
@@ -308,10 +319,14 @@ def link_command(
     engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
     master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    import_files: Annotated[Path | None, typer.Option(
+        help="A first link into an empty graph of a server HoSo does not run: write the graph as "
+             "`neo4j-admin database import` files into this new folder and print the command, leaving the "
+             "graph alone.")] = None,
 ) -> None:
     """Link every ingested batch not yet linked against the existing persons, saying each step as it
     begins; then what it did (or, with --json, one JSON object)."""
-    _run_link("link", master if engine is Engine.SPARK else None, as_json)
+    _run_link("link", master if engine is Engine.SPARK else None, as_json, import_files)
 
 
 @app.command("relink")

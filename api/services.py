@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow.parquet as pq
@@ -22,12 +23,15 @@ from graph import (
     load_initial,
     refresh_persons,
 )
+from graph.bulk import ImportRefused
 from graph.initial import refusal as initial_refusal
+from graph.initial import write_initial
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
 def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"] = "link",
-                spark: Any = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                spark: Any = None, progress: Callable[[str], None] | None = None,
+                import_files: Path | None = None) -> dict[str, Any]:
     """Link (or rebuild), load the facts of every linked batch not loaded yet, refresh changed persons,
     then bring the analytics projection up to date (incrementally: the persons the run changed and those
     of the batches it loaded; unless the settings turn that off).
@@ -35,9 +39,38 @@ def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal
     Each step can be repeated: a run cut short is completed by the next one. Runs are serialised
     across processes (the command line and the API's job worker) by a lock in the data directory.
     `progress` is told each step as it begins; `seconds.total` is the whole run's.
+
+    `import_files`: a first link into an empty graph that writes the import files of its graph into that
+    folder, with the command that imports them, and leaves the graph alone (a server HoSo does not run).
     """
     with exclusive(settings.data_path / "linking.lock"):
+        if import_files is not None:
+            return _write_import_files(settings, driver, database, import_files, spark, progress or (lambda _: None))
         return _run_linking(settings, driver, database, kind, spark, progress or (lambda _: None))
+
+
+def _write_import_files(settings: Settings, driver: Driver, database: str, folder: Path, spark: Any,
+                        progress: Callable[[str], None]) -> dict[str, Any]:
+    if (why := initial_refusal(driver, database)) is not None:
+        raise ImportRefused(f"import files are for a first load into an empty graph, and {why}")
+    if folder.exists() and any(folder.iterdir()):
+        raise ImportRefused(f"{folder} is not empty: give a new folder for the import files")
+    began = time.perf_counter()
+    apply_migrations(driver, database)
+    store = ImportLinkStore()
+    summary = link(settings.data_path, store, settings.match_threshold_upper, settings.match_threshold_lower,
+                   spark=spark, memory_limit=settings.duckdb_memory_limit, progress=progress)
+    summary.seconds["link"] = summary.seconds.pop("total", 0.0)
+    t = time.perf_counter()
+    written = write_initial(driver, database, store, settings.data_path, folder, progress)
+    summary.seconds["import_files"] = time.perf_counter() - t
+    summary.seconds["total"] = time.perf_counter() - began
+    for batch_id, reason in written["set_aside"].items():
+        set_aside(settings.data_path, batch_id, reason)
+    summary.set_aside |= written["set_aside"]
+    return summary.as_json() | {"import_files": str(folder), "command": written["command"],
+                                "imported": {"nodes": written["nodes"], "relationships": written["relationships"]},
+                                "facts": written["facts"], "facts_later": written["unloaded"]}
 
 
 def _run_linking(settings: Settings, driver: Driver, database: str, kind: Literal["link", "relink"],

@@ -274,6 +274,13 @@ def _grouped(records: list[Any], by: str) -> Iterable[tuple[str, dict[str, str],
         yield group_name, dict(types), rows
 
 
+def import_options(files: ImportFiles) -> list[str]:
+    """The import tool's options for `files`: replace the database, refuse any bad entry."""
+    return ["--overwrite-destination=true", f"--array-delimiter={ARRAY_DELIMITER}",
+            f"--multiline-fields={str(files.multiline).lower()}", "--skip-bad-relationships=false",
+            "--skip-duplicate-nodes=false", f"--report-file={files.folder / 'import.report'}", *files.arguments()]
+
+
 def import_database(server: ManagedNeo4j, database: str, files: ImportFiles,
                     progress: Callable[[str], None] = lambda _: None) -> float:
     """Replace `database` of the managed server by the import of `files`: the server is stopped, the
@@ -288,10 +295,7 @@ def import_database(server: ManagedNeo4j, database: str, files: ImportFiles,
                  "relationships with neo4j-admin")
         began = time.perf_counter()
         try:
-            server.admin("database", "import", "full", database, "--overwrite-destination=true",
-                         f"--array-delimiter={ARRAY_DELIMITER}", f"--multiline-fields={str(files.multiline).lower()}",
-                         "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
-                         f"--report-file={files.folder / 'import.report'}", *files.arguments())
+            server.admin("database", "import", "full", database, *import_options(files))
         except Neo4jServerError:
             log.error("the import failed: putting the database back as it was")
             server.load(database, backup)

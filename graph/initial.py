@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from neo4j import Driver
 
-from graph.bulk import ImportFiles, carried_content, import_database
+from graph.bulk import ImportFiles, ImportRefused, carried_content, import_database, import_options
 from graph.identity import RECORD_PROPS
 from graph.load import FACT_CHUNK, GraphLoader, admin_unit_rows, all_disease_rows, disease_row, iter_batch_facts
 from graph.migrations import apply_migrations
@@ -131,10 +131,13 @@ class InitialLoad:
     """Import files for the graph a first link makes, from its `ImportLinkStore` and the batches."""
 
     def __init__(self, store: ImportLinkStore, data_dir: Path, folder: Path,
-                 progress: Callable[[str], None] = lambda _: None) -> None:
+                 progress: Callable[[str], None] = lambda _: None, bolt_after: bool = True) -> None:
+        """`bolt_after`: the facts of records that came in several batches are written through Bolt right
+        after the import (`load_initial`); else every batch holding such a record is left unloaded, for
+        the next `hoso link` to load whole through Bolt (an import someone else runs)."""
         if store.records is None or store.plan is None:
             raise ValueError("the link run wrote no plan")
-        self.store, self.data_dir, self.progress = store, data_dir, progress
+        self.store, self.data_dir, self.progress, self.bolt_after = store, data_dir, progress, bolt_after
         self.files = ImportFiles(folder)
         self.now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         self.records: pd.DataFrame = store.records
@@ -154,7 +157,7 @@ class InitialLoad:
                       "diagnoses (in a second process), persons and links")
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             pending = pool.submit(run_fact_pass, self.data_dir, self.store.batches, self.files.folder / "facts",
-                                  set(self.records["unique_id"]))
+                                  set(self.records["unique_id"]), self.bolt_after)
             self._reference()
             golden = self._persons(golden_details(self.data_dir, self.store.batches))
             self._links()
@@ -371,8 +374,9 @@ class FactPass:
     `details.parquet` beside them: the part of a first load that reads every payload, run in a second
     process beside the rest (`run_fact_pass`)."""
 
-    def __init__(self, data_dir: Path, batches: list[str], folder: Path, uids: set[str]) -> None:
-        self.data_dir, self.batches, self.uids = data_dir, sorted(batches), uids
+    def __init__(self, data_dir: Path, batches: list[str], folder: Path, uids: set[str],
+                 bolt_after: bool = True) -> None:
+        self.data_dir, self.batches, self.uids, self.bolt_after = data_dir, sorted(batches), uids, bolt_after
         self.files = ImportFiles(folder)
         self.set_aside: dict[str, str] = {}
         self.later: dict[str, set[str]] = {}  # batch -> uids whose facts go through Bolt after the import
@@ -403,8 +407,13 @@ class FactPass:
         for batch_id in batches:
             counts = {"encounters": 0, "immunizations": 0, "conditions": 0, "observations": 0, "records": 0}
             parts: list[pd.DataFrame] = []
+            deferred = not self.bolt_after and bool(batch_uids[batch_id] & repeated & uids)
             try:
                 for facts in iter_batch_facts(self._path(batch_id), chunk=FACT_CHUNK):
+                    parts.append(pd.DataFrame([{"uid": r["uid"], **r["props"]} for r in facts["records"]
+                                               if r["uid"] in uids]))
+                    if deferred:  # its facts all come through Bolt, after the import
+                        continue
                     for row in facts["facilities"]:
                         facilities.setdefault(row["code"], row)
                     for row in facts["vaccines"]:
@@ -414,14 +423,14 @@ class FactPass:
                     for kind in ("encounters", "immunizations", "conditions", "observations"):
                         counts[kind] += len(facts[kind])
                     counts["records"] += len(facts["records"])
-                    parts.append(pd.DataFrame([{"uid": r["uid"], **r["props"]} for r in facts["records"]
-                                               if r["uid"] in uids]))
                     self._fact_rows(facts, batch_id, uids - repeated, facilities)
             except (ValueError, TypeError) as exc:  # as the Bolt path: the batch's facts, set aside
                 self.files.drop(batch_id)
                 self.set_aside[batch_id] = f"its facts cannot be loaded: {type(exc).__name__}: {exc}"
                 continue
             detail_parts.extend(parts)
+            if deferred:
+                continue
             loaded[batch_id] = counts
             if later := batch_uids[batch_id] & repeated & uids:
                 self.later[batch_id] = later
@@ -520,9 +529,10 @@ def golden_details(data_dir: Path, batches: list[str]) -> pd.DataFrame:
     return table.set_index("uid")
 
 
-def run_fact_pass(data_dir: Path, batches: list[str], folder: Path, uids: set[str]) -> FactPass:
+def run_fact_pass(data_dir: Path, batches: list[str], folder: Path, uids: set[str], bolt_after: bool = True,
+                  ) -> FactPass:
     """`FactPass(...).run()`, returned whole (it pickles: paths, counts and small dictionaries)."""
-    facts = FactPass(data_dir, batches, folder, uids)
+    facts = FactPass(data_dir, batches, folder, uids, bolt_after)
     facts.run()
     return facts
 
@@ -535,6 +545,25 @@ def reference_codes() -> frozenset[str]:
 
 def _item_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4()}"
+
+
+def write_initial(driver: Driver, database: str, store: ImportLinkStore, data_dir: Path, folder: Path,
+                  progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """The import files of a first link's graph in `folder`, for someone else to import (a server HoSo does
+    not run): `folder/import.args` holds the import tool's options, to run as `neo4j-admin database import
+    full @folder/import.args` with the server stopped. Batches holding a record that came in several
+    batches are left unloaded: the next `hoso link` loads their facts through Bolt."""
+    if folder.exists() and any(folder.iterdir()):
+        raise ImportRefused(f"{folder} is not empty: give a new folder for the import files")
+    load = InitialLoad(store, data_dir, folder, progress, bolt_after=False)
+    rows = default_registry().read(driver, "system/feed_last_value", database=database)
+    counts = load.write(int(rows[0]["value"]) if rows else 0)
+    carried = carried_content(driver, database, load.files, set(WRITTEN) | set(REWRITTEN))
+    arguments = load.files.folder / "import.args"
+    arguments.write_text("\n".join([database, *import_options(load.files)]) + "\n", encoding="utf-8")
+    return {"nodes": counts["nodes"] + carried, "relationships": counts["relationships"], "carried": carried,
+            "facts": load.facts, "set_aside": load.set_aside, "unloaded": sorted(set(store.batches) - set(load.loaded)),
+            "command": f"neo4j-admin database import full @{arguments}"}
 
 
 def load_initial(server: ManagedNeo4j, driver: Driver, database: str, store: ImportLinkStore, data_dir: Path,

@@ -94,10 +94,7 @@ def test_a_first_load_by_import_makes_the_graph_the_bolt_path_makes(world: Setti
         assert "import_import" not in by_bolt["seconds"]
         expected = snapshot(driver, database)
         feed = driver.execute_query("MATCH (e:PersonEvent) RETURN e.seq AS seq", database_=database).records
-        # Back to an empty graph that holds an account (and the migration log, as any graph does).
-        with driver.session(database=database) as session:
-            session.run("MATCH (n) WHERE NOT n:User AND NOT n:HosoMigration CALL (n) { DETACH DELETE n } "
-                        "IN TRANSACTIONS OF 5000 ROWS").consume()
+        empty_but_accounts(driver, database)  # an empty graph holding an account and the migration log
     with driver_for(world) as (driver, database):
         by_import = run_linking(imported, driver, database)
         assert by_import["seconds"]["import_import"] > 0
@@ -111,11 +108,54 @@ def test_a_first_load_by_import_makes_the_graph_the_bolt_path_makes(world: Setti
     assert by_import["review_items"] == by_bolt["review_items"]
     assert seqs == list(range(1, len(feed) + 1)), "the change feed is numbered from 1 without a gap"
     assert constraints > 20, "the migrations built the schema of the imported graph"
+    assert_same(expected, got)
+    BOLT_GRAPH["snapshot"] = expected
+
+
+BOLT_GRAPH: dict[str, tuple[Counter[Any], Counter[Any]]] = {}
+
+
+def assert_same(expected: tuple[Counter[Any], Counter[Any]], got: tuple[Counter[Any], Counter[Any]]) -> None:
     for what, want, have in (("nodes", expected[0], got[0]), ("relationships", expected[1], got[1])):
         missing, extra = want - have, have - want
         assert not missing and not extra, (
             f"{what} differ: {sum(missing.values())} only through Bolt, e.g. {list(missing)[:2]}; "
             f"{sum(extra.values())} only by import, e.g. {list(extra)[:2]}")
+
+
+def empty_but_accounts(driver: Driver, database: str) -> None:
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) WHERE NOT n:User AND NOT n:HosoMigration CALL (n) { DETACH DELETE n } "
+                    "IN TRANSACTIONS OF 5000 ROWS").consume()
+
+
+def test_import_files_for_a_server_hoso_does_not_run_make_the_same_graph(world: Settings, tmp_path: Path) -> None:
+    """`hoso link --import-files DIR` writes the files and the command and leaves the graph alone; once
+    someone imports them and starts the server, the next `hoso link` builds the schema and loads the facts
+    it was left, and the graph is the Bolt path's."""
+    with driver_for(world) as (driver, database):
+        empty_but_accounts(driver, database)
+        out = run_linking(world, driver, database, import_files=tmp_path / "import")
+        assert driver.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_=database).records[0]["n"] == 0
+        with pytest.raises(ImportRefused, match="not empty"):
+            run_linking(world, driver, database, import_files=tmp_path / "import")
+    assert out["facts_later"], "the batches holding records sent twice are left to the next link"
+    assert out["command"] == f"neo4j-admin database import full @{tmp_path / 'import' / 'import.args'}"
+    server = managed_server(world)
+    server.stop()
+    try:
+        server.admin("database", "import", "full", out["command"].split()[-1])
+    finally:
+        server.start()
+    with driver_for(world) as (driver, database):
+        after = run_linking(world.model_copy(update={"initial_import_records": 0}), driver, database)
+        assert set(after["facts"]) and after["records_new"] == 0
+        nodes, rels = snapshot(driver, database)
+    # That link found no new batch: its run is recorded as any such run is, and is not part of the load.
+    idle = [n for n in nodes if n[0] == ("LinkRun",) and ("batches", ()) in n[1]]
+    assert len(idle) == 1
+    del nodes[idle[0]]
+    assert_same(BOLT_GRAPH["snapshot"], (nodes, rels))
 
 
 def test_a_link_after_the_import_goes_through_bolt(world: Settings) -> None:
