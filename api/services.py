@@ -25,7 +25,7 @@ from graph import (
 )
 from graph.bulk import ImportRefused
 from graph.initial import refusal as initial_refusal
-from graph.initial import write_initial
+from graph.initial import refuse_after_cut_short_import, write_initial
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
@@ -138,6 +138,7 @@ def _import_first_load(settings: Settings, driver: Driver, database: str, progre
         return False
     if initial_refusal(driver, database) is not None:
         return False
+    refuse_after_cut_short_import(settings.data_path)
     waiting = sum(pq.ParquetFile(path).metadata.num_rows for batch_id in all_batch_ids(settings.data_path)
                   if (path := settings.data_path / "batches" / batch_id / "records.parquet").exists())
     if waiting < settings.initial_import_records:

@@ -54,7 +54,8 @@ from linkage import LinkPlan, Reviewed, golden_record
 
 log = logging.getLogger(__name__)
 
-# Labels an import writes afresh: a graph holding any of these is not empty (the import is for a first load).
+# Labels an import writes afresh: a graph holding any of these is not empty (the import is for a first load);
+# `system/count_written_labels` counts them.
 WRITTEN = ("SourceRecord", "Person", "Batch", "LinkRun", "Encounter", "Immunization", "Condition", "Observation",
            "Facility", "Vaccine", "Household", "PersonEvent")
 # Labels an empty graph may hold that the import writes again: reference data, the migration log (the
@@ -75,7 +76,7 @@ GOLDEN_DETAILS = ("address_text", "household_relation", "recorded_at")  # what g
 
 def refusal(driver: Driver, database: str) -> str | None:
     """Why the graph cannot take a first load by import (None: it can): it holds persons or their facts."""
-    rows = default_registry().read(driver, "system/count_labels", database=database, labels=list(WRITTEN))
+    rows = default_registry().read(driver, "system/count_written_labels", database=database)
     held = {r["label"]: r["count"] for r in rows if r["count"]}
     if held:
         return "the graph is not empty (" + ", ".join(f"{n:,} {label}" for label, n in sorted(held.items())) + ")"
@@ -566,11 +567,19 @@ def write_initial(driver: Driver, database: str, store: ImportLinkStore, data_di
             "command": f"neo4j-admin database import full @{arguments}"}
 
 
+def refuse_after_cut_short_import(data_dir: Path) -> None:
+    """Refuse to go on while the dump of the database taken before an import that never finished is there."""
+    if (before := data_dir / "import" / "before").exists():
+        raise ImportRefused(f"an import was cut short: the database as it was before is dumped in {before}; "
+                            "load it back with neo4j-admin database load, or remove that folder, then link again")
+
+
 def load_initial(server: ManagedNeo4j, driver: Driver, database: str, store: ImportLinkStore, data_dir: Path,
                  progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Write the import files of a first link's graph, import them in place of the (empty) database,
     rebuild the schema, then write through Bolt the facts of records that came in several batches."""
     folder = data_dir / "import"
+    refuse_after_cut_short_import(data_dir)
     shutil.rmtree(folder, ignore_errors=True)
     began = time.perf_counter()
     load = InitialLoad(store, data_dir, folder, progress)

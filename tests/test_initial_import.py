@@ -25,6 +25,7 @@ from api.services import run_linking
 from api.settings import Settings
 from graph import apply_migrations
 from graph.bulk import ImportFiles, ImportRefused
+from graph.initial import WRITTEN
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
 from linkage.synth import SynthConfig, generate
@@ -171,6 +172,21 @@ def test_a_link_after_the_import_goes_through_bolt(world: Settings) -> None:
     assert "import_import" not in later["seconds"], "a graph that holds persons is never replaced"
     assert later["records_new"] == 5 and later["new_persons"] == 0, "the records met the persons they belong to"
     assert later["persons"] == persons
+
+
+def test_an_import_cut_short_blocks_the_next_until_its_dump_is_dealt_with(world: Settings) -> None:
+    before = world.data_path / "import" / "before"
+    before.mkdir(parents=True)
+    with driver_for(world) as (driver, database):
+        empty_but_accounts(driver, database)
+        with pytest.raises(ImportRefused, match="an import was cut short"):
+            run_linking(world.model_copy(update={"initial_import_records": 1}), driver, database)
+    assert before.exists(), "the dump of the database as it was is never removed by HoSo"
+
+
+def test_the_emptiness_check_counts_every_label_an_import_writes() -> None:
+    text = (Path(__file__).parent.parent / "graph" / "cypher" / "system" / "count_written_labels.cypher").read_text()
+    assert set(re.findall(r"MATCH \(n:(\w+)\)", text)) == set(WRITTEN)
 
 
 def test_import_files_refuse_a_value_they_cannot_hold(tmp_path: Path) -> None:
