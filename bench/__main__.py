@@ -107,20 +107,26 @@ def main() -> int:
     seconds = linked["seconds"]
     linking = sum(seconds.get(k, 0) for k in ("standardise", "train", "score", "cluster"))
     table.append(("linking (standardise+train+score+cluster)", linking, "s", "< 300 s for 1M records", ""))
-    load = seconds.get("store", 0) + seconds.get("load_facts", 0) + seconds.get("golden", 0)
+    load = sum(seconds.get(k, 0) for k in ("store", "import_files", "import_import", "import_schema", "load_facts",
+                                            "golden"))
     counts, _ = run([sys.executable, "-c", "import json; from api.settings import get_settings; "
                      "from api.runtime import driver_for\nwith driver_for(get_settings()) as (d, db):\n"
                      " n = d.execute_query('MATCH (n) RETURN count(n) AS n').records[0]['n']\n"
                      " r = d.execute_query('MATCH ()-[r]->() RETURN count(r) AS n').records[0]['n']\n"
                      " print(json.dumps({'nodes': n, 'rels': r}))"], env)
     table.append(("graph: nodes + relationships", counts["nodes"] + counts["rels"], "", "", ""))
-    table.append(("graph load through Bolt (store+facts+golden)", load, "s", "", ""))
+    imported = "import_import" in seconds
+    how = "by neo4j-admin import (files+import+schema)" if imported else "through Bolt (store+facts+golden)"
+    table.append((f"graph load {how}", load, "s", "", ""))
+    table.append(("first load: linking + graph", linking + load, "s", "≤ 600 s", ""))
     table.append(("analytics projection rebuilt after the link run", seconds.get("analytics", 0), "s", "", ""))
-    bolt_rate = (counts["nodes"] + counts["rels"]) / load
+    rate = (counts["nodes"] + counts["rels"]) / load
     reference, _ = run([sys.executable, "-m", "bench.graph_import", "--json"], env)
-    table.append(("graph load rate through Bolt", bolt_rate, "per s", "≥ 20,000",
-                  f"{bolt_rate / reference['import_rate']:.2f}× neo4j-admin import"))
-    table.append(("neo4j-admin database import, same graph", reference["import_rate"], "per s", "", ""))
+    tool_rate = (counts["nodes"] + counts["rels"]) / seconds["import_import"] if imported else reference["import_rate"]
+    table.append(("graph load rate, the whole graph part", rate, "per s", "≥ 0.8× the import tool's",
+                  f"{rate / tool_rate:.2f}× neo4j-admin import in the same run"))
+    table.append(("neo4j-admin database import, same graph (exported and imported again)", reference["import_rate"],
+                  "per s", "", ""))
     quality, _ = run([*hoso, "evaluate", "--truth", str(synth / "truth.csv"), "--json"], env)
     table += [("F1", quality["f1"], "", "≥ 0.99", ""),
               ("blocking recall", quality["blocking_recall"], "", "≥ 0.998", ""),

@@ -5,7 +5,7 @@
 Exports the graph of the current settings (every node with its labels and properties, every
 relationship with its type and properties) to CSV, imports it offline into a scratch database of the
 managed server's home with neo4j-admin, and prints nodes + relationships per second. The scratch
-database is deleted afterwards. Temporal values are written as strings, lists as string arrays.
+database is deleted afterwards. Values keep their types (`graph.bulk.neo4j_type`).
 """
 
 from __future__ import annotations
@@ -21,25 +21,19 @@ from typing import Any
 
 from api.runtime import driver_for, managed_server
 from api.settings import get_settings
+from graph.bulk import import_text, neo4j_type
 
 SCRATCH = "benchimport"
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, list):
-        return "string[]"
-    return "string"
+    return neo4j_type(value) or "string[]"  # the one value neo4j_type leaves out here: an empty list
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    value = import_text(value)
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, bool):

@@ -225,13 +225,14 @@ def neo4j_type(value: Any) -> str | None:
     return None
 
 
-def _text(value: Any) -> Any:
+def import_text(value: Any) -> Any:
+    """A value read through Bolt as the import files hold it: temporal values as their ISO text."""
     if isinstance(value, DateTime | Date | Time):
         return value.iso_format()
     if isinstance(value, Duration):
         return str(value)
     if isinstance(value, list):
-        return [_text(v) for v in value]
+        return [import_text(v) for v in value]
     return value
 
 
@@ -267,7 +268,7 @@ def _grouped(records: list[Any], by: str) -> Iterable[tuple[str, dict[str, str],
                 raise ImportRefused(f"property {name} of a {record[by]} holds {value!r}, which an import cannot carry")
             signature.append((name, kind))
         name = ":".join(sorted(record[by])) if by == "labels" else record[by]
-        row = {k: _text(v) for k, v in props.items()} | {"start": record.get("start"), "end": record.get("end"),
+        row = {k: import_text(v) for k, v in props.items()} | {"start": record.get("start"), "end": record.get("end"),
                                                           "": record.get("id")}
         groups.setdefault((name, tuple(signature)), []).append(row)
     for (group_name, types), rows in groups.items():
