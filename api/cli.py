@@ -53,6 +53,7 @@ from api.settings import Settings, get_settings
 from graph import (
     GraphError,
     GraphLinkStore,
+    ImportRefused,
     Neo4jNotRunning,
     apply_migrations,
     default_registry,
@@ -61,7 +62,6 @@ from graph import (
     review_events,
     wipe_graph,
 )
-from graph.bulk import ImportRefused
 from linkage import (
     SOURCES,
     UPLOADABLE,

@@ -18,14 +18,15 @@ from graph import (
     GraphLinkStore,
     GraphLoader,
     ImportLinkStore,
+    ImportRefused,
     apply_migrations,
     dirty_person_ids,
+    initial_import_refusal,
     load_initial,
     refresh_persons,
+    refuse_after_cut_short_import,
+    write_initial,
 )
-from graph.bulk import ImportRefused
-from graph.initial import refusal as initial_refusal
-from graph.initial import refuse_after_cut_short_import, write_initial
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
 
 
@@ -51,7 +52,7 @@ def run_linking(settings: Settings, driver: Driver, database: str, kind: Literal
 
 def _write_import_files(settings: Settings, driver: Driver, database: str, folder: Path, spark: Any,
                         progress: Callable[[str], None]) -> dict[str, Any]:
-    if (why := initial_refusal(driver, database)) is not None:
+    if (why := initial_import_refusal(driver, database)) is not None:
         raise ImportRefused(f"import files are for a first load into an empty graph, and {why}")
     if folder.exists() and any(folder.iterdir()):
         raise ImportRefused(f"{folder} is not empty: give a new folder for the import files")
@@ -136,7 +137,7 @@ def _import_first_load(settings: Settings, driver: Driver, database: str, progre
     graph holds no person nor record, and the batches waiting hold at least `initial_import_records`."""
     if not settings.initial_import_records or not settings.managed_neo4j:
         return False
-    if initial_refusal(driver, database) is not None:
+    if initial_import_refusal(driver, database) is not None:
         return False
     refuse_after_cut_short_import(settings.data_path)
     waiting = sum(pq.ParquetFile(path).metadata.num_rows for batch_id in all_batch_ids(settings.data_path)

@@ -8,13 +8,15 @@ Public surface:
 - `apply_migrations`, `pending_migrations`, `wipe_graph`: the schema and its life cycle;
 - `GraphLinkStore`, `graph_candidates`: the linkage's persons and links, real-time candidates;
 - `GraphLoader`: reference data and batches' facts;
-- `ImportLinkStore`, `load_initial` (in `graph.initial`): a first load written by `neo4j-admin database
-  import`, from import files `graph.bulk` writes;
+- `ImportLinkStore`, `load_initial`, `write_initial`, `initial_import_refusal`,
+  `refuse_after_cut_short_import`, `ImportRefused`: a first load written by `neo4j-admin database
+  import` (`graph.initial`), from import files `graph.bulk` writes;
 - `person_profile`, `profile_and_viewer`, `refresh_persons`, `dirty_person_ids`: persons and golden records;
 - `PersonOperations`, `review_events`: reviewers' merges, splits, links and their history;
 - the errors, by kind: `GraphUnavailable`, `ConflictError`, `OperationError`, `PersonNotFound`, `GraphError`.
 """
 
+from graph.bulk import ImportRefused
 from graph.connection import Neo4jTarget, open_driver, verify
 from graph.errors import (
     ConflictError,
@@ -29,7 +31,8 @@ from graph.errors import (
 )
 from graph.feed import EVENT_TYPES, feed_after, last_event
 from graph.identity import GraphLinkStore, graph_candidates
-from graph.initial import ImportLinkStore, load_initial
+from graph.initial import ImportLinkStore, load_initial, refuse_after_cut_short_import, write_initial
+from graph.initial import refusal as initial_import_refusal
 from graph.load import GraphLoader
 from graph.migrations import apply_migrations, load_migrations, pending_migrations, wipe_graph
 from graph.operations import PersonOperations, Snapshot, review_events
@@ -48,6 +51,7 @@ __all__ = [
     "GraphLoader",
     "GraphUnavailable",
     "ImportLinkStore",
+    "ImportRefused",
     "ManagedNeo4j",
     "MigrationError",
     "Neo4jNotRunning",
@@ -67,6 +71,7 @@ __all__ = [
     "dirty_person_ids",
     "feed_after",
     "graph_candidates",
+    "initial_import_refusal",
     "last_event",
     "load_initial",
     "load_migrations",
@@ -78,7 +83,9 @@ __all__ = [
     "plain",
     "profile_and_viewer",
     "refresh_persons",
+    "refuse_after_cut_short_import",
     "review_events",
     "verify",
     "wipe_graph",
+    "write_initial",
 ]

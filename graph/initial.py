@@ -17,7 +17,10 @@ into the import. The schema is created after the import by the migrations, as fo
 record that came in more than one batch has its facts written through Bolt after the import, in the
 batches' order, as the Bolt path writes them (later versions set over earlier ones).
 
-The cost is reading the batches and writing CSV (about a million rows a second), then the import tool's.
+`load_initial` runs it on the managed server (stopped around the import); `write_initial` only writes
+the files and the command, for a server HoSo does not run (`hoso link --import-files`). The payloads'
+facts are read in a second process while this one writes the persons; at a million persons the files
+take about 4 minutes, the import tool 3, the schema 1.5 (`docs/benchmarks.md`).
 """
 
 from __future__ import annotations
@@ -148,6 +151,7 @@ class InitialLoad:
         self.later: dict[str, set[str]] = {}  # batch -> uids whose facts go through Bolt after the import
         self.facts: dict[str, int] = {}
         self.loaded: dict[str, dict[str, int]] = {}
+        self.seconds: dict[str, float] = {}  # where writing the files went: the persons, then waiting for the facts
 
     # -- the whole graph -------------------------------------------------------------------------------
     def write(self, feed_last: int) -> dict[str, int]:
@@ -159,12 +163,15 @@ class InitialLoad:
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             pending = pool.submit(run_fact_pass, self.data_dir, self.store.batches, self.files.folder / "facts",
                                   set(self.records["unique_id"]), self.bolt_after)
+            began = time.perf_counter()
             self._reference()
             golden = self._persons(golden_details(self.data_dir, self.store.batches))
             self._links()
             self._households_and_parents(golden)
             self._events(feed_last)
+            self.seconds["persons"] = time.perf_counter() - began
             facts = pending.result()
+            self.seconds["waiting_for_facts"] = time.perf_counter() - began - self.seconds["persons"]
         self.files.adopt(facts.files)
         self.set_aside, self.later, self.facts, self.loaded = facts.set_aside, facts.later, facts.facts, facts.loaded
         self._diseases(facts.diseases)
@@ -599,4 +606,6 @@ def load_initial(server: ManagedNeo4j, driver: Driver, database: str, store: Imp
     shutil.rmtree(folder, ignore_errors=True)
     return {"nodes": counts["nodes"] + carried, "relationships": counts["relationships"], "carried": carried,
             "facts": load.facts, "set_aside": load.set_aside, "seconds": {
-                "files": round(written, 2), "import": round(imported, 2), "schema": round(schema, 2)}}
+                "files": round(written, 2), "files_persons": round(load.seconds["persons"], 2),
+                "files_waiting_for_facts": round(load.seconds["waiting_for_facts"], 2),
+                "import": round(imported, 2), "schema": round(schema, 2)}}
