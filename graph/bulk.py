@@ -291,7 +291,11 @@ def import_database(server: ManagedNeo4j, database: str, files: ImportFiles,
     progress("stopping Neo4j for the import")
     server.stop()
     try:
-        server.dump(database, backup)
+        try:
+            server.dump(database, backup)
+        except Neo4jServerError:
+            shutil.rmtree(backup, ignore_errors=True)  # no import was tried: nothing to put back
+            raise
         progress(f"importing {files.counts()['nodes']:,} nodes and {files.counts()['relationships']:,} "
                  "relationships with neo4j-admin")
         began = time.perf_counter()
@@ -299,9 +303,10 @@ def import_database(server: ManagedNeo4j, database: str, files: ImportFiles,
             server.admin("database", "import", "full", database, *import_options(files))
         except Neo4jServerError:
             log.error("the import failed: putting the database back as it was")
-            server.load(database, backup)
+            server.load(database, backup)  # should this fail too, the dump stays where it is
+            shutil.rmtree(backup, ignore_errors=True)
             raise
+        shutil.rmtree(backup, ignore_errors=True)
         return time.perf_counter() - began
     finally:
         server.start()
-        shutil.rmtree(backup, ignore_errors=True)

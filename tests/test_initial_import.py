@@ -23,8 +23,8 @@ from api.runtime import driver_for, managed_server
 from api.security import Role, add_user, authenticate
 from api.services import run_linking
 from api.settings import Settings
-from graph import apply_migrations
-from graph.bulk import ImportFiles, ImportRefused
+from graph import Neo4jServerError, apply_migrations
+from graph.bulk import ImportFiles, ImportRefused, import_database
 from graph.initial import WRITTEN
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
@@ -182,6 +182,19 @@ def test_an_import_cut_short_blocks_the_next_until_its_dump_is_dealt_with(world:
         with pytest.raises(ImportRefused, match="an import was cut short"):
             run_linking(world.model_copy(update={"initial_import_records": 1}), driver, database)
     assert before.exists(), "the dump of the database as it was is never removed by HoSo"
+
+
+def test_a_failed_import_puts_the_database_back(world: Settings, tmp_path: Path) -> None:
+    files = ImportFiles(tmp_path / "bad")
+    files.nodes("Person", "person_id", {"status": "string"}, [{"person_id": "P1", "status": "active"}])
+    files.relationships("PARENT_OF", "Person", "Person", {}, [{"start": "P1", "end": "nobody"}])  # a dangling end
+    with driver_for(world) as (driver, database):
+        empty_but_accounts(driver, database)
+        with pytest.raises(Neo4jServerError, match="neo4j-admin database import failed"):
+            import_database(managed_server(world), database, files)
+        assert authenticate(driver, "import-admin", "admin password", database=database) is not None
+        assert driver.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_=database).records[0]["n"] == 0
+    assert not (tmp_path / "bad" / "before").exists(), "the dump is gone once the database is back"
 
 
 def test_the_emptiness_check_counts_every_label_an_import_writes() -> None:
