@@ -21,7 +21,8 @@ from typing import Any
 
 from api.runtime import driver_for, managed_server
 from api.settings import get_settings
-from graph.bulk import import_text, neo4j_type
+from graph import plain
+from graph.bulk import neo4j_type
 
 SCRATCH = "benchimport"
 
@@ -33,7 +34,7 @@ def _kind(value: Any) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    value = import_text(value)
+    value = plain(value)
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, bool):

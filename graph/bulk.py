@@ -38,6 +38,7 @@ from neo4j.time import Date, DateTime, Duration, Time
 from graph.errors import Neo4jServerError
 from graph.queries import default_registry
 from graph.server import ManagedNeo4j
+from graph.values import plain
 
 log = logging.getLogger(__name__)
 
@@ -225,17 +226,6 @@ def neo4j_type(value: Any) -> str | None:
     return None
 
 
-def import_text(value: Any) -> Any:
-    """A value read through Bolt as the import files hold it: temporal values as their ISO text."""
-    if isinstance(value, DateTime | Date | Time):
-        return value.iso_format()
-    if isinstance(value, Duration):
-        return str(value)
-    if isinstance(value, list):
-        return [import_text(v) for v in value]
-    return value
-
-
 def carried_content(driver: Driver, database: str, files: ImportFiles, dropped: set[str]) -> int:
     """Write every node of the graph that has none of the labels `dropped`, and every relationship between
     two such nodes, into `files` (id space `Carried`); returns how many nodes. Refuses a graph where such a
@@ -268,7 +258,7 @@ def _grouped(records: list[Any], by: str) -> Iterable[tuple[str, dict[str, str],
                 raise ImportRefused(f"property {name} of a {record[by]} holds {value!r}, which an import cannot carry")
             signature.append((name, kind))
         name = ":".join(sorted(record[by])) if by == "labels" else record[by]
-        row = {k: import_text(v) for k, v in props.items()} | {"start": record.get("start"), "end": record.get("end"),
+        row = {k: plain(v) for k, v in props.items()} | {"start": record.get("start"), "end": record.get("end"),
                                                           "": record.get("id")}
         groups.setdefault((name, tuple(signature)), []).append(row)
     for (group_name, types), rows in groups.items():
