@@ -51,6 +51,17 @@ def test_ingesting_the_same_file_twice_creates_nothing_new(tmp_path: Path) -> No
     assert len(list_batches(data)) == 1
 
 
+def test_a_batch_being_written_is_not_listed(tmp_path: Path) -> None:
+    """An ingestion writes its manifest in a `.tmp-` folder and then renames it: a listing that runs
+    meanwhile (the admin page while a citizen's correction is ingested) lists only finished batches."""
+    data = tmp_path / "data"
+    first = ingest(SourceKind.POPULATION, [registry(tmp_path, ["001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"])],
+                   data)
+    under_way = data / "batches" / f".tmp-{first.batch_id}-1"
+    under_way.mkdir()
+    (under_way / "manifest.json").write_text((data / "batches" / first.batch_id / "manifest.json").read_text())
+    assert [m["batch_id"] for m in list_batches(data)] == [first.batch_id]
+
 def test_duplicate_record_ids_in_one_batch_are_quarantined(tmp_path: Path) -> None:
     row = "001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"
     summary = ingest(SourceKind.POPULATION, [registry(tmp_path, [row, row])], tmp_path / "data")

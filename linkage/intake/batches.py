@@ -297,8 +297,16 @@ def list_batches(data_dir: Path) -> list[dict[str, Any]]:
     root = batches_dir(data_dir)
     if not root.exists():
         return []
-    manifests = [read_manifest(p) | {"set_aside": _set_aside_note(p)} for p in root.iterdir()
-                 if p.is_dir() and (p / "manifest.json").exists()]
+    manifests = []
+    for folder in root.iterdir():
+        # A `.tmp-` folder is an ingestion under way: it is renamed to its batch id once its manifest is
+        # written, possibly between this loop's test and its read, so only finished folders are read.
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        try:
+            manifests.append(read_manifest(folder) | {"set_aside": _set_aside_note(folder)})
+        except FileNotFoundError:
+            continue
     return sorted(manifests, key=lambda m: (m["summary"]["created_at"], m["batch_id"]))
 
 
