@@ -5,7 +5,10 @@
 Prints one row per figure: HoSo's standardise, train, score and cluster stages, then bare Splink
 (the same settings, training calls and prediction on the same standardised table, clustered by
 Splink's connected components), the ratio of the two, peak memory, and pairwise precision, recall,
-F1, blocking recall and the share of records left for review.
+F1, blocking recall, the share of records left for review and the share of review items that are
+true matches, and the calibration of every link (automatic and for review): per tenth of the
+model's probability, the links and the share of them that are true, and the largest gap between
+that share and the mean probability over the tenths holding at least 20 links.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from splink import DuckDBAPI, Linker, block_on
 
 from linkage import pipeline
-from linkage.evaluation import blocking_recall, pairwise_scores, read_truth
+from linkage.evaluation import blocking_recall, calibration, pairwise_scores, read_truth
 from linkage.intake import ingest, synthetic_inputs
 from linkage.matching.engines import duckdb_connection
 from linkage.matching.model import BLOCKING_KEYS, settings
@@ -99,16 +102,28 @@ def main() -> None:
         scores = pairwise_scores(predicted, truth)
         records = {str(r["unique_id"]): r for r in table.to_dict("records")}
         review = sum(1 for link in plan.links if link.state == "POSSIBLE_MATCH") + len(plan.duplicates)
+        links = [(link.uid, link.person_id, link.state, link.probability) for link in plan.links]
+        items = [link for link in links if link[2] == "POSSIBLE_MATCH"]
+        in_review = calibration(items, assigned, truth, bins=1)
+        bands = calibration(links, assigned, truth)
         rows += [("precision", scores.precision, ""), ("recall", scores.recall, ""), ("f1", scores.f1, ""),
                  ("blocking recall", blocking_recall(records, truth, BLOCKING_KEYS), ""),
                  ("review items / records", review / len(table), ""),
+                 ("review items that are true matches", in_review[0]["true_share"] if in_review else 1.0, ""),
+                 ("review items withheld across a conflict", float(plan.withheld_reviews), "pairs"),
+                 ("calibration error, largest of the tenths", max(
+                     (b["error"] for b in bands if b["links"] >= 20), default=0.0), ""),
                  ("persons", float(len(set(assigned.values()))), "persons")]
     if args.json:
-        print(json.dumps({name: value for name, value, _ in rows}))
+        print(json.dumps({name: value for name, value, _ in rows} | {"calibration": bands}))
         return
     print(f"linkage benchmark: {args.persons} persons, profile {args.profile}")
     for name, value, unit in rows:
         print(f"{name:<40}{value:>14.4f} {unit}")
+    print("calibration: probability    links   true share   mean probability")
+    for band in bands:
+        print(f"  {band['from']:.1f}-{band['to']:.1f}{band['links']:>17,}{band['true_share']:>13.4f}"
+              f"{band['mean_probability']:>19.4f}")
 
 
 if __name__ == "__main__":

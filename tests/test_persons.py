@@ -76,6 +76,40 @@ def test_a_different_personal_id_is_never_matched_automatically() -> None:
     assert plan.refused_conflicts == 1
 
 
+def test_a_weak_pair_across_a_conflict_opens_no_review_item() -> None:
+    """Namesakes and relatives: a reviewer could only link them by overriding the conflict."""
+    other_id = plan_incremental(table(("n1", "001090777709")), EXISTING, pairs(), pairs(("e1", "n1", 0.7)),
+                                ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(other_id) == {("n1", "NEW0", "MATCH")}
+    assert other_id.withheld_reviews == 1 and other_id.stats()["withheld_conflicting_reviews"] == 1
+    # The id is the cluster's: a record without one, strongly tied to a new record that has one.
+    clustered = plan_incremental(table(("n1", None), ("n2", "001090777709")), EXISTING, pairs(("n1", "n2", 0.99)),
+                                 pairs(("e1", "n1", 0.7)), ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(clustered) == {("n1", "NEW0", "MATCH"), ("n2", "NEW0", "MATCH")}
+    # Two new persons, in one batch.
+    both_new = plan_incremental(table(("n1", "001090000001"), ("n2", "001090777709")), EXISTING.iloc[0:0],
+                                pairs(("n1", "n2", 0.7)), pairs(), {}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(both_new) == {("n1", "NEW0", "MATCH"), ("n2", "NEW1", "MATCH")} and both_new.withheld_reviews == 1
+    # Birth years a generation apart, between the record and the person's record the pair rests on.
+    born = pd.DataFrame([{"unique_id": "n1", "personal_id": None, "pid_ok": False, "bhxh": None, "sex": "female",
+                          "birth_year": 1990.0}])
+    person = pd.DataFrame([{"unique_id": "e2", "personal_id": None, "pid_ok": False, "bhxh": None, "sex": "female",
+                            "birth_year": 1965.0}])
+    generation = plan_incremental(born, person, pairs(), pairs(("e2", "n1", 0.7)), {"e2": "P2"}, UPPER, LOWER,
+                                  make_id=ids())  # type: ignore[arg-type]
+    assert states(generation) == {("n1", "NEW0", "MATCH")} and generation.withheld_reviews == 1
+    close = plan_incremental(born, person.assign(birth_year=1991.0), pairs(), pairs(("e2", "n1", 0.7)),
+                             {"e2": "P2"}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(close) == {("n1", "NEW0", "MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
+
+
+def test_a_rebuild_opens_no_review_item_across_different_ids() -> None:
+    everything = table(("a", "001090000001"), ("b", "001090777709"), ("c", None))
+    plan = plan_rebuild(everything, pairs(("a", "b", 0.7), ("a", "c", 0.7)), {}, UPPER, LOWER,
+                        make_id=ids())  # type: ignore[arg-type]
+    review = {(link.uid, link.partner) for link in plan.links if link.state == "POSSIBLE_MATCH"}
+    assert review == {("a", "c")} and plan.withheld_reviews == 1
+
 def test_a_personal_id_one_keystroke_away_is_a_typo_the_model_weighs() -> None:
     swapped = "001090000010"  # e1's last two digits swapped
     plan = plan_incremental(table(("n1", swapped)), EXISTING, pairs(), pairs(("e1", "n1", 0.999)),

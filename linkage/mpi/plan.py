@@ -11,6 +11,12 @@ A new record (or a cluster of new records that are strongly linked to each other
 Strong links whose union would hold two different valid personal ids (not one keystroke apart) are refused (see
 `linkage.mpi.clustering`), and so are links a reviewer ruled out. Person ids never change because new
 data arrived; a full rebuild (`plan_rebuild`) keeps every id whose person still exists.
+
+A weak pair across a conflict (`linkage.mpi.conflicts`: two different valid personal ids or insurance
+numbers held by the two persons, different sexes, or birth years a generation apart) opens no review
+item: such pairs are namesakes and relatives, which a reviewer could only link by overriding the
+conflict, and on every generator profile none of them was one person. A strong pair the id wall
+refused still opens one, so that a reviewer sees what the model wanted and the wall stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.mpi.clustering import constrained_clusters
+from linkage.mpi.conflicts import conflicts
 from linkage.mpi.ids import IdFactory, new_person_id
 from linkage.standardize import compatible_ids
 
@@ -51,12 +58,14 @@ class LinkPlan:
     duplicates: list[tuple[str, str, float, str]] = field(default_factory=list)
     retired: list[tuple[str, str]] = field(default_factory=list)  # (retired id, surviving id)
     refused_conflicts: int = 0
+    withheld_reviews: int = 0  # weak pairs across a conflict: no review item
 
     def stats(self) -> dict[str, int]:
         states = Counter(link.state for link in self.links)
         return {"new_persons": len(self.new_persons), "match_links": states.get("MATCH", 0),
                 "possible_match_links": states.get("POSSIBLE_MATCH", 0), "possible_duplicates": len(self.duplicates),
-                "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts}
+                "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts,
+                "withheld_conflicting_reviews": self.withheld_reviews}
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,47 @@ def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
     valid_pid = table["personal_id"].where(table["pid_ok"].eq(True)).tolist()
     return {"personal_id": {u: v for u, v in zip(uids, valid_pid, strict=True) if isinstance(v, str)},
             "bhxh": {u: v for u, v in zip(uids, table["bhxh"].tolist(), strict=True) if isinstance(v, str)}}
+
+
+class _Sides:
+    """The fields `conflicts` reads of each record of some tables, looked up when asked (a first link
+    holds millions of records and asks about a few)."""
+
+    FIELDS = ("personal_id", "pid_ok", "bhxh", "sex", "birth_year")
+
+    def __init__(self, *tables: pd.DataFrame) -> None:
+        self._where: dict[str, tuple[int, int]] = {}
+        self._columns: list[dict[str, list[object]]] = []
+        for n, frame in enumerate(tables):
+            self._columns.append({f: frame[f].tolist() if f in frame.columns else [None] * len(frame)
+                                  for f in self.FIELDS})
+            self._where.update((uid, (n, row)) for row, uid in enumerate(frame["unique_id"].tolist()))
+
+    def __call__(self, uid: str) -> dict[str, object]:
+        where = self._where.get(uid)
+        if where is None:
+            return {}
+        columns, row = self._columns[where[0]], where[1]
+        side = {f: _plain(columns[f][row]) for f in self.FIELDS}
+        if isinstance(side["birth_year"], float):
+            side["birth_year"] = int(side["birth_year"])
+        return side
+
+    def conflict(self, uid: str, partner: str | None) -> bool:
+        return partner is not None and bool(conflicts(self(uid), self(partner)))
+
+
+def _plain(value: object) -> object:
+    """None for pandas' missing values (NaN, NA), the value as a Python value otherwise (numpy's
+    `False` is not `False`)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _ids_compatible(keys: Mapping[str, set[str]], others: Mapping[str, set[str]]) -> bool:
+    """Whether one person may hold both sets of valid personal ids and insurance numbers."""
+    return all(compatible_ids(set(keys.get(k, ())) | set(others.get(k, ()))) for k in ("personal_id", "bhxh"))
 
 
 def _best_edges(pairs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, str]]:
@@ -161,7 +211,8 @@ def plan_incremental(
     best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
                                  ignore_index=True))
     deciding = _Deciding(plan, best, assignment, _keys_by_person(existing, assignment), new_keys,
-                         {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id)
+                         {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id,
+                         _Sides(new, existing))
     for root, members in members_of.items():
         if root not in alone:
             person_of_cluster[root] = deciding.cluster(members, between_by_new)
@@ -228,6 +279,21 @@ class _Deciding:
     upper: float
     lower: float
     make_id: IdFactory
+    sides: _Sides
+
+    def keys_of(self, members: Iterable[str]) -> dict[str, set[str]]:
+        """The valid personal ids and insurance numbers of some new records."""
+        return {kind: {v for uid in members if isinstance(v := values.get(uid), str)}
+                for kind, values in self.new_keys.items()}
+
+    def review(self, uid: str, person: str, partners: Iterable[str], across_ids: bool) -> None:
+        """A review item for `uid` against `person`, unless the pair is across a conflict (`across_ids`:
+        the two sides hold different valid ids; else the strongest pair's records conflict)."""
+        link = _link(self.best, uid, person, "POSSIBLE_MATCH", partners)
+        if across_ids or self.sides.conflict(uid, link.partner):
+            self.plan.withheld_reviews += 1
+        else:
+            self.plan.links.append(link)
 
     def link(self, uid: str, person: str, state: str, partners: Iterable[str]) -> None:
         """Link `uid` to `person` through its strongest scored pair with one of `partners`."""
@@ -248,13 +314,11 @@ class _Deciding:
                     strong_persons[person].append(old)
                 else:
                     weak_persons[person].append(old)
-        compatible: dict[str, list[str]] = {}
-        if strong_persons:
-            cluster_keys = {kind: {v for uid in members if isinstance(v := self.new_keys[kind].get(uid), str)}
-                            for kind in self.new_keys}
-            compatible = {person: olds for person, olds in strong_persons.items()
-                          if all(compatible_ids(cluster_keys[k] | self.person_keys[person][k]) for k in cluster_keys)}
-        for person in set(strong_persons) - set(compatible):
+        cluster_keys = self.keys_of(members)
+        compatible = {person: olds for person, olds in strong_persons.items()
+                      if _ids_compatible(cluster_keys, self.person_keys[person])}
+        refused = set(strong_persons) - set(compatible)
+        for person in refused:
             weak_persons[person].extend(strong_persons[person])
             self.plan.refused_conflicts += 1
         if len(compatible) > 1:
@@ -273,7 +337,11 @@ class _Deciding:
                 continue
             for uid in members:
                 if any((uid, o) in self.best for o in olds):
-                    self.link(uid, weak_person, "POSSIBLE_MATCH", olds)
+                    if weak_person in refused:  # the model wanted it, the id wall stopped it: a reviewer sees it
+                        self.link(uid, weak_person, "POSSIBLE_MATCH", olds)
+                    else:
+                        self.review(uid, weak_person, olds,
+                                    not _ids_compatible(cluster_keys, self.person_keys[weak_person]))
         return person
 
     def _possible_duplicates(self, members: list[str], compatible: Mapping[str, list[str]]) -> str:
@@ -312,8 +380,9 @@ class _Deciding:
             if key in seen or key in self.ruled_out:
                 continue
             seen.add(key)
-            self.link(small, other_person, "POSSIBLE_MATCH",
-                      members_of[rb or ""] if small == a else members_of[ra or ""])
+            own, others = (members_of[ra or ""], members_of[rb or ""]) if small == a else \
+                (members_of[rb or ""], members_of[ra or ""])
+            self.review(small, other_person, others, not _ids_compatible(self.keys_of(own), self.keys_of(others)))
 
 
 def plan_rebuild(
@@ -381,6 +450,13 @@ def plan_rebuild(
     ruled_out = set(reviewed.no_matches)
     seen: set[tuple[str, str]] = set()
     weak = pairs[(pairs["match_probability"] >= lower) & (pairs["match_probability"] < upper)]
+    keys = _keys(table)
+    person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for kind, values in keys.items():
+        for uid, value in values.items():
+            if uid in final_person:
+                person_keys[final_person[uid]][kind].add(value)
+    sides = _Sides(table)
     for a, b, p in weak[["unique_id_l", "unique_id_r", "match_probability"]].itertuples(index=False):
         pa, pb = final_person.get(a), final_person.get(b)
         if pa is None or pb is None or pa == pb:
@@ -389,6 +465,9 @@ def plan_rebuild(
         if key in seen or key in ruled_out:
             continue
         seen.add(key)
+        if not _ids_compatible(person_keys[pa], person_keys[pb]) or sides.conflict(a, b):
+            plan.withheld_reviews += 1
+            continue
         _, weight, why = best[(a, b)]
         plan.links.append(Link(a, pb, "POSSIBLE_MATCH", float(p), weight, why, b))
     return plan
