@@ -476,6 +476,20 @@ def test_admin_pages_list_users_jobs_tasks_and_audit(site: dict[str, Any], graph
     page.close()
 
 
+def test_one_list_that_fails_leaves_the_rest_of_the_admin_page_working(site: dict[str, Any]) -> None:
+    """The batch list answering 500 (as it once did while an ingestion renamed its folder): that section
+    says so, and the users, jobs and corrections still show."""
+    page = sign_in(site["browser"], site["url"], "ui-admin")
+    page.route("**/batches", lambda route: route.fulfill(status=500, content_type="application/json",
+                                                         body='{"detail": "lỗi máy chủ khi đọc danh sách"}'))
+    page.reload()
+    expect(page.locator("#batches [role=alert]")).to_have_text("lỗi máy chủ khi đọc danh sách")
+    expect(page.locator("#users table")).to_contain_text("ui-reviewer")
+    expect(page.locator("#jobs table")).to_contain_text("citizen")
+    expect(page.locator("#users [role=alert]")).to_have_count(0)
+    page.close()
+
+
 def test_the_api_documentation_works_without_internet(site: dict[str, Any]) -> None:
     """Swagger UI comes from the application itself, under its content policy (ReDoc, whose bundle fetches
     its logo from its maker, is not served)."""
