@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 from datetime import date
@@ -10,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from graph.identity import RECORD_PROPS
 from linkage import pipeline
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
-from linkage.matching import BASELINE, TrainedModel, level_key
+from linkage.matching import BASELINE, TrainedModel, level_key, scoring
 from linkage.matching.compiled import CompiledModel, NotCompilable, compile_condition
 from linkage.matching.realtime import RealtimeMatcher
 from linkage.matching.scoring import Scorer
@@ -208,3 +210,34 @@ def test_the_graph_keeps_and_the_candidate_query_returns_every_column_the_model_
     returned = set(re.findall(r"\.(\w+)", cypher[cypher.index("record: r {"):]))
     assert reads <= returned, reads - returned
     assert reads <= set(RECORD_PROPS), reads - set(RECORD_PROPS)
+
+
+@pytest.mark.parametrize("size", [1, 2, 9, 40])
+def test_a_small_batch_is_blocked_and_scored_in_python_as_splink_does(
+        trained: tuple[Scorer, list[dict[str, Any]]], size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of up to `SMALL_BATCH` new records skips Splink's linker: the same pairs, in the same order
+    and orientation, with the same numbers, as Splink's blocking and scoring give."""
+    scorer, rows = trained
+    table = pd.DataFrame(rows)
+    rng = random.Random(size)
+    # Population records, all of which have duplicates in other sources; a few strangers besides.
+    population = table.index[table["source"].eq("population")].tolist()
+    picked = rng.sample(population, size - size // 3) + rng.sample(range(len(table)), size // 3)
+    picked = list(dict.fromkeys(picked))
+    new, existing = table.iloc[picked].reset_index(drop=True), table.drop(index=picked).reset_index(drop=True)
+    assert scorer._small(existing, new)
+    fast = (scorer.within(new, 0.01), scorer.between(existing, new, 0.01))
+    monkeypatch.setattr(scoring, "SMALL_BATCH", 0)
+    assert not scorer._small(existing, new)
+    slow = (scorer.within(new, 0.01), scorer.between(existing, new, 0.01))
+    assert not slow[1].empty  # blocking found candidates for the batch, and scoring kept some of them
+    for got, want in zip(fast, slow, strict=True):
+        assert list(got.columns) == list(want.columns) == scoring.PAIR_COLUMNS
+        ids = ["unique_id_l", "unique_id_r"]
+        assert got[ids].values.tolist() == want[ids].values.tolist()
+        assert got["match_probability"].tolist() == pytest.approx(want["match_probability"].tolist(), abs=1e-12)
+        assert got["match_weight"].tolist() == pytest.approx(want["match_weight"].tolist(), abs=1e-9)
+        for a, b in zip(got["weights"], want["weights"], strict=True):
+            mine, theirs = json.loads(a), json.loads(b)
+            assert mine.keys() == theirs.keys()
+            assert all(mine[k] == pytest.approx(theirs[k], abs=1.001e-3) for k in mine)
