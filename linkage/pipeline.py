@@ -212,6 +212,12 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     they share a blocking key with a new record, and persons only where such a record belongs to one.
     Training and rebuilding (a first link, or `retrain_reason`) read every batch.
     """
+    with RecordIndex(data_dir, memory_limit).kept_open() as index:
+        return _link(data_dir, store, upper, lower, spark, memory_limit, progress, index)
+
+
+def _link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: Any, memory_limit: str,
+          progress: Callable[[str], None], index: RecordIndex) -> RunSummary:
     timings: dict[str, float] = {}
     began = time.perf_counter()
     progress("reading the batches")
@@ -221,7 +227,6 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     refused: dict[str, str] = {}
     new_ids = linkable(data_dir, [b for b in batches if b not in linked], refused)
     old_ids = [b for b in batches if b in linked]
-    index = RecordIndex(data_dir, memory_limit)
     index.sync({b: ranks[b] for b in old_ids}, lambda batch_id: standardised(data_dir, batch_id))
     new = load_tables(data_dir, new_ids)
     new = new[~new["unique_id"].isin(index.held(new["unique_id"]))].reset_index(drop=True)

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pytest
 from neo4j import Driver
@@ -137,3 +138,30 @@ def test_the_index_keeps_the_newest_version_in_any_order_and_rebuilds_when_a_bat
     assert index.held(["s|9", "s|404"]) == {"s|9"}
     index.sync({b: ranks[b] for b in ("b0", "b2")}, tables.__getitem__)  # b1 set aside: rebuilt without it
     assert index.batches() == ["b0", "b2"] and index.held(["s|1", "s|2"]) == {"s|2"}
+
+
+def test_a_kept_connection_sees_a_rebuild_and_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    """Within `kept_open` (how a link uses the index) one connection serves every call: a rebuild
+    replaces the file under it and the next call reads the new one; a write that fails mid-way is
+    rolled back, and the connection still works."""
+    def table(batch: str, uids: list[str]) -> pd.DataFrame:
+        frame = pd.DataFrame({c: [None] * len(uids) for c in LINKAGE_COLUMNS})
+        frame["unique_id"], frame["batch_id"], frame["given_fold"] = uids, batch, "an"
+        frame["family_key"], frame["birth_year"], frame["pid_ok"], frame["placeholder_name"] = "le", 1990, False, False
+        return frame
+
+    tables = {"b1": table("b1", ["s|1"]), "b2": table("b2", ["s|2", "s|3"])}
+    ranks = {"b1": "2026-01-01|b1", "b2": "2026-01-02|b2"}
+    index = RecordIndex(tmp_path)
+    with index.kept_open():
+        index.sync(ranks, tables.__getitem__)
+        assert index.count() == 3
+        index.sync({"b2": ranks["b2"]}, tables.__getitem__)  # b1 set aside: the file is rebuilt
+        assert index.batches() == ["b2"] and index.count() == 2
+        broken = table("b3", ["s|4"]).assign(birth_year="not a year")
+        with pytest.raises(duckdb.Error):
+            index.add("b3", "2026-01-03|b3", broken)
+        assert index.batches() == ["b2"] and index.count() == 2  # nothing of b3
+        index.add("b3", "2026-01-03|b3", table("b3", ["s|4"]))
+        assert index.count() == 3
+    assert index.batches() == ["b2", "b3"]  # written to the file, read by a connection of its own
