@@ -26,7 +26,7 @@ RECORD_PROPS = [
     "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym", "birth_dm_swap",
     "birth_precision", "sex",
     "personal_id", "pid_ok", "cmnd", "bhxh", "other_id", "other_system", "phone", "commune", "province",
-    "household_code", "mother_pid",
+    "address_key", "postcode", "household_code", "mother_pid",
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from conftest import MappedCsv
 
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
+from linkage.standardize.addresses import address_key, postcode
 from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
 from linkage.standardize.icd10 import _names_vi, icd10_name_vi, is_known_icd10, normalise_icd10
 from linkage.standardize.names import clean_name, family_key, split_name
@@ -127,7 +128,8 @@ def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[
                  for k, v in fields.items()}
         row = standardise_one(clean)
         for column in LINKAGE_COLUMNS:
-            if column in ("commune", "province", "household_code") and expected["placeholder_name"]:
+            if column in ("commune", "province", "household_code", "address_key", "postcode") \
+                    and expected["placeholder_name"]:
                 continue  # newborns take the mother's residence only in the table path
             got, want = row[column], expected[column]
             if isinstance(want, float) and pd.isna(want):
@@ -176,6 +178,50 @@ def test_a_newborn_without_its_mothers_id_is_placed_through_her_record_of_the_sa
         "26734", "79", "HGD1"]
     # Two women of that name born that day live in two communes: the child is left unplaced.
     assert pd.isna(placed.loc["hospital130|79002:25010100002:con1", "commune"])
+
+
+def test_a_newborn_whose_mother_is_nowhere_else_takes_the_residence_she_gave_on_the_certificate() -> None:
+    rows = [{**dict.fromkeys(LINKAGE_COLUMNS), "unique_id": f"hospital130|{rid}", "source": "hospital130",
+             "record_id": rid, **values} for rid, values in [
+        ("79002:25010100001:con1", {"placeholder_name": True, "birth_date": "2025-01-01"}),
+        ("79002:25010100001:me", {"placeholder_name": False, "given_fold": "lan", "birth_date": "1995-04-02",
+                                  "commune": "26734", "province": "79", "address_key": "12 5 lang",
+                                  "postcode": "70000"})]]
+    table = pd.DataFrame(rows)
+    child = place_newborns(table, table).set_index("unique_id").loc["hospital130|79002:25010100001:con1"]
+    assert child[["commune", "province", "address_key", "postcode"]].tolist() == ["26734", "79", "12 5 lang",
+                                                                                  "70000"]
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("Số 12, ngõ 5, đường Láng, Phường Láng, Thành phố Hà Nội", "12 5 lang"),
+    ("12 Ngo 5 Duong Lang, P. Lang, Ha Noi", "12 5 lang"),  # no accents, abbreviations, other order of words
+    ("Số 12, Xã Tân Hòa, Huyện Châu Thành, Tỉnh An Giang, Việt Nam", "12"),  # the units and the country cut off
+    ("Thôn 3, Xã Tân Hòa", "3"),
+    ("Xóm 3, Tân Hòa", "3"),  # thôn and xóm say the same: what kind of place, not which
+    ("Số 7, Phường 12, Quận 10", "7"),  # a ward's number is cut off, a house's is kept
+    ("12, Lê Lợi", "12"),  # a street written last without "đường", named like a ward: less evidence, not wrong
+    ("Số 3 Phường Bến Nghé Quận 1 TP HCM", "1 3 ben hcm nghe"),  # no commas: the unit types are left out
+    ("Xã Tân Hòa, Huyện Châu Thành", None),
+    ("", None),
+    (None, None),
+])
+def test_an_address_is_reduced_to_the_part_below_the_commune(written: str | None, key: str | None) -> None:
+    assert address_key(written) == key
+
+
+def test_a_postcode_is_its_digits_or_nothing() -> None:
+    assert [postcode(v) for v in ("100000", " 10 000 ", "700000", "HN-1", "1234", "", None)] == [
+        "100000", "10000", "700000", None, None, None, None]
+
+
+def test_the_address_and_postcode_of_a_mapped_csv_reach_the_model(tmp_path: Path, mapped_csv: MappedCsv) -> None:
+    table = standardise(ingested(tmp_path, mapped_csv(
+        '[source]\nsystem = "pk"\n[columns]\nrecord_id = "id"\nfull_name = "ten"\naddress = "dia_chi"\n'
+        'postcode = "ma_bc"\n',
+        'id,ten,dia_chi,ma_bc\n1,Lê Văn Tám,"Số 12, ngõ 5, Phường Láng, Hà Nội",10000\n2,Võ Thị Sáu,,\n')))
+    assert table[["address_key", "postcode"]].to_dict("records") == [
+        {"address_key": "12 5", "postcode": "10000"}, {"address_key": None, "postcode": None}]
 
 
 def test_an_identifier_of_another_system_reaches_the_model_with_its_system(tmp_path: Path,

@@ -46,7 +46,8 @@ KINDS: dict[str, ItemKind] = {"pm": "possible_match", "pd": "possible_duplicate"
 # What each comparison of the model is shown with: the field of each side.
 SHOWN = {"personal_id": "personal_id", "cmnd": "cmnd", "bhxh": "bhxh", "other_id": "other_id",
          "family_name": "family", "middle_name": "middle", "given_name": "given", "birth": "birth_date",
-         "sex": "sex", "phone": "phone", "address": "commune", "household_code": "household_code"}
+         "sex": "sex", "phone": "phone", "address": "commune", "house": "address_text",
+         "household_code": "household_code"}
 ID_COMPARISONS = ("personal_id", "cmnd", "bhxh")
 MIN_OVERRIDE_REASON = 20
 SORTS = ("uncertain", "probability", "age", "province", "conflicts")
@@ -203,6 +204,7 @@ class Shown(BaseModel):
     other_id: str | None = None
     phone: str | None = None
     household_code: str | None = None
+    address_text: str | None = None
     commune: Unit | None = None
     province: Unit | None = None
     value_sources: dict[str, str] = Field(default_factory=dict, description="A golden record: the record each "
@@ -286,7 +288,8 @@ def _shown(side: Mapping[str, Any]) -> Shown:
                  given=given, birth_date=str(plain(birth)) if birth is not None else None,
                  birth_year=side.get("birth_year"), sex=text.get("sex"), personal_id=text.get("personal_id"),
                  cmnd=text.get("cmnd"), bhxh=text.get("bhxh"), other_id=text.get("other_id"), phone=text.get("phone"),
-                 household_code=text.get("household_code"), commune=_unit(side.get("commune"), "commune"),
+                 household_code=text.get("household_code"), address_text=text.get("address_text"),
+                 commune=_unit(side.get("commune"), "commune"),
                  province=_unit(side.get("province"), "province"), value_sources=value_sources)
 
 

@@ -57,7 +57,7 @@ RECORD_SCHEMA = pa.schema([
     ("address_text", pa.string()), ("province_code", pa.string()), ("district_code", pa.string()),
     ("commune_code", pa.string()), ("code_list", pa.string()),
     ("permanent_address_text", pa.string()), ("permanent_province_code", pa.string()),
-    ("permanent_commune_code", pa.string()), ("permanent_code_list", pa.string()),
+    ("permanent_commune_code", pa.string()), ("permanent_code_list", pa.string()), ("postcode", pa.string()),
     ("household_code", pa.string()), ("household_relation", pa.string()),
     ("mother_name", pa.string()), ("mother_personal_id", pa.string()), ("caregiver_name", pa.string()),
     ("caregiver_phone", pa.string()), ("reported_by_citizen", pa.bool_()), ("payload", pa.string()),
@@ -123,6 +123,7 @@ def flatten(record: SourceRecord) -> dict[str, Any]:
         "permanent_province_code": permanent.province_code if permanent else None,
         "permanent_commune_code": permanent.commune_code if permanent else None,
         "permanent_code_list": permanent.code_list.value if permanent and permanent.code_list else None,
+        "postcode": (current.postcode if current else None) or (permanent.postcode if permanent else None),
         "household_code": record.household_code, "household_relation": record.household_relation,
         "mother_name": mother.name if mother else None,
         "mother_personal_id": next((i.value for i in mother.identifiers if i.kind is IdKind.PERSONAL_ID), None)

@@ -72,6 +72,31 @@ def _shared_by_relatives(column: str, label: str) -> cl.CustomComparison:
     )
 
 
+# Addresses in one commune, or on a side without a commune (a house number means nothing across communes).
+_SAME_PLACE = "(commune_l IS NULL OR commune_r IS NULL OR commune_l = commune_r)"
+
+
+def _house() -> cl.CustomComparison:
+    """The address below the commune (house, lane, street, hamlet: `linkage.standardize.addresses`).
+    Relatives share it, so like a phone it says much only with the names and birth years; agreeing
+    on a key many records share (a block of flats) says less, by its term frequency. There is no
+    "nearly the same" level: house 12 and house 123 are two houses."""
+    return cl.CustomComparison(
+        output_column_name="house",
+        comparison_description="house, lane, street or hamlet (the address below the commune)",
+        comparison_levels=[
+            cll.NullLevel("address_key"),
+            cll.CustomLevel(f"address_key_l = address_key_r AND {_SAME_PLACE} AND {_LIKELY_SAME_PERSON}",
+                            label_for_charts="same house, same given name and birth year",
+                            ).configure(m_probability=0.8, u_probability=1e-5),
+            cll.CustomLevel(f"address_key_l = address_key_r AND {_SAME_PLACE}", label_for_charts="same house",
+                            ).configure(m_probability=0.05, u_probability=1e-3, tf_adjustment_column="address_key",
+                                        tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True),
+            cll.ElseLevel().configure(m_probability=0.1),
+        ],
+    )
+
+
 def comparisons() -> list[Any]:
     """The comparisons of the model, in the order their weights are shown."""
     return [
@@ -166,18 +191,24 @@ def comparisons() -> list[Any]:
         _shared_by_relatives("phone", "phone"),
         cl.CustomComparison(
             output_column_name="address",
-            comparison_description="commune or province of residence (post-2025 codes)",
+            comparison_description="commune or province of residence (post-2025 codes), or postcode",
             comparison_levels=[
                 cll.CustomLevel("(commune_l IS NULL OR commune_r IS NULL) "
-                                "AND (province_l IS NULL OR province_r IS NULL)",
+                                "AND (province_l IS NULL OR province_r IS NULL) "
+                                "AND (postcode_l IS NULL OR postcode_r IS NULL)",
                                 label_for_charts="no place to compare").configure(is_null_level=True),
                 cll.ExactMatchLevel("commune"),
+                # A postcode is a district's or a large unit's: it says little where communes say more.
+                cll.CustomLevel("postcode_l = postcode_r AND (commune_l IS NULL OR commune_r IS NULL)",
+                                label_for_charts="same postcode, one side without a commune",
+                                ).configure(m_probability=0.02, u_probability=1e-3),
                 cll.CustomLevel("province_l = province_r AND (commune_l IS NULL OR commune_r IS NULL)",
                                 label_for_charts="same province, one side without a commune"),
                 cll.ExactMatchLevel("province"),
                 cll.ElseLevel(),
             ],
         ),
+        _house(),
         _shared_by_relatives("household_code", "household"),
     ]
 
@@ -221,7 +252,8 @@ COMPARISON_COLUMNS: dict[str, frozenset[str]] = {
     "birth": frozenset({"birth_date", "birth_year", "birth_ym", "birth_dm_swap"}),
     "sex": frozenset({"sex"}),
     "phone": frozenset({"phone", *_PERSON_COLUMNS}),
-    "address": frozenset({"commune", "province"}),
+    "address": frozenset({"commune", "province", "postcode"}),
+    "house": frozenset({"address_key", "commune", *_PERSON_COLUMNS}),
     "household_code": frozenset({"household_code", *_PERSON_COLUMNS}),
 }
 
@@ -343,6 +375,9 @@ _LEVEL_KEYS = {
     "Exact match on province": "same_province",
     "same phone, same given name and birth year": "same_person_shared",
     "same household, same given name and birth year": "same_person_shared",
+    "same house, same given name and birth year": "same_person_shared",
+    "same house": "exact",
+    "same postcode, one side without a commune": "postcode_no_commune",
 }
 
 

@@ -30,9 +30,12 @@ from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TF_COLUMNS = ("family_fold", "middle_fold", "given_fold")
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "address_key")
+# Columns whose values are mostly unique (one household's address): only their commonest values are kept,
+# at most this many of those seen twice or more; a value not kept is weighed as the level's average.
+TF_KEPT = {"address_key": 10_000}
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
-                  "phone", "address", "household_code")
+                  "phone", "address", "house", "household_code")
 _ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
 _DUCK_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN", pa.float64(): "DOUBLE"}
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", "weights"]
@@ -52,9 +55,17 @@ class ScoredPair(NamedTuple):
 
 
 def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Relative frequency of each value of the term-frequency columns."""
-    return {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
-            for col in TF_COLUMNS}
+    """Relative frequency of each value of the term-frequency columns (of the commonest values only, for
+    the columns of `TF_KEPT`)."""
+    out = {}
+    for col in TF_COLUMNS:
+        values = table[col] if col in table else pd.Series(dtype="object")
+        counts = values.value_counts(dropna=True)
+        total = int(counts.sum())
+        if col in TF_KEPT:
+            counts = counts[counts >= 2].head(TF_KEPT[col])
+        out[col] = {str(k): float(v) / total for k, v in counts.items()}
+    return out
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +138,9 @@ class Scorer:
         self.spark = spark
         self._rt_sql: str | None = None
         self._rt_prepared: set[int] = set()
-        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f}
+        # A value the frequencies do not hold is weighed as the rarest one held (a name first seen after
+        # training); for a column of `TF_KEPT` as Splink's SQL weighs it, with no adjustment.
+        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f and col not in TF_KEPT}
         self._rt_schema = pa.schema(
             [("hoso_side", pa.string())]
             + [(c, _ARROW_TYPES.get(c, pa.string())) for c in LINKAGE_COLUMNS]
@@ -161,7 +174,9 @@ class Scorer:
 
     def _register_tf(self, db_api: Any, linker: Linker) -> None:
         for col in TF_COLUMNS:
-            lookup = pd.DataFrame({col: list(self.tf[col]), f"tf_{col}": list(self.tf[col].values())})
+            known = self.tf.get(col, {})
+            lookup = pd.DataFrame({col: pd.Series(list(known), dtype="object").astype(str),
+                                   f"tf_{col}": pd.Series(list(known.values()), dtype="float64")})
             registered = db_api.register(self._frame(lookup), table_name=f"hoso_tf_{col}")
             linker.table_management.register_term_frequency_lookup(registered, col)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from linkage.standardize.addresses import address_key, postcode
 from linkage.standardize.admin_units import AdminUnits, load_admin_units
 from linkage.standardize.ids import bhxh_from_card, personal_id_consistent
 from linkage.standardize.names import clean_name, family_key, is_placeholder_name, split_name
@@ -24,7 +25,7 @@ LINKAGE_COLUMNS = [
     "unique_id", "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold",
     "middle_last", "given_fold", "name_set", "placeholder_name", "birth_date", "birth_year", "birth_ym",
     "birth_dm_swap", "birth_precision", "sex", "personal_id", "pid_ok", "cmnd", "bhxh", "other_id", "other_system",
-    "phone", "commune", "province", "household_code", "mother_pid",
+    "phone", "commune", "province", "address_key", "postcode", "household_code", "mother_pid",
 ]  # fmt: skip
 
 
@@ -143,24 +144,29 @@ def standardise(records: pd.DataFrame, units: AdminUnits | None = None) -> pd.Da
                                          records["permanent_province_code"], records["permanent_code_list"],
                                          strict=True)]
     out["province"] = of_commune.where(of_commune.notna(), pd.Series(of_code, index=records.index, dtype="object"))
+    out["address_key"] = _map_unique(records["address_text"].where(
+        records["address_text"].notna(), records["permanent_address_text"]), address_key)
+    out["postcode"] = (_map_unique(records["postcode"], postcode) if "postcode" in records  # not in older batches
+                       else pd.Series(None, index=records.index, dtype="object"))
     out["household_code"] = records["household_code"]
     out["mother_pid"] = records["mother_personal_id"]
     out = place_newborns(out, out)
     return out[LINKAGE_COLUMNS].astype(object).where(out[LINKAGE_COLUMNS].notna(), None)
 
 
-_PLACES = ("commune", "province", "household_code")
+_PLACES = ("commune", "province", "household_code", "address_key")
 _NAME_AND_BIRTH = ("family_fold", "middle_fold", "given_fold", "birth_date")
 
 
 def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Give a newborn recorded under its mother's name the mother's commune and household.
+    """Give a newborn recorded under its mother's name the mother's commune, household and address.
 
     Such a record carries no usable name and no address, only its birth date, sex, the temporary card
     and the mother's id; the mother's residence (from `reference`) is where the child will be seen.
     The mother is found by her personal id; where the certificate gives none, by the name and birth
     date of the mother's own record from the same certificate (`<facility>:<MA_LK>:me` beside the
-    child's `...:con1`), when exactly one place in `reference` has a person of that name born that day.
+    child's `...:con1`), when exactly one place in `reference` has a person of that name born that day;
+    else the residence that record of the mother gives.
     """
     newborn = table["placeholder_name"].astype(bool)
     if not newborn.any():
@@ -174,10 +180,29 @@ def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame
         for column in _PLACES:
             found = mothers.map(residents[column])
             out.loc[by_pid, column] = out.loc[by_pid, column].where(out.loc[by_pid, column].notna(), found)
-    unplaced = newborn & out["commune"].isna() & out["record_id"].astype(str).str.contains(r":con\d+$", regex=True)
-    if unplaced.any():
-        _place_by_mothers_name(out, unplaced, table, reference)
+    certificate = newborn & out["record_id"].astype(str).str.contains(r":con\d+$", regex=True)
+    if (certificate & out["commune"].isna()).any():
+        _place_by_mothers_name(out, certificate & out["commune"].isna(), table, reference)
+    if certificate.any():
+        _place_by_mothers_record(out, certificate, table, reference)
     return out
+
+
+def _place_by_mothers_record(out: pd.DataFrame, unplaced: pd.Series, table: pd.DataFrame,
+                             reference: pd.DataFrame) -> None:
+    """What the name lookup left empty: the residence the mother gave on the same certificate (her
+    `...:me` record's commune, province, address and postcode), which is the child's."""
+    records = pd.concat([table, reference], ignore_index=True).drop_duplicates("unique_id").set_index("unique_id")
+    mother_uid = out.loc[unplaced, "unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
+    known = mother_uid[mother_uid.isin(records.index)]
+    if known.empty:
+        return
+    mothers = records.loc[known.to_numpy()]
+    for column in ("commune", "province", "address_key", "postcode"):
+        out[column] = out[column].astype(object)
+        given = out.loc[known.index, column]
+        found = pd.Series(mothers[column].to_numpy(), index=known.index, dtype="object")
+        out.loc[known.index, column] = given.where(given.notna(), found)
 
 
 def _place_by_mothers_name(out: pd.DataFrame, unplaced: pd.Series, table: pd.DataFrame,
@@ -261,6 +286,7 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
         "other_system": oid.split("|", 1)[0] if oid else None,
         "bhxh": get("bhxh") or next((b for c in cards if (b := bhxh_from_card(c))), None),
         "phone": normalise_phone(phones[0]) if phones else None, "commune": commune,
-        "province": province, "household_code": get("household_code"),
+        "province": province, "address_key": address_key(get("address_text") or get("permanent_address_text")),
+        "postcode": postcode(get("postcode")), "household_code": get("household_code"),
         "mother_pid": get("mother_personal_id"),
     }  # fmt: skip

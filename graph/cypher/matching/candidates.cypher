@@ -30,6 +30,6 @@ MATCH (r)-[:LINKED_TO {state: 'MATCH'}]->(p:Person)
 RETURN collect({
   record: r {.uid, .personal_id, .pid_ok, .cmnd, .bhxh, .other_id, .other_system, .family_fold, .family_key, .middle_fold, .middle_last,
              .given_fold, .birth_date, .birth_year, .birth_ym, .birth_dm_swap, .sex, .phone, .commune, .province,
-             .household_code},
+             .address_key, .postcode, .household_code},
   person_id: p.person_id
 }) AS found
