@@ -86,8 +86,8 @@ def test_compiled_scores_equal_splinks_sql_at_every_level(trained: tuple[Scorer,
     con = duckdb.connect(config={"threads": 1})
     pairs = 0
     try:
-        for query in rng.sample([r for r in rows if r["personal_id"]], 120):
-            query = {**query, "postcode": "10000"}  # no synthetic source writes a postcode
+        for sampled in rng.sample([r for r in rows if r["personal_id"]], 120):
+            query = {**sampled, "postcode": "10000"}  # no synthetic source writes a postcode
             candidates = (near[(query["family_key"], query["birth_year"])] + near[query["given_fold"]])[:20]
             candidates += rng.sample(rows, 8) + _variants(query)
             fast = {p.unique_id_r: p for p in scorer.compare(query, candidates)}
