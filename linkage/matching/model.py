@@ -78,9 +78,10 @@ _SAME_PLACE = "(commune_l IS NULL OR commune_r IS NULL OR commune_l = commune_r)
 
 def _house() -> cl.CustomComparison:
     """The address below the commune (house, lane, street, hamlet: `linkage.standardize.addresses`).
-    Relatives share it, so like a phone it says much only with the names and birth years; agreeing
-    on a key many records share (a block of flats) says less, by its term frequency. There is no
-    "nearly the same" level: house 12 and house 123 are two houses."""
+    Relatives share it, so like a phone it says much only with the names and birth years. No term
+    frequencies: a house is shared by its household, not by chance, and the same key in the whole
+    country (house 12) says nothing of one commune. No "nearly the same" level: house 12 and house
+    123 are two houses."""
     return cl.CustomComparison(
         output_column_name="house",
         comparison_description="house, lane, street or hamlet (the address below the commune)",
@@ -90,8 +91,7 @@ def _house() -> cl.CustomComparison:
                             label_for_charts="same house, same given name and birth year",
                             ).configure(m_probability=0.8, u_probability=1e-5),
             cll.CustomLevel(f"address_key_l = address_key_r AND {_SAME_PLACE}", label_for_charts="same house",
-                            ).configure(m_probability=0.05, u_probability=1e-3, tf_adjustment_column="address_key",
-                                        tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True),
+                            ).configure(m_probability=0.05, u_probability=1e-3),
             cll.ElseLevel().configure(m_probability=0.1),
         ],
     )

@@ -30,10 +30,7 @@ from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "address_key")
-# Columns whose values are mostly unique (one household's address): only their commonest values are kept,
-# at most this many of those seen twice or more; a value not kept is weighed as the level's average.
-TF_KEPT = {"address_key": 10_000}
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold")
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
                   "phone", "address", "house", "household_code")
 _ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
@@ -55,17 +52,9 @@ class ScoredPair(NamedTuple):
 
 
 def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Relative frequency of each value of the term-frequency columns (of the commonest values only, for
-    the columns of `TF_KEPT`)."""
-    out = {}
-    for col in TF_COLUMNS:
-        values = table[col] if col in table else pd.Series(dtype="object")
-        counts = values.value_counts(dropna=True)
-        total = int(counts.sum())
-        if col in TF_KEPT:
-            counts = counts[counts >= 2].head(TF_KEPT[col])
-        out[col] = {str(k): float(v) / total for k, v in counts.items()}
-    return out
+    """Relative frequency of each value of the term-frequency columns."""
+    return {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
+            for col in TF_COLUMNS}
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +127,7 @@ class Scorer:
         self.spark = spark
         self._rt_sql: str | None = None
         self._rt_prepared: set[int] = set()
-        # A value the frequencies do not hold is weighed as the rarest one held (a name first seen after
-        # training); for a column of `TF_KEPT` as Splink's SQL weighs it, with no adjustment.
-        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f and col not in TF_KEPT}
+        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f}
         self._rt_schema = pa.schema(
             [("hoso_side", pa.string())]
             + [(c, _ARROW_TYPES.get(c, pa.string())) for c in LINKAGE_COLUMNS]
