@@ -13,12 +13,21 @@ from conftest import MappedCsv
 
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
+from linkage.standardize import load_admin_units
 from linkage.standardize.addresses import address_key, postcode
 from linkage.standardize.dates import parse_birth_date, parse_compact, parse_compact_datetime
 from linkage.standardize.icd10 import _names_vi, icd10_name_vi, is_known_icd10, normalise_icd10
 from linkage.standardize.names import clean_name, family_key, split_name
 from linkage.standardize.phones import normalise_phone, old_form
-from linkage.standardize.table import LINKAGE_COLUMNS, place_newborns, standardise, standardise_one
+from linkage.standardize.table import (
+    LINKAGE_COLUMNS,
+    ROW_BY_ROW,
+    _by_columns,
+    _by_rows,
+    place_newborns,
+    standardise,
+    standardise_one,
+)
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text, unify_tones
 from linkage.synth import SynthConfig, generate
 from linkage.synth.vocab import ACUTE
@@ -135,6 +144,26 @@ def test_row_and_table_standardisation_agree(tmp_path) -> None:  # type: ignore[
             if isinstance(want, float) and pd.isna(want):
                 want = None
             assert got == want, (column, got, want, fields["record_id"])
+
+
+def test_a_small_batch_standardised_row_by_row_equals_the_column_wise_table(tmp_path: Path) -> None:
+    """A self-report takes the row path; every value and type is the column-wise path's, a newborn's
+    place from its mother's record of the same certificate included."""
+    generate(SynthConfig(persons=600, seed=5, profile="hard"), tmp_path / "s")
+    kinds = (SourceKind.HOSPITAL130, SourceKind.COMMUNE831)
+    for kind, files, _ in synthetic_inputs(tmp_path / "s", kinds):
+        ingest(kind, files, tmp_path / "d")
+    raw = duckdb.sql(f"SELECT * EXCLUDE (payload) FROM read_parquet('{tmp_path}/d/batches/*/records.parquet') "
+                     "ORDER BY source, record_id").df()
+    child = raw.index[raw["record_id"].str.endswith(":con1")][0]
+    mother = raw.index[raw["record_id"] == raw.loc[child, "record_id"].removesuffix("con1") + "me"][0]
+    units = load_admin_units()
+    for rows in ([child, mother], [child], list(range(ROW_BY_ROW)), list(range(300, 300 + ROW_BY_ROW))):
+        part = raw.loc[rows]
+        by_rows, by_columns = _by_rows(part, units), _by_columns(part, units)
+        assert len(standardise(part)) == len(rows)
+        pd.testing.assert_frame_equal(by_rows, by_columns)
+        assert [type(v) for v in by_rows.iloc[0]] == [type(v) for v in by_columns.iloc[0]]
 
 
 def ingested(tmp_path: Path, files: tuple[Path, Path]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import duckdb
@@ -114,6 +114,13 @@ def _plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             .to_dict("records")]
 
 
+@lru_cache(maxsize=4)
+def _compiled(settings: str) -> CompiledModel:
+    """The compiled model of these settings (JSON), once per process: compiling parses every level's
+    condition (0.2 s), which a server linking one self-report after another would pay at each."""
+    return CompiledModel(json.loads(settings))
+
+
 class Scorer:
     """Applies one trained model (its Splink settings and term frequencies) on DuckDB, or on Spark
     when given a session; DuckDB connections are bounded by `memory_limit`."""
@@ -140,7 +147,7 @@ class Scorer:
         if self.spark is not None:
             return None
         try:
-            return CompiledModel(self.settings)
+            return _compiled(json.dumps(self.settings, sort_keys=True))
         except NotCompilable as exc:
             log.warning("real-time scoring uses Splink's SQL: %s", exc)
             return None
