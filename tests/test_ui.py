@@ -42,8 +42,9 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, graph: Driver, linked_world: LinkedWorld,
          live_server: Any) -> Iterator[dict[str, Any]]:
+    # A cautious registry (every link below 0.9999 goes to a reviewer), so that this small world has items.
     local = linked_world(tmp_path_factory.mktemp("ui"), SynthConfig(persons=1200, seed=23, profile="hard"), KINDS,
-                         graph, jobs_poll_seconds=0.3)
+                         graph, jobs_poll_seconds=0.3, match_threshold_upper=0.9999)
     family = graph.execute_query(
         "MATCH (parent:Person {status: 'active'})-[:PARENT_OF]->(child:Person {status: 'active'}) "
         "WHERE parent.province IS NOT NULL AND parent.personal_id IS NOT NULL AND child.birth_year > $adult "
