@@ -277,7 +277,7 @@ class Generator:
                 if self.config.profile == Profile.DENSE and self.rng.random() < TWIN_SHARE:
                     twin = self._person(hh, "Con", sex, age, family=child.family)
                     twin.birth, twin.middle, twin.mother, twin.father = child.birth, child.middle, mother, father
-                    while twin.given == child.given:  # no family gives twins one name: no registry could tell them apart
+                    while twin.given == child.given:  # no family names twins alike (no registry could tell them apart)
                         twin.given = self.given_name(sex)
                     twin.personal_id = self._personal_id(twin.birth_province, sex, twin.birth)
                     hh.members.append(twin)
