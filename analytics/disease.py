@@ -66,7 +66,11 @@ def incidence(graph: GraphReader, scope: Scope, period: Period, by: Grouping = "
         found["bucket"] = period.label
     else:
         freq = "W-MON" if grain == "week" else "MS"
-        found["bucket"] = found["first"].dt.to_period(freq[0]).dt.start_time.dt.date.astype(str)
+        # Computed once per day, not per case (a year has 365 days and a nation 300,000 cases).
+        day = found["first"].dt.normalize()
+        days = pd.Index(day.unique())
+        buckets = pd.Series(days).dt.to_period(freq[0]).dt.start_time.dt.date.astype(str).to_numpy()
+        found["bucket"] = buckets[days.get_indexer(day)] if len(days) else pd.Series(dtype=str)
     table = (found.groupby(["bucket", key, label], dropna=False)["person_id"].nunique()
              .rename("cases").reset_index().rename(columns={key: "group", label: "group_name"}))
     denominator = int(population(graph, scope, _middle(period))["registry"].sum())

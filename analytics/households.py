@@ -58,9 +58,11 @@ def chronic_households(graph: GraphReader, scope: Scope) -> pd.DataFrame:
     """Per commune: households with two or more members under management for a chronic disease."""
     frame = with_conditions(graph, scope, CHRONIC)
     managed = frame[frame["managed"]].dropna(subset=["household"]).drop_duplicates("person_id")
-    members = managed.groupby(["commune", "household"]).size()
-    table = members.groupby(level="commune").agg(households_with_chronic="size",
-                                                 households_2plus=lambda s: int((s >= 2).sum()))
+    members = managed.groupby(["commune", "household"]).size().rename("members").reset_index()
+    members["two_plus"] = members["members"] >= 2
+    table = members.groupby("commune").agg(households_with_chronic=("household", "size"),
+                                           households_2plus=("two_plus", "sum"))
+    table["households_2plus"] = table["households_2plus"].astype(int)
     return table.reset_index()
 
 
@@ -91,10 +93,10 @@ def smokers_with_respiratory(graph: GraphReader, scope: Scope) -> pd.DataFrame:
     """Per commune: households where someone smokes and someone has a chronic respiratory disease."""
     smokers = graph.frame("risk_factors", ["person_id", "commune", "household"], factor="smoking", **scope.params())
     sick = with_conditions(graph, scope, RESPIRATORY)
-    smoking = set(smokers["household"].dropna())
     sick = sick.dropna(subset=["household"]).drop_duplicates("person_id")
-    sick["smoker_at_home"] = sick["household"].isin(smoking)
-    table = sick.groupby("commune").agg(
-        households_with_respiratory=("household", "nunique"),
-        households_with_smoker=("household", lambda s: s[sick.loc[s.index, "smoker_at_home"]].nunique()))
+    # Through Python strings: `isin` on Arrow-backed strings builds a scalar per value (0.4 s at 1M).
+    smoker_at_home = sick["household"].astype(object).isin(smokers["household"].dropna().astype(object))
+    sick["smoker_household"] = sick["household"].where(smoker_at_home)  # NaN: no smoker
+    table = sick.groupby("commune").agg(households_with_respiratory=("household", "nunique"),
+                                        households_with_smoker=("smoker_household", "nunique"))
     return table.reset_index()

@@ -62,8 +62,11 @@ def sex_ratio_at_birth(graph: GraphReader, scope: Scope, period: Period) -> pd.D
 
 
 def household_sizes(graph: GraphReader, scope: Scope) -> pd.DataFrame:
-    """Households by number of active members, per commune."""
-    return graph.frame("household_sizes", ["province", "commune", "size", "households"], **scope.params())
+    """Households by number of active members, per commune (in the order of those keys: suppression breaks
+    ties by row order, and the same table must always withhold the same cells, or two runs differenced
+    would give the withheld ones away)."""
+    frame = graph.frame("household_sizes", ["province", "commune", "size", "households"], **scope.params())
+    return frame.sort_values(["province", "commune", "size"], na_position="last").reset_index(drop=True)
 
 
 def moves(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:

@@ -23,29 +23,32 @@ def suppress(frame: pd.DataFrame, counts: Sequence[str], margins: Sequence[Seque
     `margins` lists the key columns within which rows add up to a published total: `[["province"]]`
     says the rows of one province are summed into that province's total (`[[]]`: all rows are summed).
     """
-    out = frame.copy()
+    out = frame.copy().reset_index(drop=True)
+    # Each margin's groups as numbers (every row in one group for a margin of no keys).
+    groupings = [pd.Series(0, index=out.index) if not keys else
+                 out.groupby(list(keys) if len(keys) != 1 else keys[0], dropna=False).ngroup()
+                 for keys in margins]
     hidden = pd.DataFrame(False, index=out.index, columns=list(counts))
     for column in counts:
         values = pd.to_numeric(out[column], errors="coerce")
-        hidden[column] = (values > 0) & (values < minimum)
+        withheld = ((values > 0) & (values < minimum)).fillna(False).astype(bool)
         changed = True
         while changed:
             changed = False
-            for keys in margins:
-                by = list(keys) if len(keys) != 1 else keys[0]
-                groups = [out.index] if not keys else out.groupby(by, dropna=False).groups.values()
-                for index in groups:
-                    mask = hidden.loc[index, column]
-                    if int(mask.sum()) != 1:
-                        continue
-                    candidates = values.loc[index][~mask & (values.loc[index] > 0)]
-                    if candidates.empty:
-                        continue
-                    hidden.loc[candidates.idxmin(), column] = True
+            for group in groupings:  # all groups of a margin at once: they do not overlap
+                lone = withheld.groupby(group).transform("sum") == 1
+                candidates = lone & ~withheld & (values > 0).fillna(False)
+                if candidates.any():
+                    # The smallest other non-zero cell of each such group (the first of equals).
+                    withheld[values[candidates].groupby(group[candidates]).idxmin().to_numpy()] = True
                     changed = True
+        hidden[column] = withheld
         whole = bool(((values.dropna() % 1) == 0).all())
-        out[column] = values.astype("Int64" if whole else "Float64").mask(hidden[column])
-    out["suppressed"] = [",".join(c for c in hidden.columns if flags[c]) for _, flags in hidden.iterrows()]
+        out[column] = values.astype("Int64" if whole else "Float64").mask(withheld)
+    names = [pd.Series(column, index=out.index).where(hidden[column], "") for column in hidden.columns]
+    out["suppressed"] = ([",".join(name for name in row if name) for row in zip(*names, strict=True)]
+                         if names else "")
+    out.index = frame.index
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -83,6 +84,33 @@ def test_primary_and_secondary_suppression() -> None:
     # Zeros reveal nothing and are kept; with two cells withheld no subtraction recovers either.
     zeros = suppress(pd.DataFrame({"g": ["x", "x", "x"], "n": [0, 2, 30]}), ["n"], [("g",)])
     assert zeros["n"].tolist()[0] == 0 and pd.isna(zeros["n"].tolist()[1]) and pd.isna(zeros["n"].tolist()[2])
+
+
+def test_suppression_leaves_no_withheld_cell_alone_in_any_margin() -> None:
+    """On random tables (nested margins, missing keys and counts, any index): every count under 5 is
+    withheld, no group of any margin holds exactly one withheld cell where another could be withheld, and
+    the rest is published as given."""
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 30)
+        frame = pd.DataFrame({"province": [rng.choice(["01", "02", None]) for _ in range(n)],
+                              "commune": [rng.choice("abcd") for _ in range(n)],
+                              "cases": [rng.choice([0, 1, 3, 6, 9, 20, None]) for _ in range(n)]},
+                             index=rng.sample(range(100, 200), n))
+        margins = [(), ("province",), ("province", "commune")][:rng.randint(1, 3)]
+        out = suppress(frame, ["cases"], margins)
+        assert list(out.index) == list(frame.index)
+        given, published = pd.to_numeric(frame["cases"]), out["cases"]
+        withheld = published.isna() & given.notna()
+        assert (withheld | ~given.between(1, MIN_CELL - 1)).all()
+        assert (published[~withheld & given.notna()] == given[~withheld & given.notna()]).all()
+        assert (out["suppressed"] == withheld.map({True: "cases", False: ""})).all()
+        for keys in margins:
+            by = list(keys) if len(keys) > 1 else keys[0] if keys else None
+            groups = [frame.index] if by is None else frame.groupby(by, dropna=False).groups.values()
+            for index in groups:
+                others = (~withheld[index]) & (given[index] > 0)
+                assert withheld[index].sum() != 1 or not others.any()
 
 
 def test_each_projection_query_takes_what_its_cypher_takes() -> None:
