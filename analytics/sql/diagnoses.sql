@@ -9,7 +9,7 @@ WITH named AS (
 ), cases AS (
   SELECT person_id, icd10, min(admitted_ms) AS first_ms
   FROM named
-  WHERE $prefixes IS NULL OR len(list_filter($prefixes, lambda prefix: starts_with(icd10, prefix))) > 0
+  WHERE $prefixes IS NULL OR (len($prefixes) > 0 AND regexp_matches(icd10, '^(' || array_to_string(list_transform($prefixes, lambda prefix: regexp_escape(prefix)), '|') || ')'))
   GROUP BY person_id, icd10
 )
 SELECT p.person_id, p.province, p.commune, p.sex, p.birth_year, p.household, c.icd10, d.name, d.block,
