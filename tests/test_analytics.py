@@ -113,6 +113,17 @@ def test_suppression_leaves_no_withheld_cell_alone_in_any_margin() -> None:
                 assert withheld[index].sum() != 1 or not others.any()
 
 
+def test_an_empty_answer_of_the_projection_is_joined_like_any_other(linked: dict[str, Any]) -> None:
+    """A projection query that finds nothing gives a frame pandas can join on (the Arrow path's empty
+    columns could not be: a commune without children stopped the statistical report with a 500)."""
+    reader = linked["reader"]
+    projected = reader_for(reader.driver, linked["database"], linked["settings"].data_path, "projection")
+    doses = projected.frame("child_doses", None, province=None, communes=None, born_from="1800-01-01",
+                            born_to="1800-01-02")
+    assert doses.empty and "person_id" in doses.columns
+    assert immunization.doses_by_vaccine(doses, doses.groupby("person_id")["date"].max()).empty
+
+
 def test_each_projection_query_takes_what_its_cypher_takes() -> None:
     cypher = default_registry()
     for name, query in sql_queries().items():
