@@ -1,6 +1,6 @@
 """What a small batch costs on top of a linked population: linking, graph, golden records, analytics.
 
-    python -m bench.small_batch [--persons 10000] [--batch 1000,1] [--dir DIR] [--json]
+    python -m bench.small_batch [--persons 10000] [--profile realistic] [--batch 1000,1] [--dir DIR] [--json]
 
 Synthesises the population, ingests every source but the last FHIR bundles (as many as the batches
 add up to; a bundle is one person's record from one facility), links it all (`hoso link`) into a Neo4j
@@ -47,6 +47,8 @@ def first_load(summary: dict[str, Any]) -> dict[str, Any] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=10_000)
+    parser.add_argument("--profile", default="realistic",
+                        help="the synthesis's error profile (`hoso synth --help`); dense: Vietnam's name density")
     parser.add_argument("--batch", default="1000,1",
                         help="FHIR bundles in each small batch, linked one after the other (comma-separated)")
     parser.add_argument("--dir", type=Path, default=None)
@@ -66,7 +68,8 @@ def main() -> int:
     if (work / "data").exists():
         raise SystemExit(f"bench: {work / 'data'} exists: remove it (or give --dir) for a run from an empty graph")
     if not (synth / "truth.csv").exists():
-        run([*hoso, "synth", "--persons", str(args.persons), "--out", str(synth)], env, False)
+        run([*hoso, "synth", "--persons", str(args.persons), "--profile", args.profile, "--out", str(synth)], env,
+            False)
     held = work / "small"
     for kind, paths, mapping in synthetic_inputs(synth):
         files = [str(p) for p in paths]
@@ -89,13 +92,13 @@ def main() -> int:
         rows.append({"run": name, "records": summary["records_new"], "of": summary["records_total"],
                      "wall": round(wall, 1), "peak_gb": round(peak, 2),
                      **{step: round(summary["seconds"].get(step, 0.0), 2) for step in STEPS}})
-    result = {"persons": args.persons, "rows": rows, "first_load": first_load(runs[0][1]),
+    result = {"persons": args.persons, "profile": args.profile, "rows": rows, "first_load": first_load(runs[0][1]),
               "analytics_full_refresh": round(full["seconds"], 2),
               "analytics_full_wall": round(full_wall, 1)}
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"HoSo small batch: {args.persons:,} persons, {os.cpu_count()} cores")
+    print(f"HoSo small batch: {args.persons:,} persons ({args.profile}), {os.cpu_count()} cores")
     print("| run | records | of | wall s | peak GB | " + " | ".join(STEPS) + " |")
     print("|---|---:|---:|---:|---:|" + "---:|" * len(STEPS))
     for row in rows:

@@ -96,3 +96,51 @@ def test_a_decision_about_a_record_not_clustered_is_ignored() -> None:
     result = constrained_clusters(["a", "b"], [("a", "b", 5.0)], {}, must_link=[("a", "gone")],
                                   cannot_link=[("b", "gone")])
     assert groups(result) == {frozenset({"a", "b"})}
+
+
+# The chain guard: a (girl, 1990) and c (boy, 1990) are each like b (a nameless newborn's record: no sex).
+TWINS = {"a": ("F", 1990), "b": (None, 1990), "c": ("M", 1990)}
+
+
+def test_a_chain_does_not_join_two_sexes_through_a_third_record() -> None:
+    result = constrained_clusters("abc", [("a", "b", 12.0), ("b", "c", 10.0)], traits=TWINS)
+    assert groups(result) == {frozenset("ab"), frozenset("c")}
+    assert result.refused_chain == [("b", "c", 10.0)]
+    assert not result.refused_conflict
+
+
+def test_a_chain_does_not_join_birth_years_a_generation_apart() -> None:
+    # A mother (1965) and her daughter (1990), both like a record without a birth year.
+    traits = {"mother": ("F", 1965), "record": ("F", None), "daughter": ("F", 1990)}
+    result = constrained_clusters(["mother", "record", "daughter"],
+                                  [("daughter", "record", 9.0), ("record", "mother", 11.0)], traits=traits)
+    assert groups(result) == {frozenset({"mother", "record"}), frozenset({"daughter"})}
+
+
+def test_records_that_disagree_are_joined_when_an_edge_joins_them_directly() -> None:
+    # One person whose record c has a mistyped sex: the model linked c with a and with b itself.
+    edges = [("a", "b", 12.0), ("b", "c", 10.0), ("a", "c", 9.0)]
+    assert groups(constrained_clusters("abc", edges, traits=TWINS)) == {frozenset("abc")}
+    # A year one apart is a typo, not a disagreement.
+    near = {"a": ("F", 1990), "b": ("F", None), "c": ("F", 1991)}
+    assert groups(constrained_clusters("abc", edges[:2], traits=near)) == {frozenset("abc")}
+    # A reviewer's match is as direct as an edge.
+    result = constrained_clusters("abc", [("b", "c", 10.0)], traits=TWINS, must_link=[("a", "c")])
+    assert groups(result) == {frozenset("abc")}
+
+
+def test_the_chain_guard_cuts_where_the_greedy_pass_would() -> None:
+    # The easy components and the greedy pass agree with and without traits that disagree nowhere.
+    rng = random.Random(3)
+    ids = [f"r{i}" for i in range(60)]
+    edges = [(rng.choice(ids), rng.choice(ids), rng.uniform(1, 20)) for _ in range(80)]
+    edges = [(a, b, w) for a, b, w in edges if a != b]
+    same = {i: ("F", 1990) for i in ids}
+    assert groups(constrained_clusters(ids, edges, traits=same)) == groups(constrained_clusters(ids, edges))
+    # With one record of the other sex, no cluster holding it holds a record it has no edge with.
+    odd = {**same, "r0": ("M", 1990)}
+    result = constrained_clusters(ids, edges, traits=odd)
+    direct = {frozenset((a, b)) for a, b, _ in edges}
+    for members in result.members().values():
+        if "r0" in members:
+            assert all(frozenset(("r0", other)) in direct for other in members if other != "r0")

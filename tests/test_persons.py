@@ -146,3 +146,44 @@ def test_person_ids_are_checked_and_reproducible() -> None:
     assert first == make(["a", "c"]) and valid_person_id(first)
     assert seeded_person_ids("run-2")(["a"]) != first
     assert not valid_person_id(first[:-1] + ("0" if first[-1] != "0" else "1"))
+
+
+def traits_table(*rows: tuple[str, str | None, int | None]) -> pd.DataFrame:
+    """Records as (uid, sex, birth year), without ids."""
+    return pd.DataFrame([{"unique_id": uid, "personal_id": None, "pid_ok": False, "bhxh": None, "sex": sex,
+                          "birth_year": year} for uid, sex, year in rows])
+
+
+def test_a_chain_through_a_third_record_becomes_a_review_item() -> None:
+    """A girl's and a boy's records are each like a nameless newborn's record (no sex): the boy's strong
+    link is refused where it would join the two sexes, and a reviewer sees it."""
+    twins = traits_table(("girl", "female", 2024), ("newborn", None, 2024), ("boy", "male", 2024))
+    strong = pairs(("girl", "newborn", 0.99), ("newborn", "boy", 0.98))
+    first = plan_incremental(twins, twins.iloc[0:0], strong, pairs(), {}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    rebuilt = plan_rebuild(twins, strong, {}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    for plan in (first, rebuilt):
+        person = {link.uid: link.person_id for link in plan.links if link.state == "MATCH"}
+        assert person["girl"] == person["newborn"] != person["boy"]
+        # One review item on the refused pair, from one side's record to the other side's person.
+        assert [({link.uid, link.partner}, {person[link.uid], link.person_id}) for link in plan.links
+                 if link.state == "POSSIBLE_MATCH"] == [({"boy", "newborn"}, {person["girl"], person["boy"]})]
+        assert plan.refused_chains == 1 and plan.stats()["refused_chained_links"] == 1
+    # The boy's record linked to the girl's itself (one child, one mistyped sex): no chain, one person.
+    direct = plan_incremental(twins, twins.iloc[0:0], pairs(("girl", "newborn", 0.99), ("newborn", "boy", 0.98),
+                                                            ("girl", "boy", 0.97)), pairs(), {}, UPPER, LOWER,
+                              make_id=ids())  # type: ignore[arg-type]
+    assert {link.person_id for link in direct.links} == {"NEW0"} and direct.refused_chains == 0
+
+
+def test_the_chain_guard_holds_against_an_existing_person() -> None:
+    """The same chain, batch by batch: the girl and the newborn's record are a person already."""
+    person = traits_table(("girl", "female", 2024), ("newborn", None, 2024))
+    boy = traits_table(("boy", "male", 2024))
+    assigned = {"girl": "P1", "newborn": "P1"}
+    chained = plan_incremental(boy, person, pairs(), pairs(("newborn", "boy", 0.98), ("girl", "boy", 0.6)),
+                               assigned, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(chained) == {("boy", "NEW0", "MATCH"), ("boy", "P1", "POSSIBLE_MATCH")}
+    assert chained.refused_chains == 1 and chained.refused_conflicts == 0
+    direct = plan_incremental(boy, person, pairs(), pairs(("newborn", "boy", 0.98), ("girl", "boy", 0.97)),
+                              assigned, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(direct) == {("boy", "P1", "MATCH")}

@@ -6,7 +6,14 @@ likely typo, which the model has weighed), or join records a reviewer kept apart
 is skipped: the chain is cut at its weakest link instead of being followed. A size cap guards against
 the chaining of same-name strangers.
 
-    clusters = constrained_clusters(ids, edges, keys)
+The chain guard: a union that would put together two records which disagree on sex or on the birth year
+(`linkage.mpi.conflicts`: two years or more apart) is skipped unless those two records are themselves
+strongly linked (an edge joins them). A record may be one person's with a mistyped sex, and the model may
+say so of the pair; but a chain A–B–C where A and C disagree says only that each is like B (a nameless
+newborn's record like two twins, a mother's like her daughter's). The refused edge is reported
+(`refused_chain`) so that a reviewer sees it.
+
+    clusters = constrained_clusters(ids, edges, keys, traits=traits)
 
 Most components need no constraint at all: connected components are computed first (scipy), and
 only a component that holds two different keys of one kind, a reviewer's constraint, or more records
@@ -24,7 +31,17 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.mpi.conflicts import BIRTH_YEARS_APART
 from linkage.standardize import compatible_ids
+
+Traits = tuple[str | None, int | None]  # a record's sex and birth year, either unknown
+
+
+def disagree(a: Traits, b: Traits) -> bool:
+    """Whether two records cannot be one person's without direct evidence: two sexes, or birth years
+    `BIRTH_YEARS_APART` or more apart."""
+    return ((a[0] is not None and b[0] is not None and a[0] != b[0])
+            or (a[1] is not None and b[1] is not None and abs(a[1] - b[1]) >= BIRTH_YEARS_APART))
 
 
 @dataclass
@@ -34,6 +51,7 @@ class ClusterResult:
     cluster_of: dict[str, str]
     refused_conflict: list[tuple[str, str, float]] = field(default_factory=list)
     refused_size: list[tuple[str, str, float]] = field(default_factory=list)
+    refused_chain: list[tuple[str, str, float]] = field(default_factory=list)
 
     def members(self) -> dict[str, list[str]]:
         groups: defaultdict[str, list[str]] = defaultdict(list)
@@ -54,6 +72,24 @@ class _Forest:
                     self.keys.setdefault(record, {}).setdefault(kind, set()).add(value)
         self.forbidden: dict[str, set[str]] = {}
         self.tokens: dict[str, set[str]] = {}
+        # The chain guard: each record's traits, each root's records that carry one, the strong pairs.
+        self.traits: dict[str, Traits] = {}
+        self.carriers: dict[str, list[str]] = {}
+        self.direct: set[tuple[str, str]] = set()
+
+    def guard_chains(self, traits: Mapping[str, Traits], edges: Iterable[tuple[str, str, float]]) -> None:
+        self.traits = {r: t for r, t in traits.items() if r in self.parent and t != (None, None)}
+        self.carriers = {r: [r] for r in self.traits}
+        self.direct = {(a, b) if a < b else (b, a) for a, b, _ in edges}
+
+    def chained(self, a: str, b: str) -> bool:
+        """Whether joining roots `a` and `b` would join two disagreeing records no edge joins."""
+        for x in self.carriers.get(a, ()):
+            tx = self.traits[x]
+            for y in self.carriers.get(b, ()):
+                if disagree(tx, self.traits[y]) and ((x, y) if x < y else (y, x)) not in self.direct:
+                    return True
+        return False
 
     def find(self, x: str) -> str:
         root = x
@@ -87,6 +123,8 @@ class _Forest:
         for table in (self.forbidden, self.tokens):
             if b in table:
                 table.setdefault(a, set()).update(table.pop(b))
+        if b in self.carriers:
+            self.carriers.setdefault(a, []).extend(self.carriers.pop(b))
         return a
 
 
@@ -97,13 +135,16 @@ def constrained_clusters(
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
     max_size: int = 1000,
+    traits: Mapping[str, Traits] | None = None,
 ) -> ClusterResult:
     """Cluster `ids` by `edges` (a, b, weight), strongest first, never joining conflicting keys.
 
     `keys` maps a kind (personal_id, bhxh) to each record's value. `must_link` pairs are joined
     first, whatever their keys (a reviewer said so); `cannot_link` pairs never end in one cluster.
+    `traits` gives records' sex and birth year, for the chain guard.
     """
     keys = dict(keys or {})
+    traits = traits or {}
     ids = list(ids)
     edges = list(edges)
     known = set(ids)  # a reviewer's decision about a record that is not clustered now has nothing to join
@@ -129,6 +170,7 @@ def constrained_clusters(
                                      count=len(carried))
             distinct = np.unique(where * (len(codes) + 1) + value_code) // (len(codes) + 1)
             hard |= np.bincount(distinct, minlength=count) > 1
+    hard |= _disagreeing(traits, position, component, count)
     constrained = [position[x] for pair in (*must_link, *cannot_link) for x in pair if x in position]
     hard[component[constrained]] = True
     # Each easy component is one cluster, named after its first record (in the order of `ids`).
@@ -142,16 +184,51 @@ def constrained_clusters(
         hard_ids = {uid for uid, h in zip(ids, is_hard.tolist(), strict=True) if h}
         hard_edges = [e for e in edges if e[0] in hard_ids]
         hard_keys = {kind: {r: v for r, v in values.items() if r in hard_ids} for kind, values in keys.items()}
-        rest = _greedy([i for i in ids if i in hard_ids], hard_edges, hard_keys, must_link, cannot_link, max_size)
+        hard_traits = {r: t for r, t in traits.items() if r in hard_ids}
+        rest = _greedy([i for i in ids if i in hard_ids], hard_edges, hard_keys, must_link, cannot_link, max_size,
+                       hard_traits)
         result.cluster_of.update(rest.cluster_of)
         result.refused_conflict, result.refused_size = rest.refused_conflict, rest.refused_size
+        result.refused_chain = rest.refused_chain
     return result
 
 
+def _disagreeing(traits: Mapping[str, Traits], position: Mapping[str, int], component: np.ndarray,
+                 count: int) -> np.ndarray:
+    """Per component, whether two of its records disagree on sex or birth year (the chain guard's work)."""
+    hard = np.zeros(count, dtype=bool)
+    sexes: dict[str, list[int]] = defaultdict(list)
+    years: list[tuple[int, int]] = []
+    for record, (sex, year) in traits.items():
+        row = position.get(record)
+        if row is None:
+            continue
+        if sex is not None:
+            sexes[sex].append(int(component[row]))
+        if year is not None:
+            years.append((int(component[row]), year))
+    if len(sexes) > 1:
+        seen = np.zeros(count, dtype=np.int64)
+        for rows in sexes.values():
+            seen[np.unique(np.asarray(rows, dtype=np.int64))] += 1
+        hard |= seen > 1
+    if years:
+        at = np.fromiter((c for c, _ in years), dtype=np.int64, count=len(years))
+        born = np.fromiter((y for _, y in years), dtype=np.int64, count=len(years))
+        low, high = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
+        np.minimum.at(low, at, born)
+        np.maximum.at(high, at, born)
+        hard |= (high - low) >= BIRTH_YEARS_APART
+    return hard
+
+
 def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[str, Mapping[str, str]],
-            must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int) -> ClusterResult:
-    """Kruskal-ordered union with the conflict, constraint and size checks."""
+            must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int,
+            traits: Mapping[str, Traits] | None = None) -> ClusterResult:
+    """Kruskal-ordered union with the conflict, constraint, chain and size checks."""
     forest = _Forest(ids, keys)
+    if traits:  # a reviewer's match is as direct as an edge
+        forest.guard_chains(traits, [*edges, *((a, b, 0.0) for a, b in must_link)])
     for a, b in must_link:
         ra, rb = forest.find(a), forest.find(b)
         if ra != rb:
@@ -171,6 +248,9 @@ def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[s
             continue
         if forest.conflicts(ra, rb):
             result.refused_conflict.append((a, b, weight))
+            continue
+        if forest.carriers and forest.chained(ra, rb):
+            result.refused_chain.append((a, b, weight))
             continue
         if forest.size[ra] + forest.size[rb] > max_size:
             result.refused_size.append((a, b, weight))

@@ -9,7 +9,10 @@ A new record (or a cluster of new records that are strongly linked to each other
 4. only weakly matches: a person of its own, and POSSIBLE_MATCH to the persons it weakly matches.
 
 Strong links whose union would hold two different valid personal ids (not one keystroke apart) are refused (see
-`linkage.mpi.clustering`), and so are links a reviewer ruled out. Person ids never change because new
+`linkage.mpi.clustering`), and so are links a reviewer ruled out. So is a strong link that would join, through
+a third record, two records that disagree on sex or birth year and are not strongly linked themselves (the
+chain guard); such a link becomes a review item instead, and so does a record's strong link to an existing
+person one of whose records it so disagrees with. Person ids never change because new
 data arrived; a full rebuild (`plan_rebuild`) keeps every id whose person still exists.
 
 A weak pair across a conflict (`linkage.mpi.conflicts`: two different valid personal ids or insurance
@@ -29,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from linkage.mpi.clustering import constrained_clusters
+from linkage.mpi.clustering import Traits, constrained_clusters, disagree
 from linkage.mpi.conflicts import conflicts
 from linkage.mpi.ids import IdFactory, new_person_id
 from linkage.standardize import compatible_ids
@@ -58,6 +61,7 @@ class LinkPlan:
     duplicates: list[tuple[str, str, float, str]] = field(default_factory=list)
     retired: list[tuple[str, str]] = field(default_factory=list)  # (retired id, surviving id)
     refused_conflicts: int = 0
+    refused_chains: int = 0  # strong links the chain guard turned into review items
     withheld_reviews: int = 0  # weak pairs across a conflict: no review item
 
     def stats(self) -> dict[str, int]:
@@ -65,7 +69,7 @@ class LinkPlan:
         return {"new_persons": len(self.new_persons), "match_links": states.get("MATCH", 0),
                 "possible_match_links": states.get("POSSIBLE_MATCH", 0), "possible_duplicates": len(self.duplicates),
                 "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts,
-                "withheld_conflicting_reviews": self.withheld_reviews}
+                "refused_chained_links": self.refused_chains, "withheld_conflicting_reviews": self.withheld_reviews}
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,24 @@ def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
     valid_pid = table["personal_id"].where(table["pid_ok"].eq(True)).tolist()
     return {"personal_id": {u: v for u, v in zip(uids, valid_pid, strict=True) if isinstance(v, str)},
             "bhxh": {u: v for u, v in zip(uids, table["bhxh"].tolist(), strict=True) if isinstance(v, str)}}
+
+
+def _traits(table: pd.DataFrame) -> dict[str, Traits]:
+    """Each record's sex and birth year, for the chain guard."""
+    sexes = table["sex"].tolist() if "sex" in table.columns else [None] * len(table)
+    years = table["birth_year"].tolist() if "birth_year" in table.columns else [None] * len(table)
+    return {uid: (sex if isinstance(sex, str) and sex else None, int(y) if isinstance(y := _plain(year), int | float)
+                  else None) for uid, sex, year in zip(table["unique_id"].tolist(), sexes, years, strict=True)}
+
+
+def _and_chained(weak: pd.DataFrame, strong: pd.DataFrame, refused: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """The weak pairs and the strong ones the chain guard refused: those are reviewed like weak pairs."""
+    if not refused:
+        return weak
+    ends = {(a, b) for a, b, _ in refused}
+    pairs = zip(strong["unique_id_l"].tolist(), strong["unique_id_r"].tolist(), strict=True)
+    chained = strong.loc[np.fromiter(((a, b) in ends for a, b in pairs), dtype=bool, count=len(strong))]
+    return pd.concat([weak, chained], ignore_index=True)
 
 
 class _Sides:
@@ -197,22 +219,26 @@ def plan_incremental(
     new_keys = _keys(new)
     clusters = constrained_clusters(
         new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
-                                       strong_new["match_weight"].tolist(), strict=True), new_keys)
+                                       strong_new["match_weight"].tolist(), strict=True), new_keys,
+        traits=_traits(new))
     plan.refused_conflicts += len(clusters.refused_conflict)
+    plan.refused_chains += len(clusters.refused_chain)
     between_by_new = _existing_partners(pairs_between, assignment)
     members_of: dict[str, list[str]] = clusters.members()
     person_of_cluster: dict[str, str] = {}
     alone = {root for root, members in members_of.items() if between_by_new.keys().isdisjoint(members)}
     _new_persons_in_bulk(plan, alone, members_of, clusters.cluster_of, pairs_new, make_id, person_of_cluster)
 
-    weak_new = pairs_new[(pairs_new["match_probability"] >= lower) & (pairs_new["match_probability"] < upper)]
+    probability = pairs_new["match_probability"]
+    weak_new = _and_chained(pairs_new[(probability >= lower) & (probability < upper)], strong_new,
+                            clusters.refused_chain)
     undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
     weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
     best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
                                  ignore_index=True))
     deciding = _Deciding(plan, best, assignment, _keys_by_person(existing, assignment), new_keys,
                          {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id,
-                         _Sides(new, existing))
+                         _Sides(new, existing), _records_by_person(assignment), {**_traits(existing), **_traits(new)})
     for root, members in members_of.items():
         if root not in alone:
             person_of_cluster[root] = deciding.cluster(members, between_by_new)
@@ -230,6 +256,13 @@ def _existing_partners(pairs_between: pd.DataFrame,
         if old in assignment:
             partners[fresh].append((old, float(p)))
     return partners
+
+
+def _records_by_person(assignment: Mapping[str, str]) -> dict[str, list[str]]:
+    records: dict[str, list[str]] = defaultdict(list)
+    for uid, person in assignment.items():
+        records[person].append(uid)
+    return records
 
 
 def _keys_by_person(existing: pd.DataFrame, assignment: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
@@ -280,6 +313,20 @@ class _Deciding:
     lower: float
     make_id: IdFactory
     sides: _Sides
+    records_of: Mapping[str, list[str]]  # each existing person's records this run knows
+    traits: Mapping[str, Traits]
+
+    def chained(self, members: list[str], person: str) -> bool:
+        """The chain guard against an existing person: a new record and one of the person's records
+        (that this run met) disagree on sex or birth year, and no strong pair joins the two."""
+        for uid in members:
+            mine = self.traits.get(uid, (None, None))
+            for old in self.records_of.get(person, ()):
+                if disagree(mine, self.traits.get(old, (None, None))):
+                    edge = self.best.get((uid, old))
+                    if edge is None or edge[0] < self.upper:
+                        return True
+        return False
 
     def keys_of(self, members: Iterable[str]) -> dict[str, set[str]]:
         """The valid personal ids and insurance numbers of some new records."""
@@ -317,10 +364,13 @@ class _Deciding:
         cluster_keys = self.keys_of(members)
         compatible = {person: olds for person, olds in strong_persons.items()
                       if _ids_compatible(cluster_keys, self.person_keys[person])}
+        chained = {person for person in compatible if self.chained(members, person)}
+        self.plan.refused_chains += len(chained)
+        compatible = {person: olds for person, olds in compatible.items() if person not in chained}
         refused = set(strong_persons) - set(compatible)
         for person in refused:
             weak_persons[person].extend(strong_persons[person])
-            self.plan.refused_conflicts += 1
+        self.plan.refused_conflicts += len(refused) - len(chained)
         if len(compatible) > 1:
             person = self._possible_duplicates(members, compatible)
         elif len(compatible) == 1:
@@ -337,7 +387,7 @@ class _Deciding:
                 continue
             for uid in members:
                 if any((uid, o) in self.best for o in olds):
-                    if weak_person in refused:  # the model wanted it, the id wall stopped it: a reviewer sees it
+                    if weak_person in refused:  # the model wanted it, a wall stopped it: a reviewer sees it
                         self.link(uid, weak_person, "POSSIBLE_MATCH", olds)
                     else:
                         self.review(uid, weak_person, olds,
@@ -415,8 +465,8 @@ def plan_rebuild(
     strong = pairs[pairs["match_probability"] >= upper]
     clusters = constrained_clusters(
         table["unique_id"], zip(strong["unique_id_l"], strong["unique_id_r"], strong["match_weight"], strict=True),
-        _keys(table), must_link=must_link, cannot_link=cannot_link)
-    plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict))
+        _keys(table), must_link=must_link, cannot_link=cannot_link, traits=_traits(table))
+    plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict), refused_chains=len(clusters.refused_chain))
     best = _best_edges(pairs)
     members_of = clusters.members()
     # Give each cluster the existing id it overlaps most (manual matches count double).
@@ -449,7 +499,8 @@ def plan_rebuild(
             plan.retired.append((person, successors.most_common(1)[0][0]))
     ruled_out = set(reviewed.no_matches)
     seen: set[tuple[str, str]] = set()
-    weak = pairs[(pairs["match_probability"] >= lower) & (pairs["match_probability"] < upper)]
+    weak = _and_chained(pairs[(pairs["match_probability"] >= lower) & (pairs["match_probability"] < upper)],
+                        strong, clusters.refused_chain)
     keys = _keys(table)
     person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for kind, values in keys.items():
