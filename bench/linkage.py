@@ -113,13 +113,18 @@ def main() -> None:
                  ("review items withheld across a conflict", float(plan.withheld_reviews), "pairs"),
                  ("calibration error, largest of the tenths", max(
                      (b["error"] for b in bands if b["links"] >= 20), default=0.0), ""),
-                 ("persons", float(len(set(assigned.values()))), "persons")]
+                 ("persons", float(len(set(assigned.values()))), "persons"),
+                 ("prior: probability two records match", float(model.splink["probability_two_random_records_match"]),
+                  ""),
+                 ("links refused by the chain guard", float(plan.refused_chains), "links"),
+                 ("records equally like two persons (tie rule)", float(plan.tied_records), "records")]
     if args.json:
         print(json.dumps({name: value for name, value, _ in rows} | {"calibration": bands}))
         return
     print(f"linkage benchmark: {args.persons} persons, profile {args.profile}")
     for name, value, unit in rows:
-        print(f"{name:<40}{value:>14.4f} {unit}")
+        shown = f"{value:>14.3e}" if 0 < abs(value) < 1e-3 else f"{value:>14.4f}"
+        print(f"{name:<45}{shown} {unit}")
     print("calibration: probability    links   true share   mean probability")
     for band in bands:
         print(f"  {band['from']:.1f}-{band['to']:.1f}{band['links']:>17,}{band['true_share']:>13.4f}"

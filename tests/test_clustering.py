@@ -144,3 +144,14 @@ def test_the_chain_guard_cuts_where_the_greedy_pass_would() -> None:
     for members in result.members().values():
         if "r0" in members:
             assert all(frozenset(("r0", other)) in direct for other in members if other != "r0")
+
+
+def test_a_record_equally_like_two_records_no_edge_joins_is_left_alone() -> None:
+    result = constrained_clusters("abn", [("a", "n", 12.0), ("b", "n", 12.0)])
+    assert groups(result) == {frozenset("a"), frozenset("b"), frozenset("n")}
+    assert result.refused_tie == [("n", "a", 12.0), ("n", "b", 12.0)]
+    # Stronger on one side, if only by a field: no tie (and two strong links are links).
+    assert groups(constrained_clusters("abn", [("a", "n", 12.0), ("b", "n", 11.5)])) == {frozenset("abn")}
+    # Both partners one person's records, joined through a third: no tie either.
+    joined = constrained_clusters("abcn", [("a", "n", 12.0), ("b", "n", 12.0), ("a", "c", 20.0), ("c", "b", 20.0)])
+    assert groups(joined) == {frozenset("abcn")} and not joined.refused_tie

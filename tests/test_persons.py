@@ -55,11 +55,33 @@ def test_strong_matches_to_one_person_match_it() -> None:
 
 def test_strong_matches_to_several_persons_match_the_strongest_and_need_review() -> None:
     # Every record belongs to a person at all times: the strongest takes it, a reviewer decides the rest.
-    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.97), ("e2", "n1", 0.99)),
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.95), ("e2", "n1", 0.99)),
                             ASSIGNED, UPPER, LOWER)
     assert plan.new_persons == []
     assert states(plan) == {("n1", "P2", "MATCH"), ("n1", "P1", "POSSIBLE_MATCH")}
     assert [(a, b) for a, b, _, _ in plan.duplicates] == [("P1", "P2")]
+
+
+def test_a_record_equally_like_two_persons_is_a_person_of_its_own_and_reviewed() -> None:
+    """A nameless newborn's record and same-sex twins: either choice would be a guess."""
+    plan = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e1", "n1", 0.99), ("e2", "n1", 0.99)),
+                            ASSIGNED, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert plan.new_persons == ["NEW0"] and plan.tied_records == 1
+    assert states(plan) == {("n1", "NEW0", "MATCH"), ("n1", "P1", "POSSIBLE_MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
+    # The same records linked all at once: the twins' records are not linked to each other.
+    everything = table(("twin1", None), ("twin2", None), ("n1", None))
+    strong = pairs(("twin1", "n1", 0.99), ("twin2", "n1", 0.99))
+    for first in (plan_incremental(everything, everything.iloc[0:0], strong, pairs(), {}, UPPER, LOWER,
+                                   make_id=ids()),  # type: ignore[arg-type]
+                  plan_rebuild(everything, strong, {}, UPPER, LOWER, make_id=ids())):  # type: ignore[arg-type]
+        person = {link.uid: link.person_id for link in first.links if link.state == "MATCH"}
+        assert len(set(person.values())) == 3 and first.tied_records == 1
+        assert {(link.uid, link.person_id) for link in first.links if link.state == "POSSIBLE_MATCH"} \
+            == {("n1", person["twin1"]), ("n1", person["twin2"])}
+    # A record equally like two copies of one person's record is no tie: the copies are linked.
+    copies = plan_rebuild(everything, pairs(("twin1", "n1", 0.99), ("twin2", "n1", 0.99), ("twin1", "twin2", 0.99)),
+                          {}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert len({link.person_id for link in copies.links}) == 1 and copies.tied_records == 0
 
 
 def test_weak_matches_get_a_person_and_a_review_item() -> None:
@@ -127,7 +149,7 @@ def test_a_reviewers_no_match_is_respected() -> None:
 def test_rebuild_keeps_ids_and_retires_absorbed_persons() -> None:
     everything = table(("a", None), ("b", None), ("c", None))
     assignment = {"a": "P1", "b": "P2", "c": "P2"}
-    plan = plan_rebuild(everything, pairs(("a", "b", 0.99), ("b", "c", 0.99)), assignment, UPPER, LOWER,
+    plan = plan_rebuild(everything, pairs(("a", "b", 0.99), ("b", "c", 0.98)), assignment, UPPER, LOWER,
                         make_id=ids())  # type: ignore[arg-type]
     assert states(plan) == {("a", "P2", "MATCH"), ("b", "P2", "MATCH"), ("c", "P2", "MATCH")}
     assert plan.retired == [("P1", "P2")]

@@ -13,6 +13,11 @@ say so of the pair; but a chain A–B–C where A and C disagree says only that 
 newborn's record like two twins, a mother's like her daughter's). The refused edge is reported
 (`refused_chain`) so that a reviewer sees it.
 
+The tie rule: a record whose strongest links (as strong as each other: `TIE_MARGIN`) go to two records that
+only it joins is equally like two people (a nameless newborn's record and same-sex twins): it is left a
+person of its own, and those links are reported (`refused_tie`) for a reviewer to decide. One person's
+records are linked to each other (directly or through others), so a record equally like them is no tie.
+
     clusters = constrained_clusters(ids, edges, keys, traits=traits)
 
 Most components need no constraint at all: connected components are computed first (scipy), and
@@ -28,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -52,6 +58,7 @@ class ClusterResult:
     refused_conflict: list[tuple[str, str, float]] = field(default_factory=list)
     refused_size: list[tuple[str, str, float]] = field(default_factory=list)
     refused_chain: list[tuple[str, str, float]] = field(default_factory=list)
+    refused_tie: list[tuple[str, str, float]] = field(default_factory=list)
 
     def members(self) -> dict[str, list[str]]:
         groups: defaultdict[str, list[str]] = defaultdict(list)
@@ -150,6 +157,27 @@ def constrained_clusters(
     known = set(ids)  # a reviewer's decision about a record that is not clustered now has nothing to join
     must_link = [(a, b) for a, b in must_link if a in known and b in known]
     cannot_link = [(a, b) for a, b in cannot_link if a in known and b in known]
+    tied, tie_links = _ties(edges)
+    if not tied:
+        return _constrained(ids, edges, keys, must_link, cannot_link, max_size, traits)
+    # Cluster without the tied records; a tied record whose strongest partners all ended in one cluster
+    # was no tie (they are one person's records, joined through others): it is clustered with its links.
+    alone = _constrained(ids, [e for e in edges if e[0] not in tied and e[1] not in tied], keys, must_link,
+                         cannot_link, max_size, traits)
+    partners: defaultdict[str, set[str]] = defaultdict(set)
+    for a, b, _ in tie_links:
+        partners[a].add(alone.cluster_of.get(b, b))
+    still = {record for record in tied if len(partners[record]) > 1}
+    result = alone if still == tied else _constrained(
+        ids, [e for e in edges if e[0] not in still and e[1] not in still], keys, must_link, cannot_link, max_size,
+        traits)
+    result.refused_tie = [link for link in tie_links if link[0] in still]
+    return result
+
+
+def _constrained(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[str, Mapping[str, str]],
+                 must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int,
+                 traits: Mapping[str, Traits]) -> ClusterResult:
     if not edges and not must_link:
         return ClusterResult(cluster_of={i: i for i in ids})
     n = len(ids)
@@ -191,6 +219,60 @@ def constrained_clusters(
         result.refused_conflict, result.refused_size = rest.refused_conflict, rest.refused_size
         result.refused_chain = rest.refused_chain
     return result
+
+
+# Links whose match weights are this close (in bits) are as strong: the same comparisons agree and disagree
+# on both sides (a nameless newborn's record against twins of one sex). A wider margin would also take in
+# one person's records linked through a third, whose weights differ by a field or two.
+TIE_MARGIN = 0.01
+
+
+def _ties(edges: list[tuple[str, str, float]]) -> tuple[set[str], list[tuple[str, str, float]]]:
+    """The records equally like two records that nothing but them joins, and their strongest links.
+
+    A record's strongest links (equal weights: `TIE_MARGIN`) reach two partners; if the links that do not
+    touch the record still join those partners, they are one person's records and the record is no tie.
+    """
+    if len(edges) < 2:
+        return set(), []
+    ends = pd.DataFrame(edges, columns=["a", "b", "weight"])
+    both = pd.concat([ends, ends.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
+    strongest = both.groupby("a")["weight"].transform("max")
+    top = both[both["weight"] >= strongest - TIE_MARGIN]
+    top = top[top["a"].duplicated(keep=False)]
+    if top.empty:
+        return set(), []
+    # The neighbourhoods to search: the components of the candidates (connected components of all links).
+    names = pd.Index(pd.unique(both["a"]))
+    left, right = names.get_indexer(pd.Index(ends["a"])), names.get_indexer(pd.Index(ends["b"]))
+    graph = coo_matrix((np.ones(len(ends)), (left, right)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=False)
+    wanted = set(component[names.get_indexer(pd.Index(pd.unique(top["a"])))].tolist())
+    near = np.isin(component[left], list(wanted))
+    adjacency: defaultdict[str, list[str]] = defaultdict(list)
+    for a, b in zip(ends["a"][near].tolist(), ends["b"][near].tolist(), strict=True):
+        adjacency[a].append(b)
+        adjacency[b].append(a)
+    tied: set[str] = set()
+    for record, group in top.groupby("a", sort=True)["b"]:
+        partners = sorted(set(group.tolist()))
+        if not _joined_without(adjacency, str(record), partners):
+            tied.add(str(record))
+    links = [(a, b, w) for a, b, w in zip(top["a"].tolist(), top["b"].tolist(), top["weight"].tolist(), strict=True)
+             if a in tied]
+    return tied, sorted(links)
+
+
+def _joined_without(adjacency: Mapping[str, list[str]], record: str, partners: list[str]) -> bool:
+    """Whether links that do not touch `record` join all of `partners` (a search from the first)."""
+    seen, frontier = {partners[0], record}, [partners[0]]
+    while frontier:
+        node = frontier.pop()
+        for other in adjacency.get(node, ()):
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return all(p in seen for p in partners[1:])
 
 
 def _disagreeing(traits: Mapping[str, Traits], position: Mapping[str, int], component: np.ndarray,

@@ -5,7 +5,8 @@ A new record (or a cluster of new records that are strongly linked to each other
 2. strongly matches records of one person: MATCH to that person;
 3. strongly matches records of several persons: MATCH to the one it matches most strongly (every
    record belongs to a person at all times), POSSIBLE_MATCH to the others, POSSIBLE_DUPLICATE between
-   them;
+   them; equally strongly two of them (a nameless newborn's record and twins): a new person, and
+   POSSIBLE_MATCH to each;
 4. only weakly matches: a person of its own, and POSSIBLE_MATCH to the persons it weakly matches.
 
 Strong links whose union would hold two different valid personal ids (not one keystroke apart) are refused (see
@@ -32,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from linkage.mpi.clustering import Traits, constrained_clusters, disagree
+from linkage.mpi.clustering import TIE_MARGIN, Traits, constrained_clusters, disagree
 from linkage.mpi.conflicts import conflicts
 from linkage.mpi.ids import IdFactory, new_person_id
 from linkage.standardize import compatible_ids
@@ -62,6 +63,7 @@ class LinkPlan:
     retired: list[tuple[str, str]] = field(default_factory=list)  # (retired id, surviving id)
     refused_conflicts: int = 0
     refused_chains: int = 0  # strong links the chain guard turned into review items
+    tied_records: int = 0  # records equally like two persons, left a person of their own and reviewed
     withheld_reviews: int = 0  # weak pairs across a conflict: no review item
 
     def stats(self) -> dict[str, int]:
@@ -69,7 +71,8 @@ class LinkPlan:
         return {"new_persons": len(self.new_persons), "match_links": states.get("MATCH", 0),
                 "possible_match_links": states.get("POSSIBLE_MATCH", 0), "possible_duplicates": len(self.duplicates),
                 "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts,
-                "refused_chained_links": self.refused_chains, "withheld_conflicting_reviews": self.withheld_reviews}
+                "refused_chained_links": self.refused_chains, "tied_records": self.tied_records,
+                "withheld_conflicting_reviews": self.withheld_reviews}
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,16 @@ def _and_chained(weak: pd.DataFrame, strong: pd.DataFrame, refused: list[tuple[s
     """The weak pairs and the strong ones the chain guard refused: those are reviewed like weak pairs."""
     if not refused:
         return weak
-    ends = {(a, b) for a, b, _ in refused}
-    pairs = zip(strong["unique_id_l"].tolist(), strong["unique_id_r"].tolist(), strict=True)
-    chained = strong.loc[np.fromiter(((a, b) in ends for a, b in pairs), dtype=bool, count=len(strong))]
+    forward = {(a, b) for a, b, _ in refused}
+    backward = {(b, a) for a, b, _ in refused} - forward
+    pairs = list(zip(strong["unique_id_l"].tolist(), strong["unique_id_r"].tolist(), strict=True))
+    chained = strong.loc[np.fromiter((p in forward or p in backward for p in pairs), dtype=bool, count=len(pairs))]
+    # Each as refused: the record whose link was refused on the left, where a review item starts.
+    flip = np.fromiter(((a, b) in backward for a, b in zip(chained["unique_id_l"].tolist(),
+                                                           chained["unique_id_r"].tolist(), strict=True)),
+                       dtype=bool, count=len(chained))
+    chained = chained.copy()
+    chained.loc[flip, ["unique_id_l", "unique_id_r"]] = chained.loc[flip, ["unique_id_r", "unique_id_l"]].to_numpy()
     return pd.concat([weak, chained], ignore_index=True)
 
 
@@ -223,6 +233,7 @@ def plan_incremental(
         traits=_traits(new))
     plan.refused_conflicts += len(clusters.refused_conflict)
     plan.refused_chains += len(clusters.refused_chain)
+    plan.tied_records += len({a for a, _, _ in clusters.refused_tie})
     between_by_new = _existing_partners(pairs_between, assignment)
     members_of: dict[str, list[str]] = clusters.members()
     person_of_cluster: dict[str, str] = {}
@@ -231,7 +242,7 @@ def plan_incremental(
 
     probability = pairs_new["match_probability"]
     weak_new = _and_chained(pairs_new[(probability >= lower) & (probability < upper)], strong_new,
-                            clusters.refused_chain)
+                            [*clusters.refused_chain, *clusters.refused_tie])
     undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
     weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
     best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
@@ -403,9 +414,15 @@ class _Deciding:
             edges = [self.best[(uid, o)] for uid in members for o in compatible[person] if (uid, o) in self.best]
             return max((_strength(e) for e in edges), default=(0.0, float("-inf")))
 
-        chosen = max(persons, key=lambda person: (strength(person), person))
+        ranked = sorted(persons, key=lambda person: (strength(person), person), reverse=True)
+        chosen = ranked[0]
+        if strength(ranked[1])[1] >= strength(chosen)[1] - TIE_MARGIN:
+            # Equally like two persons (the tie rule of `linkage.mpi.clustering`): a person of its own.
+            chosen = self.make_id(members)
+            self.plan.new_persons.append(chosen)
+            self.plan.tied_records += len(members)
         for uid in members:
-            self.link(uid, chosen, "MATCH", [*compatible[chosen], *members])
+            self.link(uid, chosen, "MATCH", [*compatible.get(chosen, []), *members])
             for person in persons:
                 if person != chosen:
                     self.link(uid, person, "POSSIBLE_MATCH", compatible[person])
@@ -466,7 +483,8 @@ def plan_rebuild(
     clusters = constrained_clusters(
         table["unique_id"], zip(strong["unique_id_l"], strong["unique_id_r"], strong["match_weight"], strict=True),
         _keys(table), must_link=must_link, cannot_link=cannot_link, traits=_traits(table))
-    plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict), refused_chains=len(clusters.refused_chain))
+    plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict), refused_chains=len(clusters.refused_chain),
+                    tied_records=len({a for a, _, _ in clusters.refused_tie}))
     best = _best_edges(pairs)
     members_of = clusters.members()
     # Give each cluster the existing id it overlaps most (manual matches count double).
@@ -500,7 +518,7 @@ def plan_rebuild(
     ruled_out = set(reviewed.no_matches)
     seen: set[tuple[str, str]] = set()
     weak = _and_chained(pairs[(pairs["match_probability"] >= lower) & (pairs["match_probability"] < upper)],
-                        strong, clusters.refused_chain)
+                        strong, [*clusters.refused_chain, *clusters.refused_tie])
     keys = _keys(table)
     person_keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for kind, values in keys.items():
