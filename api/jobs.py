@@ -303,7 +303,7 @@ class JobWorker:
         self.store.save(job)
         try:
             if summary.accepted:
-                run_linking(self.settings, self.driver, self.database, "link")
+                run_linking(self.settings, self.driver, self.database, "link", with_totals=False)
             linked = batch_link_counts(self.driver, self.database, summary.batch_id)
         except Exception as exc:  # the job keeps the reason; the next start of the worker retries it
             log.exception("job %s: linking failed", job.job_id)

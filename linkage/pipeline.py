@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -164,11 +165,15 @@ def train_model(data_dir: Path, seed: int = 42, table: pd.DataFrame | None = Non
 
 
 RETRAIN_GROWTH = 2.0  # retrain when the records have grown this many times since the model's training
+# A source kind the model never saw counts once it holds this share of the records: a trickle (the first
+# citizen's self-report, one clinic's first export) cannot move the model's parameters, and retraining
+# and rebuilding a nation for it would hold that one record for an hour.
+RETRAIN_NEW_KIND_SHARE = 0.01
 
 
-def retrain_reason(model: TrainedModel, records: int, sources: set[str]) -> str | None:
+def retrain_reason(model: TrainedModel, records: int, sources: Mapping[str, int]) -> str | None:
     """Why the model should be retrained before linking, or None: `records` is how many records there
-    will be (old and new), `sources` their source kinds.
+    will be (old and new), `sources` how many of them each source kind holds.
 
     A model the operator trained by hand (`hoso train`) is kept as long as the rule allows too; a
     model without the record counts is not second-guessed, unless its comparisons are not this
@@ -181,12 +186,20 @@ def retrain_reason(model: TrainedModel, records: int, sources: set[str]) -> str 
     if not isinstance(trained_on, int):
         return None
     seen = set(meta.get("sources") or [])
-    new_kinds = sorted(sources - seen) if seen else []
+    new_kinds = sorted(kind for kind, count in sources.items()
+                       if kind not in seen and count >= RETRAIN_NEW_KIND_SHARE * records) if seen else []
     if new_kinds:
         return f"a source kind the model has not seen: {', '.join(new_kinds)}"
     if records >= RETRAIN_GROWTH * max(trained_on, 1):
         return f"{records} records, {records / max(trained_on, 1):.1f}× the {trained_on} it was trained on"
     return None
+
+
+def _source_counts(index: RecordIndex, new: pd.DataFrame) -> Counter[str]:
+    """How many records of each source kind there will be: those linked and the new ones."""
+    counts = Counter(index.source_counts())
+    counts.update(str(s) for s in new["source"].dropna())
+    return counts
 
 
 def _run_id(kind: str, batches: list[str], model_version: str) -> str:
@@ -248,7 +261,7 @@ def _link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: A
         log.info("no model yet: training one")
         progress(f"training a model on {total:,} records (none yet)")
         train_model(data_dir, table=_everyone(data_dir, old_ids, new, records_existing), memory_limit=memory_limit)
-    elif (why := retrain_reason(models.current(), total, index.sources() | set(new["source"].dropna()))) \
+    elif (why := retrain_reason(models.current(), total, _source_counts(index, new))) \
             and records_existing == 0:
         log.info("retraining the model before a first link: %s", why)
         progress(f"retraining the model on {total:,} records: {why}")

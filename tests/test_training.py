@@ -106,4 +106,10 @@ def test_linking_retrains_when_a_new_kind_arrives_the_records_double_or_the_mode
     third = pipeline.link(data, store, 0.95, 0.5)
     assert third.retrained == "the model was trained by an earlier version of HoSo, with other comparisons"
     everything = pipeline.load_tables(data, pipeline.all_batch_ids(data))
-    assert pipeline.retrain_reason(ModelStore(data).current(), len(everything), set(everything["source"])) is None
+    counts = everything["source"].value_counts().to_dict()
+    assert pipeline.retrain_reason(ModelStore(data).current(), len(everything), counts) is None
+    # A new kind with a trickle of records (a citizen's first self-report) waits until it holds 1 %.
+    assert pipeline.retrain_reason(ModelStore(data).current(), len(everything) + 1, {**counts, "citizen": 1}) is None
+    share = int(len(everything) * pipeline.RETRAIN_NEW_KIND_SHARE) + 1
+    assert pipeline.retrain_reason(ModelStore(data).current(), len(everything) + share, {**counts, "citizen": share}) \
+        == "a source kind the model has not seen: citizen"

@@ -178,8 +178,11 @@ class RecordIndex:
             con.execute("BEGIN")
             con.execute("DELETE FROM records WHERE rank < ? AND unique_id IN (SELECT unique_id FROM rows)", [rank])
             # Column names and types from this module; the rows come as a registered table.
+            # The records held found by a semi-join first: `NOT IN (SELECT unique_id FROM records)` hashed
+            # every record held (0.1 s for one new record at 2.1 million).
             con.execute(f"INSERT INTO records SELECT ?, hoso_row, {casts} FROM rows "  # noqa: S608
-                        "WHERE unique_id NOT IN (SELECT unique_id FROM records)", [rank])
+                        "ANTI JOIN (SELECT unique_id FROM records SEMI JOIN rows USING (unique_id)) held "
+                        "USING (unique_id)", [rank])
             con.execute("INSERT INTO batches VALUES (?, ?, ?)", [batch_id, rank, len(rows)])
             con.execute("COMMIT")
 
@@ -190,13 +193,14 @@ class RecordIndex:
         with self._connect() as con:
             return int(_scalar(con, "SELECT count(*) FROM records"))
 
-    def sources(self) -> set[str]:
-        """The source kinds of the records held."""
+    def source_counts(self) -> dict[str, int]:
+        """How many records of each source kind the index holds."""
         if not self.path.exists():
-            return set()
+            return {}
         with self._connect() as con:
-            rows = con.execute("SELECT DISTINCT source FROM records WHERE source IS NOT NULL").fetchall()
-            return {r[0] for r in rows}
+            rows = con.execute("SELECT source, count(*) FROM records WHERE source IS NOT NULL "
+                               "GROUP BY source").fetchall()
+            return {r[0]: int(r[1]) for r in rows}
 
     def held(self, uids: Iterable[str]) -> set[str]:
         """Those of `uids` the index holds."""
@@ -215,10 +219,14 @@ class RecordIndex:
             return as_linkage_frame(pd.DataFrame())
         keys = sorted({c for rule in BLOCKING_KEYS for c in rule})
         probe = new[keys].astype(object).where(new[keys].notna(), None)
+        # A rule none of the new records can meet (a column empty in all of them) is not asked.
+        rules = [rule for rule in BLOCKING_KEYS if probe[list(rule)].notna().all(axis=1).any()]
+        if not rules:
+            return as_linkage_frame(pd.DataFrame())
         # The rules' columns come from the model's BLOCKING_KEYS: no outside text in this SQL.
         found = " UNION ".join(
             "SELECT r.unique_id FROM records r SEMI JOIN probe p ON " + " AND ".join(f"r.{c} = p.{c}" for c in rule)  # noqa: S608
-            for rule in BLOCKING_KEYS)
+            for rule in rules)
         with self._connect() as con:
             con.register("probe", probe)
             frame = con.execute(f"SELECT * FROM records WHERE unique_id IN ({found}) ORDER BY rank, row").df()  # noqa: S608
