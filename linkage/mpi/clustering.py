@@ -235,32 +235,52 @@ def _ties(edges: list[tuple[str, str, float]]) -> tuple[set[str], list[tuple[str
     """
     if len(edges) < 2:
         return set(), []
-    ends = pd.DataFrame(edges, columns=["a", "b", "weight"])
-    both = pd.concat([ends, ends.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
-    strongest = both.groupby("a")["weight"].transform("max")
-    top = both[both["weight"] >= strongest - TIE_MARGIN]
-    top = top[top["a"].duplicated(keep=False)]
-    if top.empty:
+    codes, names = pd.factorize(pd.Series([x for a, b, _ in edges for x in (a, b)], dtype=object))
+    left, right = codes[0::2], codes[1::2]
+    weight = np.fromiter((w for _, _, w in edges), dtype=np.float64, count=len(edges))
+    strongest = np.full(len(names), -np.inf)
+    np.maximum.at(strongest, left, weight)
+    np.maximum.at(strongest, right, weight)
+    near_left = weight >= strongest[left] - TIE_MARGIN  # the edge is among its left record's strongest
+    near_right = weight >= strongest[right] - TIE_MARGIN
+    several = (np.bincount(left[near_left], minlength=len(names))
+               + np.bincount(right[near_right], minlength=len(names))) > 1
+    if not several.any():
         return set(), []
-    # The neighbourhoods to search: the components of the candidates (connected components of all links).
-    names = pd.Index(pd.unique(both["a"]))
-    left, right = names.get_indexer(pd.Index(ends["a"])), names.get_indexer(pd.Index(ends["b"]))
-    graph = coo_matrix((np.ones(len(ends)), (left, right)), shape=(len(names), len(names)))
-    _, component = connected_components(graph, directed=False)
-    wanted = set(component[names.get_indexer(pd.Index(pd.unique(top["a"])))].tolist())
-    near = np.isin(component[left], list(wanted))
-    adjacency: defaultdict[str, list[str]] = defaultdict(list)
-    for a, b in zip(ends["a"][near].tolist(), ends["b"][near].tolist(), strict=True):
-        adjacency[a].append(b)
-        adjacency[b].append(a)
+    top: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for n in np.flatnonzero(near_left & several[left]).tolist():
+        top[edges[n][0]].append((edges[n][1], edges[n][2]))
+    for n in np.flatnonzero(near_right & several[right]).tolist():
+        top[edges[n][1]].append((edges[n][0], edges[n][2]))
+    groups = {record: sorted(links) for record, links in top.items()}
+    partners = {b for links in groups.values() for b, _ in links}
+    direct = {(a, b) if a < b else (b, a) for a, b, _ in edges if a in partners and b in partners}
+    # Most candidates are a record of one person equally like two of its copies, linked to each other:
+    # decided by the direct links; the rest by a search of the links that do not touch the record.
+    undecided = {record: [b for b, _ in links] for record, links in groups.items()
+                 if any(((x, y) if x < y else (y, x)) not in direct
+                        for i, (x, _) in enumerate(links) for y, _ in links[i + 1:])}
     tied: set[str] = set()
-    for record, group in top.groupby("a", sort=True)["b"]:
-        partners = sorted(set(group.tolist()))
-        if not _joined_without(adjacency, str(record), partners):
-            tied.add(str(record))
-    links = [(a, b, w) for a, b, w in zip(top["a"].tolist(), top["b"].tolist(), top["weight"].tolist(), strict=True)
-             if a in tied]
-    return tied, sorted(links)
+    if undecided:
+        adjacency = _adjacency(edges, set(undecided))
+        tied = {record for record, others in undecided.items() if not _joined_without(adjacency, record, others)}
+    return tied, sorted((record, b, w) for record in tied for b, w in groups[record])
+
+
+def _adjacency(edges: list[tuple[str, str, float]], records: set[str]) -> dict[str, list[str]]:
+    """The links of the connected components that hold `records`, as adjacency lists."""
+    names = {name: n for n, name in enumerate(dict.fromkeys(x for a, b, _ in edges for x in (a, b)))}
+    left = np.fromiter((names[a] for a, _, _ in edges), dtype=np.int64, count=len(edges))
+    right = np.fromiter((names[b] for _, b, _ in edges), dtype=np.int64, count=len(edges))
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=False)
+    wanted = set(component[[names[r] for r in records]].tolist())
+    adjacency: defaultdict[str, list[str]] = defaultdict(list)
+    for (a, b, _), c in zip(edges, component[left].tolist(), strict=True):
+        if c in wanted:
+            adjacency[a].append(b)
+            adjacency[b].append(a)
+    return adjacency
 
 
 def _joined_without(adjacency: Mapping[str, list[str]], record: str, partners: list[str]) -> bool:
@@ -279,24 +299,21 @@ def _disagreeing(traits: Mapping[str, Traits], position: Mapping[str, int], comp
                  count: int) -> np.ndarray:
     """Per component, whether two of its records disagree on sex or birth year (the chain guard's work)."""
     hard = np.zeros(count, dtype=bool)
-    sexes: dict[str, list[int]] = defaultdict(list)
-    years: list[tuple[int, int]] = []
-    for record, (sex, year) in traits.items():
-        row = position.get(record)
-        if row is None:
-            continue
-        if sex is not None:
-            sexes[sex].append(int(component[row]))
-        if year is not None:
-            years.append((int(component[row]), year))
-    if len(sexes) > 1:
-        seen = np.zeros(count, dtype=np.int64)
-        for rows in sexes.values():
-            seen[np.unique(np.asarray(rows, dtype=np.int64))] += 1
-        hard |= seen > 1
-    if years:
-        at = np.fromiter((c for c, _ in years), dtype=np.int64, count=len(years))
-        born = np.fromiter((y for _, y in years), dtype=np.int64, count=len(years))
+    if not traits:
+        return hard
+    rows = np.fromiter((position.get(r, -1) for r in traits), dtype=np.int64, count=len(traits))
+    held = rows >= 0
+    where = component[rows[held]]
+    values = [t for t, h in zip(traits.values(), held.tolist(), strict=True) if h]
+    sexes = pd.Series([t[0] for t in values], dtype=object)
+    known = sexes.notna().to_numpy()
+    if known.any():
+        distinct = pd.DataFrame({"c": where[known], "s": sexes[known].to_numpy()}).drop_duplicates()
+        hard |= np.bincount(distinct["c"].to_numpy(dtype=np.int64), minlength=count) > 1
+    years = pd.array([t[1] for t in values], dtype="Int64")
+    dated = ~np.asarray(years.isna())
+    if dated.any():
+        at, born = where[dated], np.asarray(years[dated], dtype=np.int64)
         low, high = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
         np.minimum.at(low, at, born)
         np.maximum.at(high, at, born)

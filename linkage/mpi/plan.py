@@ -93,10 +93,17 @@ def _keys(table: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 def _traits(table: pd.DataFrame) -> dict[str, Traits]:
     """Each record's sex and birth year, for the chain guard."""
-    sexes = table["sex"].tolist() if "sex" in table.columns else [None] * len(table)
-    years = table["birth_year"].tolist() if "birth_year" in table.columns else [None] * len(table)
-    return {uid: (sex if isinstance(sex, str) and sex else None, int(y) if isinstance(y := _plain(year), int | float)
-                  else None) for uid, sex, year in zip(table["unique_id"].tolist(), sexes, years, strict=True)}
+    if "sex" in table.columns:
+        sex = table["sex"].astype(object)
+        sexes = sex.where(sex.notna() & (sex != ""), None).tolist()
+    else:
+        sexes = [None] * len(table)
+    if "birth_year" in table.columns:
+        year = pd.to_numeric(table["birth_year"], errors="coerce").astype("Int64").astype(object)
+        years = year.where(year.notna(), None).tolist()
+    else:
+        years = [None] * len(table)
+    return dict(zip(table["unique_id"].tolist(), zip(sexes, years, strict=True), strict=True))
 
 
 def _and_chained(weak: pd.DataFrame, strong: pd.DataFrame, refused: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -227,10 +234,11 @@ def plan_incremental(
     plan = LinkPlan()
     strong_new = pairs_new[pairs_new["match_probability"] >= upper]
     new_keys = _keys(new)
+    new_traits = _traits(new)
     clusters = constrained_clusters(
         new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
                                        strong_new["match_weight"].tolist(), strict=True), new_keys,
-        traits=_traits(new))
+        traits=new_traits)
     plan.refused_conflicts += len(clusters.refused_conflict)
     plan.refused_chains += len(clusters.refused_chain)
     plan.tied_records += len({a for a, _, _ in clusters.refused_tie})
@@ -249,7 +257,7 @@ def plan_incremental(
                                  ignore_index=True))
     deciding = _Deciding(plan, best, assignment, _keys_by_person(existing, assignment), new_keys,
                          {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id,
-                         _Sides(new, existing), _records_by_person(assignment), {**_traits(existing), **_traits(new)})
+                         _Sides(new, existing), _records_by_person(assignment), {**_traits(existing), **new_traits})
     for root, members in members_of.items():
         if root not in alone:
             person_of_cluster[root] = deciding.cluster(members, between_by_new)
