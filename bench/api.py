@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,28 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(workers: int, jobs_worker: bool) -> Iterator[str]:
+    """`hoso serve` as a process of its own on a free port, once it answers `/ready`: its URL."""
+    port = free_port()
+    env = {**os.environ, "HOSO_JOBS_WORKER": "true" if jobs_worker else "false"}
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),  # as `hoso serve`
+                               "--workers", str(workers), "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def fixtures() -> tuple[str, list[str], list[dict[str, Any]]]:
@@ -179,19 +203,7 @@ def main() -> int:
             began = time.perf_counter()
             matcher.match(fields)
             matches.append(time.perf_counter() - began)
-    port = free_port()
-    env = {**os.environ, "HOSO_JOBS_WORKER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),  # as `hoso serve`
-                               "--workers", str(args.workers), "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+    with served(args.workers, jobs_worker=False) as url:
         token = httpx.post(f"{url}/auth/token", data={"username": "bench-clinician",
                                                      "password": "bench password"}).json()["access_token"]
         print(f"persons {persons:,}; province {province}; {args.clients} clients; {args.workers} API workers; "
@@ -213,9 +225,6 @@ def main() -> int:
         print(f"(median profile Cypher alone {statistics.median(direct) * 1000:.1f} ms)")
         if args.json:
             print(json.dumps({"persons": persons, "clients": args.clients, "rows": RESULTS}))
-    finally:
-        server.terminate()
-        server.wait(30)
     return 0
 
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 
 import httpx
@@ -29,7 +26,7 @@ from api.jobs import JobState, JobStore
 from api.runtime import driver_for
 from api.security import Role, add_user
 from api.settings import get_settings
-from bench.api import free_port
+from bench.api import served
 
 PASSWORD = "bench citizen password"  # an account of the benchmark's own
 
@@ -61,20 +58,8 @@ def main() -> int:
     settings = get_settings()
     accounts = citizens(args.reports)
     jobs = JobStore(settings.data_path)
-    port = free_port()
-    env = {**os.environ, "HOSO_JOBS_WORKER": "true"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "1",
-                               "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
     seconds: list[float] = []
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+    with served(1, jobs_worker=True) as url:
         for username, person_id in accounts:
             token = httpx.post(f"{url}/auth/token", data={"username": username, "password": PASSWORD}
                                ).json()["access_token"]
@@ -94,9 +79,6 @@ def main() -> int:
             if job.state is not JobState.DONE or job.linked != 1:
                 raise SystemExit(f"bench: job {job_id} ended {job.state.value}, {job.linked} linked: {job.error}")
             seconds.append(time.perf_counter() - began)
-    finally:
-        server.terminate()
-        server.wait(30)
     warm = seconds[1:]
     result = {"reports": len(seconds), "first": round(seconds[0], 2), "median": round(statistics.median(warm), 2),
               "max": round(max(warm), 2), "each": [round(s, 2) for s in seconds]}
