@@ -106,6 +106,22 @@ def test_linking_retrains_when_a_new_kind_arrives_the_records_double_or_the_mode
     third = pipeline.link(data, store, 0.95, 0.5)
     assert third.retrained == "the model was trained by an earlier version of HoSo, with other comparisons"
     everything = pipeline.load_tables(data, pipeline.all_batch_ids(data))
+    # A citizen's first self-report is a kind the model has not seen, and one record of it: linked, not retrained.
+    registry = everything[(everything["source"] == "population") & everything["birth_date"].notna()
+                          & everything["personal_id"].notna() & everything["pid_ok"].eq(True)]
+    person = registry.iloc[0]
+    report = {"record_id": "self-report-1", "source_system": "hoso-portal", "name_as_written": person["name"],
+              "birth_date": str(person["birth_date"]), "birth_precision": "day", "sex": person["sex"],
+              "identifiers": [{"kind": "personal_id", "value": person["personal_id"]}],
+              "recorded_at": "2026-12-06T08:00:00+00:00",
+              "conditions": [{"category": "risk_factor", "code": "smoking", "text": "self-reported",
+                              "recorded_on": "2026-12-06"}]}
+    (tmp_path / "self-report.jsonl").write_text(json.dumps(report, ensure_ascii=False) + "\n", encoding="utf-8")
+    version = ModelStore(data).current().version
+    ingest(SourceKind.CITIZEN, [tmp_path / "self-report.jsonl"], data)
+    fourth = pipeline.link(data, store, 0.95, 0.5)
+    assert fourth.retrained is None and fourth.kind == "link" and ModelStore(data).current().version == version
+    assert store.match[f"citizen|{report['record_id']}"] == store.match[str(person["unique_id"])]
     counts = everything["source"].value_counts().to_dict()
     assert pipeline.retrain_reason(ModelStore(data).current(), len(everything), counts) is None
     # A new kind with a trickle of records (a citizen's first self-report) waits until it holds 1 %.
