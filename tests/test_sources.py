@@ -157,6 +157,8 @@ XML9 = ("<CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH><DSACH_GIAYCHUNGSINH><DU_LIEU_GIAY_CH
         "<MA_CSKCB>01002</MA_CSKCB><HO_TEN_NND>Trần Thị Bình</HO_TEN_NND><NGAYSINH_NND>199201010000</NGAYSINH_NND>"
         "<SO_CCCD_NND>001192012345</SO_CCCD_NND><HO_TEN_CON/><GIOI_TINH_CON>2</GIOI_TINH_CON>"
         "<NGAY_SINH_CON>202605010930</NGAY_SINH_CON><CAN_NANG_CON>3100</CAN_NANG_CON>"
+        "<NOI_CU_TRU_NND>Số 5, Phường Phúc Xá, Quận Ba Đình, Hà Nội</NOI_CU_TRU_NND><MATINH_CU_TRU>01</MATINH_CU_TRU>"
+        "<MAHUYEN_CU_TRU>001</MAHUYEN_CU_TRU><MAXA_CU_TRU>00001</MAXA_CU_TRU>"
         "</DU_LIEU_GIAY_CHUNG_SINH></DSACH_GIAYCHUNGSINH></CHI_TIEU_DU_LIEU_GIAY_CHUNG_SINH>")
 XML1_4210 = ("<TONG_HOP><MA_LK>LK3</MA_LK><HO_TEN>LÊ THỊ CÚC</HO_TEN><NGAY_SINH>19700215</NGAY_SINH>"
              "<GIOI_TINH>2</GIOI_TINH><MA_THE>HT3010987654321</MA_THE><MA_BENH>I10</MA_BENH>"
@@ -180,6 +182,12 @@ def test_hospital130_reader(tmp_path: Path) -> None:
     assert child.name_as_written == "Con Trần Thị Bình" and child.birth is not None and child.birth.weight_g == 3100
     assert child.related[0].role == "mother" and child.related[0].identifiers[0].value == "001192012345"
     assert mother.identifier(IdKind.PERSONAL_ID) == "001192012345" and mother.sex is Sex.FEMALE
+    # the certificate's residence (the mother's) is the child's too: without it a nameless newborn
+    # meets its later records on nothing but the birth date
+    for record in (child, mother):
+        units = [(a.province_code, a.district_code, a.commune_code) for a in record.addresses]
+        assert units == [("01", "001", "00001")]
+        assert record.addresses[0].text.startswith("Số 5, Phường Phúc Xá")
     legacy = by_id["01001:LK3"]
     assert legacy.birth_date == date(1970, 2, 15) and legacy.encounters[0].main_icd10 == "I10"
     assert len(bad) == 1 and "discharge before admission" in bad[0].reason

@@ -2,7 +2,8 @@
 
 A GIAMDINHHS envelope holds one HOSO per treatment episode; each HOSO holds FILEHOSO tables whose
 NOIDUNGFILE is a base64-encoded XML document. XML1 (visit summary) gives the patient's record; XML9
-(birth certificate) gives a record for each newborn and one for the mother. The 4210 layout differs in
+(birth certificate) gives a record for each newborn and one for the mother, both at the mother's
+residence (NOI_CU_TRU_NND and the unit codes MATINH/MAHUYEN/MAXA_CU_TRU). The 4210 layout differs in
 8-digit birth dates and a few tag names (MA_THE, MA_BENH, MA_BENHKHAC).
 """
 
@@ -44,6 +45,18 @@ def _person_ids(cccd: str | None, cards: str | None, bhxh: str | None = None) ->
     return ids
 
 
+def _residence(table: Element, text_tag: str) -> list[dict[str, Any]]:
+    """The residence a table gives (the address text and the unit codes MATINH/MAHUYEN/MAXA_CU_TRU), as
+    a record's addresses: none when the table gives none. A district code marks the pre-2025 units."""
+    province, district, commune = (_text(table, t) for t in ("MATINH_CU_TRU", "MAHUYEN_CU_TRU", "MAXA_CU_TRU"))
+    text = _text(table, text_tag)
+    if not (text or province or commune):
+        return []
+    return [{"use": "current", "text": text, "province_code": province, "district_code": district,
+             "commune_code": commune,
+             "code_list": (CodeList.PRE_2025 if district else CodeList.POST_2025) if (province or commune) else None}]
+
+
 def _xml1(table: Element, position: str) -> dict[str, Any]:
     facility = _text(table, "MA_CSKCB")
     ma_lk = _text(table, "MA_LK")
@@ -54,10 +67,7 @@ def _xml1(table: Element, position: str) -> dict[str, Any]:
     ids = _person_ids(_text(table, "SO_CCCD"), _text(table, "MA_THE_BHYT", "MA_THE"))
     if (ma_bn := _text(table, "MA_BN")) is not None:
         ids.append({"kind": IdKind.FACILITY_PATIENT, "value": ma_bn, "scope": facility})
-    province, district, commune = (_text(table, t) for t in ("MATINH_CU_TRU", "MAHUYEN_CU_TRU", "MAXA_CU_TRU"))
-    address = {"use": "current", "text": _text(table, "DIA_CHI"), "province_code": province,
-               "district_code": district, "commune_code": commune,
-               "code_list": (CodeList.PRE_2025 if district else CodeList.POST_2025) if (province or commune) else None}
+    address = _residence(table, "DIA_CHI")
     admitted, discharged = _text(table, "NGAY_VAO"), _text(table, "NGAY_RA")
     outcome = _text(table, "KET_QUA_DTRI")
     if outcome is not None and outcome not in OUTCOMES:
@@ -75,7 +85,7 @@ def _xml1(table: Element, position: str) -> dict[str, Any]:
         "birth_precision": precision,
         "sex": parse_sex(_text(table, "GIOI_TINH")),
         "phones": [p] if (p := _text(table, "DIEN_THOAI")) else [],
-        "addresses": [address] if any(address[k] for k in ("text", "province_code", "commune_code")) else [],
+        "addresses": address,
         "ethnicity": _text(table, "MA_DANTOC"),
         "nationality": _text(table, "MA_QUOCTICH"),
         "occupation": _text(table, "MA_NGHE_NGHIEP"),
@@ -108,10 +118,12 @@ def _xml9(cert: Element, facility: str, ma_lk: str, n: int, position: str) -> li
     if (father := _text(cert, "HO_TEN_CHA")) is not None:
         related.append({"role": "father", "name": father})
     born_at = parse_compact_datetime(child_birth) if len(child_birth) == 12 else None
+    residence = _residence(cert, "NOI_CU_TRU_NND")  # the mother's, where the child will live and be seen
     child = {
         "source": SourceKind.HOSPITAL130, "source_system": facility, "record_id": f"{facility}:{ma_lk}:con{n}",
         "raw_ref": position, "identifiers": child_ids, "name_as_written": child_name, "birth_date": c_birth,
         "birth_precision": c_precision, "sex": parse_sex(_text(cert, "GIOI_TINH_CON")), "related": related,
+        "addresses": residence,
         "birth": {"weight_g": int(float(weight)) if weight else None, "birth_order": None},
         "recorded_at": born_at,
     }
@@ -120,7 +132,7 @@ def _xml9(cert: Element, facility: str, ma_lk: str, n: int, position: str) -> li
         records.append({
             "source": SourceKind.HOSPITAL130, "source_system": facility, "record_id": f"{facility}:{ma_lk}:me",
             "raw_ref": position, "identifiers": mother_ids, "name_as_written": mother_name, "birth_date": m_birth,
-            "birth_precision": m_precision, "sex": "female",
+            "birth_precision": m_precision, "sex": "female", "addresses": residence,
         })
     return records
 
