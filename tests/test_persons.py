@@ -125,6 +125,41 @@ def test_a_weak_pair_across_a_conflict_opens_no_review_item() -> None:
     assert states(close) == {("n1", "NEW0", "MATCH"), ("n1", "P2", "POSSIBLE_MATCH")}
 
 
+def dated(*rows: tuple[str, str | None]) -> pd.DataFrame:
+    """Records as (uid, full birth date or None for a year only), all born in 1990, female, no ids."""
+    return pd.DataFrame([{"unique_id": uid, "personal_id": None, "pid_ok": False, "bhxh": None, "sex": "female",
+                          "birth_year": 1990.0, "birth_date": born,
+                          "birth_dm_swap": f"1990-{born[8:10]}-{born[5:7]}" if born else None}
+                         for uid, born in rows])
+
+
+def test_a_weak_pair_the_persons_birth_dates_contradict_opens_no_review_item() -> None:
+    """A namesake born the same year: the pair rests on the person's record that knows only the year,
+    its other records know the day, and it is another day."""
+    person = dated(("e1", None), ("e2", "1990-11-10"))
+    assigned = {"e1": "P1", "e2": "P1"}
+    other_day = plan_incremental(dated(("n1", "1990-10-18")), person, pairs(), pairs(("e1", "n1", 0.8)), assigned,
+                                 UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(other_day) == {("n1", "NEW0", "MATCH")}
+    assert other_day.stats()["withheld_contradicted_reviews"] == 1 and other_day.withheld_reviews == 0
+    # The same day, the day and month transposed, a year only on the new side, or no day on the
+    # person's side: a reviewer decides.
+    for born, known in (("1990-11-10", "1990-11-10"), ("1990-10-11", "1990-11-10"), (None, "1990-11-10"),
+                        ("1990-10-18", None)):
+        plan = plan_incremental(dated(("n1", born)), dated(("e1", None), ("e2", known)), pairs(),
+                                pairs(("e1", "n1", 0.8)), assigned, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+        assert ("n1", "P1", "POSSIBLE_MATCH") in states(plan), (born, known)
+        assert plan.contradicted_reviews == 0
+    # Among the persons of one first link, and in a rebuild.
+    everyone = dated(("a", "1990-10-18"), ("b", None), ("c", "1990-11-10"))
+    first = plan_incremental(everyone, everyone.iloc[0:0], pairs(("a", "b", 0.8), ("b", "c", 0.99)), pairs(), {},
+                             UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert [link.state for link in first.links].count("POSSIBLE_MATCH") == 0 and first.contradicted_reviews == 1
+    rebuilt = plan_rebuild(everyone, pairs(("a", "b", 0.8), ("b", "c", 0.99)), {}, UPPER, LOWER,
+                           make_id=ids())  # type: ignore[arg-type]
+    assert [link.state for link in rebuilt.links].count("POSSIBLE_MATCH") == 0 and rebuilt.contradicted_reviews == 1
+
+
 def test_a_rebuild_opens_no_review_item_across_different_ids() -> None:
     everything = table(("a", "001090000001"), ("b", "001090777709"), ("c", None))
     plan = plan_rebuild(everything, pairs(("a", "b", 0.7), ("a", "c", 0.7)), {}, UPPER, LOWER,

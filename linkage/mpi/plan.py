@@ -20,7 +20,10 @@ A weak pair across a conflict (`linkage.mpi.conflicts`: two different valid pers
 numbers held by the two persons, different sexes, or birth years a generation apart) opens no review
 item: such pairs are namesakes and relatives, which a reviewer could only link by overriding the
 conflict, and on every generator profile none of them was one person. A strong pair the id wall
-refused still opens one, so that a reviewer sees what the model wanted and the wall stopped.
+refused still opens one, so that a reviewer sees what the model wanted and the wall stopped. Nor does a
+weak pair open one when the record has a full birth date and the person's records hold full birth dates,
+none of them the record's (nor its day and month transposed): the pair was scored against the record
+that knows only the year, and the person was born another day.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class LinkPlan:
     refused_chains: int = 0  # strong links the chain guard turned into review items
     tied_records: int = 0  # records equally like two persons, left a person of their own and reviewed
     withheld_reviews: int = 0  # weak pairs across a conflict: no review item
+    contradicted_reviews: int = 0  # weak pairs whose full birth date none of the person's records holds
 
     def stats(self) -> dict[str, int]:
         states = Counter(link.state for link in self.links)
@@ -72,7 +76,8 @@ class LinkPlan:
                 "possible_match_links": states.get("POSSIBLE_MATCH", 0), "possible_duplicates": len(self.duplicates),
                 "retired_persons": len(self.retired), "refused_conflicting_links": self.refused_conflicts,
                 "refused_chained_links": self.refused_chains, "tied_records": self.tied_records,
-                "withheld_conflicting_reviews": self.withheld_reviews}
+                "withheld_conflicting_reviews": self.withheld_reviews,
+                "withheld_contradicted_reviews": self.contradicted_reviews}
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class _Sides:
     """The fields `conflicts` reads of each record of some tables, looked up when asked (a first link
     holds millions of records and asks about a few)."""
 
-    FIELDS = ("personal_id", "pid_ok", "bhxh", "sex", "birth_year")
+    FIELDS = ("personal_id", "pid_ok", "bhxh", "sex", "birth_year", "birth_date", "birth_dm_swap")
 
     def __init__(self, *tables: pd.DataFrame) -> None:
         self._where: dict[str, tuple[int, int]] = {}
@@ -149,6 +154,22 @@ class _Sides:
 
     def conflict(self, uid: str, partner: str | None) -> bool:
         return partner is not None and bool(conflicts(self(uid), self(partner)))
+
+    def contradicted(self, uid: str, records: Iterable[str]) -> bool:
+        """Whether the person's records hold full birth dates and none is `uid`'s (or its day and month
+        transposed), while `uid` has a full one: the person was born another day.
+
+        A weak pair is scored against one of the person's records, often the one that knows only the
+        year; the others, which know the day, say no. Among namesakes that was most review items on
+        the profile without ids, and none was one person: a review item is a question about the
+        person, not about one of its records."""
+        mine = self(uid)
+        born = mine.get("birth_date")
+        if not isinstance(born, str):
+            return False
+        dates = [side for side in map(self, records) if isinstance(side.get("birth_date"), str)]
+        return bool(dates) and not any(side["birth_date"] == born or side.get("birth_dm_swap") == born
+                                       for side in dates)
 
 
 def _plain(value: object) -> object:
@@ -354,10 +375,14 @@ class _Deciding:
 
     def review(self, uid: str, person: str, partners: Iterable[str], across_ids: bool) -> None:
         """A review item for `uid` against `person`, unless the pair is across a conflict (`across_ids`:
-        the two sides hold different valid ids; else the strongest pair's records conflict)."""
+        the two sides hold different valid ids; else the strongest pair's records conflict) or the
+        person's records contradict the record's birth date (`_Sides.contradicted`)."""
+        partners = list(partners)
         link = _link(self.best, uid, person, "POSSIBLE_MATCH", partners)
         if across_ids or self.sides.conflict(uid, link.partner):
             self.plan.withheld_reviews += 1
+        elif self.sides.contradicted(uid, {*partners, *self.records_of.get(person, ())}):
+            self.plan.contradicted_reviews += 1
         else:
             self.plan.links.append(link)
 
@@ -534,6 +559,7 @@ def plan_rebuild(
             if uid in final_person:
                 person_keys[final_person[uid]][kind].add(value)
     sides = _Sides(table)
+    members_of_person = _records_by_person(final_person)
     for a, b, p in weak[["unique_id_l", "unique_id_r", "match_probability"]].itertuples(index=False):
         pa, pb = final_person.get(a), final_person.get(b)
         if pa is None or pb is None or pa == pb:
@@ -544,6 +570,9 @@ def plan_rebuild(
         seen.add(key)
         if not _ids_compatible(person_keys[pa], person_keys[pb]) or sides.conflict(a, b):
             plan.withheld_reviews += 1
+            continue
+        if sides.contradicted(a, members_of_person[pb]):
+            plan.contradicted_reviews += 1
             continue
         _, weight, why = best[(a, b)]
         plan.links.append(Link(a, pb, "POSSIBLE_MATCH", float(p), weight, why, b))
