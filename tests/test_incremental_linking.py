@@ -113,6 +113,7 @@ def test_the_index_keeps_the_newest_version_in_any_order_and_rebuilds_when_a_bat
         frame["given_fold"] = [given for _, given in rows]
         frame["batch_id"] = batch
         frame["birth_year"] = 1990
+        frame["birth_date"] = ["1990-05-01" if given == "an" else "1990-07-01" for _, given in rows]
         frame["family_key"] = "nguyen"
         frame["pid_ok"] = False
         frame["placeholder_name"] = False
@@ -129,7 +130,7 @@ def test_the_index_keeps_the_newest_version_in_any_order_and_rebuilds_when_a_bat
     index.add("b2", ranks["b2"], tables["b2"])  # held already: nothing changes
     assert index.count() == 3
     probe = table("new", [("s|new", "an")])
-    found = index.candidates(probe)  # family_key + given_fold + birth_year is a blocking rule
+    found = index.candidates(probe)  # given_fold + birth_date is a blocking rule
     assert found["unique_id"].tolist() == ["s|1", "s|3"]  # in the batches' order, as load_tables reads them
     assert found["birth_year"].tolist() == [1990, 1990] and isinstance(found["birth_year"][0], int)
     index.sync(ranks, tables.__getitem__)  # an older batch restored: added in its place

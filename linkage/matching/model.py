@@ -214,13 +214,17 @@ def comparisons() -> list[Any]:
 
 
 # Columns that must be equal (and not null) for blocking to propose a pair; one tuple per rule.
+# The family name, the given name and the birth year (without the middle name, the date or a place) is
+# no rule: with Vietnam's names its blocks are the largest (Nguyễn, a common given name, one year: 218
+# records at 100,000 persons, growing with the population), 44 % of the pairs at 100,000 dense persons,
+# and on every generator profile each true pair it proposed another rule proposed too (the full name
+# with the year, the family name with the date, or with the year and the commune).
 BLOCKING_KEYS: list[tuple[str, ...]] = [
     ("personal_id",),
     ("bhxh",),
     ("cmnd",),
     ("other_id",),
     ("phone",),
-    ("family_key", "given_fold", "birth_year"),
     ("given_fold", "birth_date"),
     ("family_key", "middle_fold", "given_fold", "commune"),
     ("household_code", "given_fold"),
