@@ -13,7 +13,6 @@ from operator import mul
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(_CROCKFORD)}
-_SHIFTS = tuple(range(0, 50, 5))
 _POSITIONS = tuple(range(1, 11))
 
 
@@ -30,9 +29,21 @@ def new_person_id(members: Sequence[str] = ()) -> str:
     return _id_from_bits(int.from_bytes(secrets.token_bytes(7), "big"))
 
 
+# An id is 'HS', the low 50 bits as ten base-32 digits (the lowest first), and the check character. Made
+# two digits at a time: for each of the five 10-bit chunks, its two characters and its share of the
+# check sum (a first link makes one id per person: a million of them). A re-run after a crash derives
+# the same ids from its seed, so this form must never change (a test pins it).
+_CHUNKS = tuple(tuple((_CROCKFORD[v & 31] + _CROCKFORD[v >> 5], (2 * j + 1) * (v & 31) + (2 * j + 2) * (v >> 5))
+                      for v in range(1024)) for j in range(5))
+
+
 def _id_from_bits(bits: int) -> str:
-    digits = [(bits >> shift) & 31 for shift in _SHIFTS]
-    return f"HS{''.join(map(_CROCKFORD.__getitem__, digits))}{_CROCKFORD[sum(map(mul, digits, _POSITIONS)) % 31]}"
+    c0, s0 = _CHUNKS[0][bits & 1023]
+    c1, s1 = _CHUNKS[1][(bits >> 10) & 1023]
+    c2, s2 = _CHUNKS[2][(bits >> 20) & 1023]
+    c3, s3 = _CHUNKS[3][(bits >> 30) & 1023]
+    c4, s4 = _CHUNKS[4][(bits >> 40) & 1023]
+    return f"HS{c0}{c1}{c2}{c3}{c4}{_CROCKFORD[(s0 + s1 + s2 + s3 + s4) % 31]}"
 
 
 def seeded_person_ids(seed: str) -> IdFactory:

@@ -222,17 +222,21 @@ def _touching(pairs: pd.DataFrame, uids: set[str]) -> pd.DataFrame:
 def _best_within_clusters(pairs: pd.DataFrame, cluster_of: Mapping[str, str]) -> dict[str, int]:
     """For each record, the row of `pairs` holding its strongest pair inside its own cluster (by
     probability, then match weight: probabilities round to 1 for strong pairs; the first row on a tie)."""
-    best: dict[str, int] = {}
-    strength = list(zip(pairs["match_probability"].tolist(), pairs["match_weight"].tolist(), strict=True))
-    for row, (a, b) in enumerate(zip(pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist(), strict=True)):
-        root = cluster_of.get(a)
-        if root is None or root != cluster_of.get(b):
-            continue
-        for uid in (a, b):
-            held = best.get(uid)
-            if held is None or strength[row] > strength[held]:
-                best[uid] = row
-    return best
+    left = pairs["unique_id_l"].to_numpy(dtype=object)
+    right = pairs["unique_id_r"].to_numpy(dtype=object)
+    root_l = pd.Series(left, dtype=object).map(cluster_of)
+    root_r = pd.Series(right, dtype=object).map(cluster_of)
+    rows = np.flatnonzero((root_l.notna() & (root_l == root_r)).to_numpy())
+    if not len(rows):
+        return {}
+    at = np.concatenate([rows, rows])
+    uids = np.concatenate([left[rows], right[rows]])
+    codes, _ = pd.factorize(uids)
+    probability = pairs["match_probability"].to_numpy(dtype=float)[at]
+    weight = pairs["match_weight"].to_numpy(dtype=float)[at]
+    order = np.lexsort((at, -weight, -probability, codes))  # by record, strongest first, first row on a tie
+    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
+    return dict(zip(uids[first].tolist(), at[first].tolist(), strict=True))
 
 
 def plan_incremental(
