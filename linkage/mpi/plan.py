@@ -222,15 +222,14 @@ def _touching(pairs: pd.DataFrame, uids: set[str]) -> pd.DataFrame:
 def _best_within_clusters(pairs: pd.DataFrame, cluster_of: Mapping[str, str]) -> dict[str, int]:
     """For each record, the row of `pairs` holding its strongest pair inside its own cluster (by
     probability, then match weight: probabilities round to 1 for strong pairs; the first row on a tie)."""
-    left = pairs["unique_id_l"].to_numpy(dtype=object)
-    right = pairs["unique_id_r"].to_numpy(dtype=object)
-    root_l = pd.Series(left, dtype=object).map(cluster_of)
-    root_r = pd.Series(right, dtype=object).map(cluster_of)
-    rows = np.flatnonzero((root_l.notna() & (root_l == root_r)).to_numpy())
+    left, right = pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist()
+    root = cluster_of.get
+    same = ((r := root(a)) is not None and r == root(b) for a, b in zip(left, right, strict=True))
+    rows = np.flatnonzero(np.fromiter(same, dtype=bool, count=len(left)))
     if not len(rows):
         return {}
     at = np.concatenate([rows, rows])
-    uids = np.concatenate([left[rows], right[rows]])
+    uids = np.concatenate([np.asarray(left, dtype=object)[rows], np.asarray(right, dtype=object)[rows]])
     codes, _ = pd.factorize(uids)
     probability = pairs["match_probability"].to_numpy(dtype=float)[at]
     weight = pairs["match_weight"].to_numpy(dtype=float)[at]
