@@ -32,8 +32,9 @@ def api(tmp_path_factory: pytest.TempPathFactory, graph: Driver,  # type: ignore
     local = linked_world(tmp_path_factory.mktemp("api"), SynthConfig(persons=900, seed=31), KINDS, graph)
     family = graph.execute_query(
         "MATCH (parent:Person)-[:PARENT_OF]->(child:Person) WHERE parent.province IS NOT NULL "
+        "AND child.birth_year > $adult "
         "RETURN parent.person_id AS parent, child.person_id AS child, parent.province AS province "
-        "ORDER BY parent LIMIT 1").records[0]
+        "ORDER BY parent LIMIT 1", {"adult": date.today().year - 18}).records[0]  # a parent reads a minor child
     stranger = graph.execute_query(
         "MATCH (p:Person {status: 'active'}) WHERE p.province <> $prov AND p.birth_year < date().year - 20 "
         "RETURN p.person_id AS id ORDER BY id LIMIT 1",  # an adult: a parent may not read them

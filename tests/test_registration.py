@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from neo4j import Driver
 from pydantic import ValidationError
 
+from api.access import related_ids
 from api.app import create_app
 from api.audit import person_hash
 from api.messages import Refusal
@@ -161,17 +162,20 @@ def test_a_citizen_sees_who_read_their_record_and_flags_a_read(portal: Any, grap
     add_user(graph, "dr.minh", "clinician password", Role.CLINICIAN, facility="01001", province=person["province"])
     doctor = portal["login"]("dr.minh", "clinician password")
     citizen = portal["login"]("lan.nguyen", "a new password 7")
-    assert client.get(f"/persons/{person['person_id']}", headers=doctor).status_code == 200
+    shown = client.get(f"/persons/{person['person_id']}", headers=doctor)
+    assert shown.status_code == 200
+    named = {person["person_id"], *related_ids(shown.json())}  # a profile discloses the relatives it names
     assert client.get("/persons", params={"personal_id": person["personal_id"]}, headers=doctor).status_code == 200
     assert client.get(f"/persons/{person['person_id']}", headers=citizen).status_code == 200  # one's own: not listed
     log = client.get("/me/disclosures", headers=citizen)
     assert log.status_code == 200, log.text
     mine = [d for d in log.json()["data"] if d["username"] == "dr.minh"]
     assert {d["route"] for d in mine} == {"profile", "search"}
-    assert all(d["role"] == "clinician" and d["facility"] == "01001" and d["person_id"] == person["person_id"]
-               for d in mine)
+    assert {d["person_id"] for d in mine} >= {person["person_id"]}
+    # The citizen sees the reads of their own record and of the minor children the profile named.
+    assert all(d["role"] == "clinician" and d["facility"] == "01001" and d["person_id"] in named for d in mine)
     assert not any(d["username"] == "lan.nguyen" for d in log.json()["data"])
-    read = next(d for d in mine if d["route"] == "profile")
+    read = next(d for d in mine if d["route"] == "profile" and d["person_id"] == person["person_id"])
     flagged = client.post(f"/me/disclosures/{read['entry_id']}/flag", json={"note": "Tôi không khám ở đó"},
                           headers=citizen)
     assert flagged.status_code == 201 and flagged.json()["status"] == "open"
