@@ -16,7 +16,7 @@ import pandas as pd
 from neo4j import Driver
 
 from graph.queries import WRITERS, default_registry
-from linkage import LinkPlan, Reviewed, birth_keys
+from linkage import LinkPlan, Reviewed, birth_keys, with_sex_keys
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +151,15 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
     def candidates(row: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
         params = {k: _clean(row.get(k)) for k in keys}
         found = queries.read(driver, "matching/candidates", database=database, limit=limit, **params)[0]["found"]
-        return [(_with_birth_keys(f["record"]), f["person_id"]) for f in found]
+        return [(_with_derived_keys(f["record"]), f["person_id"]) for f in found]
 
     return candidates
 
 
-def _with_birth_keys(record: dict[str, Any]) -> dict[str, Any]:
-    """A record written before the graph kept birth_ym and birth_dm_swap gets them from its full date of
-    birth (a month-only date keeps no month there: linking its batch again stores it)."""
+def _with_derived_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the model reads it: its names keyed by its sex (the graph keeps only the names and
+    the sex); one written before the graph kept birth_ym and birth_dm_swap gets them from its full date
+    of birth (a month-only date keeps no month there: linking its batch again stores it)."""
     if record.get("birth_ym") is None and record.get("birth_date"):
         record.update(birth_keys(date.fromisoformat(record["birth_date"]), "day"))
-    return record
+    return with_sex_keys(record)

@@ -97,6 +97,19 @@ def _house() -> cl.CustomComparison:
     )
 
 
+def _exact_by_sex(column: str, keyed: str) -> Any:
+    """The same name, weighed by its frequency among the people of the bearer's sex (`keyed`: the name
+    with the sex, `linkage.standardize.table.sex_key`).
+
+    Middle and given names are a sex's own: Thị and Văn, Lan and Hùng. Weighed by their frequency among
+    everyone, agreeing on Thị and on Lan each counted again the sex the sex comparison had counted: a pair
+    of namesakes took about two bits too many, and without identifiers the review band was half
+    strangers born the same day. The adjustment is relative to this level's own u (the frequency among
+    everyone of agreeing on this name), as for Splink's own term-frequency levels."""
+    return cll.ExactMatchLevel(column).configure(tf_adjustment_column=keyed, tf_adjustment_weight=1.0,
+                                                 disable_tf_exact_match_detection=True)
+
+
 def comparisons() -> list[Any]:
     """The comparisons of the model, in the order their weights are shown."""
     return [
@@ -142,7 +155,7 @@ def comparisons() -> list[Any]:
             comparison_description="middle name(s)",
             comparison_levels=[
                 cll.NullLevel("middle_fold"),
-                cll.ExactMatchLevel("middle_fold", term_frequency_adjustments=True),
+                _exact_by_sex("middle_fold", "middle_sex"),
                 # Swapped names are weighed once, by the given-name comparison: here no weight either way.
                 cll.CustomLevel("middle_last_l = given_fold_r AND given_fold_l = middle_last_r",
                                 label_for_charts="middle and given swapped").configure(
@@ -156,7 +169,7 @@ def comparisons() -> list[Any]:
             comparison_description="given name",
             comparison_levels=[
                 cll.NullLevel("given_fold"),
-                cll.ExactMatchLevel("given_fold", term_frequency_adjustments=True),
+                _exact_by_sex("given_fold", "given_sex"),
                 cll.CustomLevel("given_fold_l = middle_last_r AND middle_last_l = given_fold_r",
                                 label_for_charts="middle and given swapped"),
                 cll.JaroWinklerLevel("given_fold", 0.9),

@@ -30,7 +30,10 @@ from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TF_COLUMNS = ("family_fold", "middle_fold", "given_fold")
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "middle_sex", "given_sex")
+# A middle or given name's frequency among the people of the bearer's sex: Thị and Lan are women's
+# names, and the frequency among everyone would count the sex again after the sex comparison did.
+_BY_SEX = {"middle_sex": "middle_fold", "given_sex": "given_fold"}
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
                   "phone", "address", "house", "household_code")
 _ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
@@ -52,9 +55,32 @@ class ScoredPair(NamedTuple):
 
 
 def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Relative frequency of each value of the term-frequency columns."""
-    return {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
-            for col in TF_COLUMNS}
+    """Relative frequency of each value of the term-frequency columns; of a name keyed with its
+    bearer's sex ("female|lan"), its frequency among the records of that sex ("|lan", sex unknown:
+    among all records)."""
+    out = {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
+           for col in TF_COLUMNS if col not in _BY_SEX}
+    for col, name in _BY_SEX.items():
+        out[col] = by_sex(out[name], table[[name, "sex"]])
+    return out
+
+
+def by_sex(overall: Mapping[str, float], names: pd.DataFrame | None) -> dict[str, float]:
+    """The frequency of each name among the records of each sex (columns: the name, "sex"), and among
+    all records under the unknown sex; with no table, the overall frequency for every sex (a model saved
+    before the frequencies by sex weighs names as it did)."""
+    out = {f"|{k}": v for k, v in overall.items()}
+    if names is None:
+        return {**out, **{f"{sex}|{k}": v for sex in ("male", "female") for k, v in overall.items()}}
+    name = names.columns[0]
+    known = names.dropna()
+    counts = known.groupby(["sex", name]).size()
+    totals = known.groupby("sex").size()
+    sexes = counts.index.get_level_values(0)
+    shares = counts.to_numpy() / totals.reindex(sexes).to_numpy()
+    keys = sexes.astype(str) + "|" + counts.index.get_level_values(1).astype(str)
+    out.update(zip(keys.tolist(), shares.tolist(), strict=True))
+    return out
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
@@ -130,11 +156,11 @@ class Scorer:
         self.model = model
         self.memory_limit = memory_limit
         self.settings = _prediction_settings(for_dialect(model, "spark") if spark is not None else model)
-        self.tf = tf
+        self.tf = {**tf, **{col: by_sex(tf.get(name, {}), None) for col, name in _BY_SEX.items() if col not in tf}}
         self.spark = spark
         self._rt_sql: str | None = None
         self._rt_prepared: set[int] = set()
-        self._tf_floor = {col: min(f.values()) for col, f in tf.items() if f}
+        self._tf_floor = {col: min(f.values()) for col, f in self.tf.items() if f}
         self._rt_schema = pa.schema(
             [("hoso_side", pa.string())]
             + [(c, _ARROW_TYPES.get(c, pa.string())) for c in LINKAGE_COLUMNS]

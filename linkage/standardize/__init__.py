@@ -22,11 +22,20 @@ from linkage.standardize.icd10 import (
 from linkage.standardize.ids import compatible_ids, one_keystroke_apart
 from linkage.standardize.names import split_name
 from linkage.standardize.phones import normalise_phone, old_form
-from linkage.standardize.table import LINKAGE_COLUMNS, birth_keys, place_newborns, standardise, standardise_one
+from linkage.standardize.table import (
+    LINKAGE_COLUMNS,
+    SEX_KEYED,
+    birth_keys,
+    place_newborns,
+    standardise,
+    standardise_one,
+    with_sex_keys,
+)
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text
 
 __all__ = [
     "LINKAGE_COLUMNS",
+    "SEX_KEYED",
     "VIETNAM_RETAINED",
     "AdminUnit",
     "AdminUnits",
@@ -51,4 +60,5 @@ __all__ = [
     "split_name",
     "standardise",
     "standardise_one",
+    "with_sex_keys",
 ]
