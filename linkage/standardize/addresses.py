@@ -61,6 +61,7 @@ def _unit_names() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=1 << 16)
 def _names_a_unit(segment: str) -> bool:
     """Whether a folded segment names an administrative unit or the country. A bare number names one
     only with its type ("Phường 12", not "12": that is a house)."""

@@ -33,7 +33,11 @@ def is_placeholder_name(name: str | None) -> bool:
     >>> is_placeholder_name("CON NGUYỄN THỊ HÀ"), is_placeholder_name("Công Văn An")
     (True, False)
     """
-    return bool(name) and bool(_PLACEHOLDER.match(fold(name or "")))
+    if not name:
+        return False
+    # Every such name folds to a first letter c, b or s: most names are settled by their first letter.
+    head = fold(name.lstrip()[:1])
+    return (not head or head in "cbs") and bool(_PLACEHOLDER.match(fold(name)))
 
 
 def clean_name(name: str) -> str:
