@@ -250,17 +250,25 @@ class InitialLoad:
             for row in zip(needed, *(table[c].tolist() for c in table.columns), strict=True)}
         persons = sorted({link.person_id for link in plan.links} | set(plan.new_persons))
         golden: dict[str, dict[str, Any]] = {}
-        rows = []
+        # The Person file's columns, filled a person at a time (no dict per row to take apart again).
+        columns: dict[str, list[Any]] = {"person_id": persons, "created_at": [self.now] * len(persons),
+                                         "status": ["active"] * len(persons), "golden_updated_at": []}
+        columns |= {k: [] for k in GOLDEN_KEYS}
+        filled = [(k, columns[k].append) for k in GOLDEN_KEYS]
+        updated = columns["golden_updated_at"].append
         for person in persons:
-            row: dict[str, Any] = {"person_id": person, "created_at": self.now, "status": "active"}
             if person in linked:
                 record = golden_record([by_uid[uid] for uid in matched.get(person, [])])
-                props = {k: record.get(k) for k in GOLDEN_KEYS}
-                golden[person] = props
-                row |= props | {"golden_updated_at": self.now}
-            rows.append(row)
+                golden[person] = props = {k: record.get(k) for k in GOLDEN_KEYS}
+                for k, append in filled:
+                    append(props[k])
+                updated(self.now)
+            else:
+                for _, append in filled:
+                    append(None)
+                updated(None)
         self.files.nodes("Person", "person_id", {"created_at": DT, "status": S, "golden_updated_at": DT} | GOLDEN_TYPES,
-                         rows)
+                         columns)
         self.persons = persons
         return golden
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkage.mpi.golden import golden_record
+from linkage.mpi.golden import _of_many, _of_one, golden_record
 
 REGISTRY = {"uid": "population|001090012345", "source": "population", "name": "Nguyễn Văn An",
             "birth_date": "1990-03-05", "birth_precision": "day", "personal_id": "001090012345", "pid_ok": True,
@@ -32,3 +32,14 @@ def test_without_the_registry_the_most_frequent_spelling_wins() -> None:
     assert golden["name"] == "Nguyen Van An"
     assert golden["birth_date"] == "1990-05-03" and golden["birth_precision"] == "day"
     assert golden["name_fold"] == "nguyen van an"
+
+
+def test_a_person_of_one_record_takes_what_the_rules_would_take() -> None:
+    """One record skips the rules (a first link makes hundreds of thousands such persons): the same
+    fields and sources as the rules give, whatever the record lacks."""
+    bad_id = {**REGISTRY, "pid_ok": False}
+    month = {**HOSPITAL_OLD, "birth_precision": "month", "birth_date": "1990-05-01", "birth_year": 1990}
+    bare = {"uid": "csv|x", "source": "csv"}
+    for record in (REGISTRY, HOSPITAL_OLD, HOSPITAL_NEW, bad_id, month, bare):
+        assert _of_one(record) == _of_many([record]) == golden_record([record])
+        assert golden_record([record])["record_count"] == 1

@@ -31,7 +31,7 @@ def _most_frequent(records: Sequence[dict[str, Any]], field: str,
                    accept: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any] | None:
     """The newest record holding the most frequent value of `field` (`records` come newest first)."""
     holders = [r for r in records if r.get(field) is not None and (accept is None or accept(r))]
-    if len(holders) <= 1:
+    if len(holders) <= 2:  # two values once each, or one value twice: the newest either way
         return holders[0] if holders else None
     counts = Counter(r[field] for r in holders)
     top = max(counts.values())
@@ -42,6 +42,10 @@ def golden_record(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The person's fields and the record each came from (empty when there are no records)."""
     # Newest first, once: every pool below keeps that order (a record's uid makes it total), so the first
     # of equals in any pool is its newest.
+    return _of_one(records[0]) if len(records) == 1 else _of_many(records)
+
+
+def _of_many(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     records = _newest_first(records)
     out: dict[str, Any] = {}
     registry = [r for r in records if r.get("source") == AUTHORITATIVE]
@@ -84,4 +88,28 @@ def golden_record(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out["name_fold"] = fold(out["name"])
     out["record_count"] = len(records)
     out["sources"] = sorted({str(r.get("source")) for r in records})
+    return out
+
+
+def _of_one(record: dict[str, Any]) -> dict[str, Any]:
+    """`golden_record` of a person with one record (every rule then picks that record where it has the
+    field; a first link at a million persons makes hundreds of thousands of them)."""
+    out: dict[str, Any] = {}
+    uid = record["uid"]
+    for field in (*REGISTRY_FIELDS, *NEWEST_FIELDS, *FREQUENT_FIELDS):
+        if (value := record.get(field)) is not None:
+            out[field] = value
+            out[f"{field}_source"] = uid
+    if "birth_date" in out:
+        out["birth_precision"] = record.get("birth_precision")
+        out["birth_year"] = int(str(out["birth_date"])[:4])
+    elif (year := record.get("birth_year")) is not None:
+        out["birth_year"] = year
+        out["birth_year_source"] = uid
+    if "commune" in out:
+        out["province"] = record.get("province")
+    if "name" in out:
+        out["name_fold"] = fold(out["name"])
+    out["record_count"] = 1
+    out["sources"] = [str(record.get("source"))]
     return out
