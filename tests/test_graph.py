@@ -16,7 +16,7 @@ from neo4j import Driver
 
 from api.services import run_linking
 from api.settings import Settings
-from graph.load import GraphLoader, _facility
+from graph.load import GraphLoader, _facility, _parsed
 from graph.persons import PersonNotFound, person_profile
 from graph.queries import default_registry
 from linkage import CodeList, load_admin_units
@@ -173,3 +173,11 @@ def test_the_check_for_an_empty_graph_reads_the_count_store(graph: Driver, neo4j
     operators = _operators(plan)  # type: ignore[arg-type]
     assert not [op for op in operators if "LabelScan" in op]
     assert sum(op.startswith("NodeCountFromCountStore") for op in operators) == text.count("MATCH (n:")
+
+
+def test_a_payload_orjson_refuses_is_read_as_the_standard_library_reads_it() -> None:
+    """Payloads are parsed by orjson; NaN and integers beyond 64 bits, which it refuses, still load."""
+    parsed = _parsed('{"weight_g": NaN, "n": 123456789012345678901234567890, "name": "Nguyễn"}')
+    assert parsed["n"] == 123456789012345678901234567890 and parsed["name"] == "Nguyễn"
+    assert parsed["weight_g"] != parsed["weight_g"]  # NaN
+    assert _parsed('{"a": [1, 2.5, null, true]}') == {"a": [1, 2.5, None, True]}
