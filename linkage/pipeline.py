@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from linkage.errors import ModelError
 from linkage.intake import batches_dir, list_batches, set_aside
@@ -87,10 +92,14 @@ class RunSummary:
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
 
 
+def _cache(data_dir: Path, batch_id: str) -> Path:
+    return data_dir / "linkage" / "standardised" / f"{batch_id}.parquet"
+
+
 def standardised(data_dir: Path, batch_id: str) -> pd.DataFrame:
     """The linkage table of one batch, computed once and cached next to the batch (again when the
     cached table lacks a column the model now reads)."""
-    cache = data_dir / "linkage" / "standardised" / f"{batch_id}.parquet"
+    cache = _cache(data_dir, batch_id)
     if cache.exists():
         cached = pd.read_parquet(cache)
         if set(LINKAGE_COLUMNS) <= set(cached.columns):
@@ -132,9 +141,57 @@ def batch_ranks(data_dir: Path) -> dict[str, str]:
             if not m["set_aside"]}
 
 
+# Batches to standardise are standardised by worker processes, one per core, when there are several
+# holding this many records together (starting a process and its imports costs a second or two).
+PARALLEL_RECORDS = 200_000
+
+
+def _to_standardise(data_dir: Path, batch_id: str) -> bool:
+    cache = _cache(data_dir, batch_id)
+    try:
+        return not set(LINKAGE_COLUMNS) <= set(pq.read_schema(cache).names)
+    except (OSError, pa.ArrowInvalid):  # none yet, or unreadable: `standardised` writes it anew
+        return True
+
+
+def _records_in(data_dir: Path, batch_id: str) -> int:
+    try:
+        return pq.ParquetFile(batches_dir(data_dir) / batch_id / "records.parquet").metadata.num_rows
+    except (OSError, pa.ArrowInvalid):
+        return 0
+
+
+def _standardise_quietly(data_dir: Path, batch_id: str) -> str | None:
+    """`standardised` in a worker: the cache written, nothing sent back but why it failed."""
+    try:
+        standardised(data_dir, batch_id)
+    except Exception as exc:  # the batch is standardised again, and set aside, by the caller's process
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def standardise_ahead(data_dir: Path, batch_ids: list[str]) -> int:
+    """Write the standardised tables `batch_ids` lack in worker processes, the largest batch first, when
+    there are several and records enough; returns how many were written. A batch that fails is left
+    without one: `standardised` then fails on it in the caller's process, which sets it aside."""
+    todo = [b for b in batch_ids if _to_standardise(data_dir, b)]
+    workers = min(len(todo), os.cpu_count() or 1)
+    sizes = {b: _records_in(data_dir, b) for b in todo}
+    if workers < 2 or sum(sizes.values()) < PARALLEL_RECORDS:
+        return 0
+    order = sorted(todo, key=lambda b: -sizes[b])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        failures = list(pool.map(_standardise_quietly, [data_dir] * len(order), order))
+    for batch_id, failure in zip(order, failures, strict=True):
+        if failure is not None:
+            log.info("batch %s was not standardised by a worker (%s)", batch_id, failure)
+    return sum(failure is None for failure in failures)
+
+
 def linkable(data_dir: Path, batch_ids: list[str], refused: dict[str, str]) -> list[str]:
     """`batch_ids` less those that cannot be standardised: each of those is set aside with its reason
     (logged, and added to `refused`), so that one bad batch never stops the others from linking."""
+    standardise_ahead(data_dir, batch_ids)
     kept = []
     for batch_id in batch_ids:
         try:

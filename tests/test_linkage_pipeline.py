@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from neo4j import Driver
 
@@ -177,3 +178,30 @@ def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_pat
     chart = match_weights_chart(ModelStore(data).current(), tmp_path / "weights.html")
     html = chart.read_text()
     assert "vega" in html and "given_name" in html
+
+
+def test_batches_standardised_by_worker_processes_equal_those_standardised_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first link standardises its batches in one process per core: the same tables; a batch a worker
+    cannot standardise is left to the caller, which sets it aside with its reason."""
+    synth, data = tmp_path / "synth", tmp_path / "data"
+    generate(SynthConfig(persons=300, seed=3, profile="realistic"), synth)
+    ids = [ingest(kind, files, data).batch_id for kind, files, _ in synthetic_inputs(synth, FIRST)]
+    monkeypatch.setattr(pipeline, "PARALLEL_RECORDS", 0)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    assert pipeline.standardise_ahead(data, ids[:1]) == 0  # one batch: no worker to start
+    assert not pipeline._cache(data, ids[0]).exists()
+    assert pipeline.standardise_ahead(data, ids) == len(ids)
+    assert pipeline.standardise_ahead(data, ids) == 0  # nothing left
+    by_workers = {b: pd.read_parquet(pipeline._cache(data, b)) for b in ids}
+    for batch_id in ids:
+        pipeline._cache(data, batch_id).unlink()
+        pipeline.standardised(data, batch_id)  # here, as written when no worker runs
+        pd.testing.assert_frame_equal(pd.read_parquet(pipeline._cache(data, batch_id)), by_workers[batch_id])
+        pipeline._cache(data, batch_id).unlink()
+    broken = ids[-1]
+    (data / "batches" / broken / "records.parquet").write_bytes(b"not parquet")
+    assert pipeline.standardise_ahead(data, ids) == len(ids) - 1
+    refused: dict[str, str] = {}
+    assert pipeline.linkable(data, ids, refused) == ids[:-1]
+    assert list(refused) == [broken] and "cannot be standardised" in refused[broken]
