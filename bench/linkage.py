@@ -115,6 +115,7 @@ def main() -> None:
                  ("review items that are true matches", in_review[0]["true_share"] if in_review else 1.0, ""),
                  ("review items withheld across a conflict", float(plan.withheld_reviews), "pairs"),
                  ("review items withheld: another birth date", float(plan.contradicted_reviews), "pairs"),
+                 ("review items withheld: held by its own person", float(plan.elsewhere_reviews), "pairs"),
                  ("calibration error, largest of the tenths", max(
                      (b["error"] for b in bands if b["links"] >= 20), default=0.0), ""),
                  ("persons", float(len(set(assigned.values()))), "persons"),

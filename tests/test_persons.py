@@ -253,3 +253,28 @@ def test_the_chain_guard_holds_against_an_existing_person() -> None:
     direct = plan_incremental(boy, person, pairs(), pairs(("newborn", "boy", 0.98), ("girl", "boy", 0.97)),
                               assigned, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
     assert states(direct) == {("boy", "P1", "MATCH")}
+
+
+def test_a_weak_pair_of_a_record_its_own_person_holds_strongly_opens_no_review_item() -> None:
+    """A namesake's weak pair: the record is surely its own person's (a strong pair), so it is at most
+    a few percent the other's; the same weak pair of a record alone is reviewed."""
+    held = plan_incremental(table(("n1", None)), EXISTING, pairs(),
+                            pairs(("e2", "n1", 0.99), ("e3", "n1", 0.8)), ASSIGNED, UPPER, LOWER,
+                            make_id=ids())  # type: ignore[arg-type]
+    assert states(held) == {("n1", "P2", "MATCH")}
+    assert held.stats()["withheld_elsewhere_reviews"] == 1 and held.withheld_reviews == 0
+    alone = plan_incremental(table(("n1", None)), EXISTING, pairs(), pairs(("e3", "n1", 0.8)), ASSIGNED, UPPER,
+                             LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert states(alone) == {("n1", "NEW0", "MATCH"), ("n1", "P3", "POSSIBLE_MATCH")}
+    assert alone.elsewhere_reviews == 0
+    # Among the persons of one first link (the weak pair from the smaller person's record), and in a rebuild.
+    everyone = table(("a", None), ("b", None), ("c", None), ("d", None))
+    scored = pairs(("a", "b", 0.99), ("c", "d", 0.99), ("a", "c", 0.8))
+    first = plan_incremental(everyone, everyone.iloc[0:0], scored, pairs(), {}, UPPER, LOWER,
+                             make_id=ids())  # type: ignore[arg-type]
+    rebuilt = plan_rebuild(everyone, scored, {}, UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    for plan in (first, rebuilt):
+        assert [link.state for link in plan.links] == ["MATCH"] * 4 and plan.elsewhere_reviews == 1
+    lonely = plan_incremental(everyone, everyone.iloc[0:0], pairs(("c", "d", 0.99), ("a", "c", 0.8)), pairs(), {},
+                              UPPER, LOWER, make_id=ids())  # type: ignore[arg-type]
+    assert [link.state for link in lonely.links].count("POSSIBLE_MATCH") == 1 and lonely.elsewhere_reviews == 0
