@@ -16,7 +16,7 @@ import pandas as pd
 from neo4j import Driver
 
 from graph.queries import WRITERS, default_registry
-from linkage import LinkPlan, Reviewed, birth_keys, with_sex_keys
+from linkage import LinkPlan, Reviewed, birth_keys, with_name_keys
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,10 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
 
 
 def _with_derived_keys(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as the model reads it: its names keyed by its sex (the graph keeps only the names and
-    the sex); one written before the graph kept birth_ym and birth_dm_swap gets them from its full date
-    of birth (a month-only date keeps no month there: linking its batch again stores it)."""
+    """A record as the model reads it: its names keyed (`linkage.standardize.table.name_key`: the graph
+    keeps only the names and the sex); one written before the graph kept birth_ym and birth_dm_swap gets
+    them from its full date of birth (a month-only date keeps no month there: linking its batch again
+    stores it)."""
     if record.get("birth_ym") is None and record.get("birth_date"):
         record.update(birth_keys(date.fromisoformat(record["birth_date"]), "day"))
-    return with_sex_keys(record)
+    return with_name_keys(record)

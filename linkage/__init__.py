@@ -63,7 +63,7 @@ from linkage.standardize import (
     one_keystroke_apart,
     parse_birth_date,
     split_name,
-    with_sex_keys,
+    with_name_keys,
 )
 from linkage.vocab import (
     FACILITY_SYSTEM,
@@ -153,5 +153,5 @@ __all__ = [
     "synthetic_inputs",
     "train_model",
     "valid_person_id",
-    "with_sex_keys",
+    "with_name_keys",
 ]

@@ -22,7 +22,7 @@ from linkage.matching import BASELINE, TrainedModel, level_key, scoring
 from linkage.matching.compiled import CompiledModel, NotCompilable, compile_condition
 from linkage.matching.realtime import RealtimeMatcher
 from linkage.matching.scoring import Scorer
-from linkage.standardize import SEX_KEYED
+from linkage.standardize import NAME_KEYED, name_keys
 from linkage.synth import SynthConfig, generate
 from linkage.vocab import SourceKind
 
@@ -219,9 +219,9 @@ def test_the_graph_keeps_and_the_candidate_query_returns_every_column_the_model_
     root = Path(__file__).resolve().parent.parent
     cypher = (root / "graph" / "cypher" / "matching" / "candidates.cypher").read_text()
     returned = set(re.findall(r"\.(\w+)", cypher[cypher.index("record: r {"):]))
-    # The names keyed by sex are not kept: the candidate source derives them from what is.
-    assert {"given_sex", "middle_sex"} <= reads
-    stored = (reads - set(SEX_KEYED)) | {"given_fold", "middle_fold", "sex"}
+    # The keyed names are not kept: the candidate source derives them from what is.
+    assert {"given_key", "middle_key"} <= reads
+    stored = (reads - set(NAME_KEYED)) | {"family_fold", "given_fold", "middle_fold", "sex"}
     assert stored <= returned, stored - returned
     assert stored <= set(RECORD_PROPS), stored - set(RECORD_PROPS)
 
@@ -272,3 +272,24 @@ def test_a_shared_house_is_evidence_of_one_person_only_with_the_same_given_name_
     ]}
     assert house["same person"] > 8 > 3 > house["brother"] > 0 > house["another house"]
     assert house["another commune"] == house["another house"]
+
+
+def test_a_full_name_the_model_never_saw_weighs_the_same_in_batch_and_in_real_time(
+        trained: tuple[Scorer, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new family name: its keys are in no frequency table, and both paths fall back to the given
+    and middle names' frequencies within the sex."""
+    scorer, rows = trained
+    query = next(r for r in rows if r["given_fold"] and r["middle_fold"] and r["sex"] == "female")
+    pair = [{**query, "unique_id": uid, "family_fold": "zzfamily",
+             **name_keys("female", "zzfamily", query["middle_fold"], query["given_fold"])} for uid in ("u1", "u2")]
+    assert pair[0]["given_key"] not in scorer.tf["given_key"]
+    within_sex = scorer.tf["given_key"][f"female|{query['given_fold']}"]
+    assert scorer.frequency("given_key", pair[0]["given_key"]) == within_sex
+    live = scorer.compare(pair[0], [pair[1]])[0]
+    monkeypatch.setattr(scoring, "SMALL_BATCH", 0)
+    batch = scorer.within(pd.DataFrame(pair), 0.0)
+    assert len(batch) == 1
+    weights = json.loads(batch["weights"].iloc[0])
+    for name in ("middle_name", "given_name"):
+        assert weights[name] == pytest.approx(live.weights[name], abs=1.001e-3)
+    assert batch["match_weight"].iloc[0] == pytest.approx(live.match_weight, abs=1e-6)

@@ -159,17 +159,17 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
 
 
 def test_candidates_read_from_the_graph_get_the_keys_derived_from_what_it_keeps() -> None:
-    """Birth keys for a record written before the graph kept them; the names keyed by sex always (the
-    graph keeps the names and the sex only)."""
-    unnamed = {"given_sex": None, "middle_sex": None}
+    """Birth keys for a record written before the graph kept them; the names keyed always (the graph
+    keeps the names and the sex only)."""
+    unnamed = {"given_key": None, "middle_key": None}
     assert _with_derived_keys({"birth_date": "1990-03-05"}) == {
         "birth_date": "1990-03-05", "birth_ym": "1990-03", "birth_dm_swap": "1990-05-03", **unnamed}
     assert _with_derived_keys({"birth_year": 1990}) == {"birth_year": 1990, **unnamed}
     stored = {"birth_date": "1990-03-05", "birth_ym": "1990-03", "birth_dm_swap": "1990-05-03"}
     assert _with_derived_keys(dict(stored)) == {**stored, **unnamed}
-    named = _with_derived_keys({"middle_fold": "thi", "given_fold": "lan", "sex": "female"})
-    assert (named["middle_sex"], named["given_sex"]) == ("female|thi", "female|lan")
-    assert _with_derived_keys({"given_fold": "lan"})["given_sex"] == "|lan"
+    named = _with_derived_keys({"family_fold": "nguyen", "middle_fold": "thi", "given_fold": "lan", "sex": "female"})
+    assert (named["middle_key"], named["given_key"]) == ("female|nguyen|thi", "female|nguyen|thi|lan")
+    assert _with_derived_keys({"given_fold": "lan"})["given_key"] == "|||lan"
 
 
 def test_match_weight_chart_is_written_as_html(world: dict[str, object], tmp_path: Path) -> None:

@@ -97,15 +97,19 @@ def _house() -> cl.CustomComparison:
     )
 
 
-def _exact_by_sex(column: str, keyed: str) -> Any:
-    """The same name, weighed by its frequency among the people of the bearer's sex (`keyed`: the name
-    with the sex, `linkage.standardize.table.sex_key`).
+def _exact_within(column: str, keyed: str) -> Any:
+    """The same name, weighed by its frequency among the people who share the bearer's sex and the
+    names before it (`keyed`: `linkage.standardize.table.name_key`; the frequencies
+    `linkage.matching.scoring.term_frequencies`).
 
-    Middle and given names are a sex's own: Thị and Văn, Lan and Hùng. Weighed by their frequency among
-    everyone, agreeing on Thị and on Lan each counted again the sex the sex comparison had counted: a pair
-    of namesakes took about two bits too many, and without identifiers the review band was half
-    strangers born the same day. The adjustment is relative to this level's own u (the frequency among
-    everyone of agreeing on this name), as for Splink's own term-frequency levels."""
+    The family name is weighed by its frequency, the middle name by its frequency among the people of
+    that sex and family name, the given name among those of that sex, family and middle name: three
+    agreeing names together weigh what the whole name's frequency says, and a given name common in
+    one family (or with one middle name) weighs what it does there. Middle and given names are a sex's
+    own (Thị and Văn, Lan and Hùng): weighed by their frequency among everyone, agreeing on them counted
+    again the sex the sex comparison had counted (about two bits too many between namesakes). The
+    adjustment is relative to this level's own u (the frequency among everyone of agreeing on this
+    name), as for Splink's own term-frequency levels."""
     return cll.ExactMatchLevel(column).configure(tf_adjustment_column=keyed, tf_adjustment_weight=1.0,
                                                  disable_tf_exact_match_detection=True)
 
@@ -155,7 +159,7 @@ def comparisons() -> list[Any]:
             comparison_description="middle name(s)",
             comparison_levels=[
                 cll.NullLevel("middle_fold"),
-                _exact_by_sex("middle_fold", "middle_sex"),
+                _exact_within("middle_fold", "middle_key"),
                 # Swapped names are weighed once, by the given-name comparison: here no weight either way.
                 cll.CustomLevel("middle_last_l = given_fold_r AND given_fold_l = middle_last_r",
                                 label_for_charts="middle and given swapped").configure(
@@ -169,7 +173,7 @@ def comparisons() -> list[Any]:
             comparison_description="given name",
             comparison_levels=[
                 cll.NullLevel("given_fold"),
-                _exact_by_sex("given_fold", "given_sex"),
+                _exact_within("given_fold", "given_key"),
                 cll.CustomLevel("given_fold_l = middle_last_r AND middle_last_l = given_fold_r",
                                 label_for_charts="middle and given swapped"),
                 cll.JaroWinklerLevel("given_fold", 0.9),
@@ -332,20 +336,37 @@ def settings(prior: float | None = None) -> SettingsCreator:
     )
 
 
+def _comparison_shape(comparison: dict[str, Any]) -> tuple[str, int, tuple[str, ...]]:
+    """A comparison's name, number of levels and the columns its term-frequency adjustments read."""
+    levels = comparison.get("comparison_levels", [])
+    return (comparison.get("output_column_name", ""), len(levels),
+            tuple(str(level.get("tf_adjustment_column")) for level in levels if level.get("tf_adjustment_column")))
+
+
 @lru_cache(maxsize=1)
-def _shape() -> tuple[tuple[str, int], ...]:
-    """Each comparison of this version's model with its number of levels (built once per process: Splink
-    takes a sixth of a second to build the settings)."""
-    return tuple((c["output_column_name"], len(c["comparison_levels"]))
-                 for c in settings().get_settings("duckdb").as_dict()["comparisons"])
+def _shape() -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+    """Each comparison of this version's model (built once per process: Splink takes a sixth of a
+    second to build the settings)."""
+    return tuple(map(_comparison_shape, settings().get_settings("duckdb").as_dict()["comparisons"]))
 
 
 def fits(trained: dict[str, Any]) -> bool:
-    """Whether a saved model's comparisons and levels are this version's (a model trained by an earlier
-    version of HoSo, with other comparisons, must be retrained before it can score)."""
-    saved = tuple((c.get("output_column_name"), len(c.get("comparison_levels", [])))
-                  for c in trained.get("comparisons", []))
-    return saved == _shape()
+    """Whether a saved model's comparisons, levels and term-frequency columns are this version's (a model
+    trained by an earlier version of HoSo, with other comparisons, is retrained before linking; scoring
+    renders its parameters on this version's comparisons meanwhile, `for_dialect`)."""
+    return tuple(map(_comparison_shape, trained.get("comparisons", []))) == _shape()
+
+
+def for_scoring(trained: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The settings to score with: a saved model as it is on DuckDB when it is this version's; rendered
+    on this version's comparisons (`for_dialect`) for Spark, or when only the columns its term-frequency
+    adjustments read have changed since it was saved (it scores as before until retrained)."""
+    if dialect == "spark":
+        return for_dialect(trained, dialect)
+    if fits(trained) or [shape[:2] for shape in map(_comparison_shape, trained.get("comparisons", []))] != [
+            shape[:2] for shape in _shape()]:
+        return trained
+    return for_dialect(trained, dialect)
 
 
 def for_dialect(trained: dict[str, Any], dialect: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlglot
@@ -24,16 +25,19 @@ from sqlglot import exp
 
 from linkage.matching.compiled import CompiledModel, NotCompilable, match_probability
 from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, duckdb_connection
-from linkage.matching.model import for_dialect
+from linkage.matching.model import for_scoring
 from linkage.matching.splink_internals import compare_records
 from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "middle_sex", "given_sex")
-# A middle or given name's frequency among the people of the bearer's sex: Thị and Lan are women's
-# names, and the frequency among everyone would count the sex again after the sex comparison did.
-_BY_SEX = {"middle_sex": "middle_fold", "given_sex": "given_fold"}
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "middle_key", "given_key")
+# A middle name's frequency among the people of the bearer's sex and family name, a given name's among
+# those of the sex, family and middle name (`linkage.matching.model._exact_within`).
+_KEYED = {"middle_key": "middle_fold", "given_key": "given_fold"}
+# Keyed frequencies are estimated from the people (records of one name, sex and birth year) sharing the
+# names before: a group of a few is weighed like this many people of the whole sex.
+SMOOTHING = 20.0
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
                   "phone", "address", "house", "household_code")
 _ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
@@ -55,14 +59,71 @@ class ScoredPair(NamedTuple):
 
 
 def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Relative frequency of each value of the term-frequency columns; of a name keyed with its
-    bearer's sex ("female|lan"), its frequency among the records of that sex ("|lan", sex unknown:
-    among all records)."""
+    """Relative frequency of each value of the term-frequency columns: the family, middle and given
+    names among all records, and the keyed names (`keyed_frequencies`)."""
     out = {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
-           for col in TF_COLUMNS if col not in _BY_SEX}
-    for col, name in _BY_SEX.items():
-        out[col] = by_sex(out[name], table[[name, "sex"]])
+           for col in TF_COLUMNS if col not in _KEYED}
+    return out | keyed_frequencies(table)
+
+
+def keyed_frequencies(table: pd.DataFrame, smoothing: float = SMOOTHING) -> dict[str, dict[str, float]]:
+    """The frequency of a middle name among the people of its bearer's sex and family name ("female|
+    nguyen|thi"), of a given name among those of the sex, family and middle name ("female|nguyen|thi|
+    lan"); and, as the fallback of a key never seen, of each among the people of the sex ("female|lan";
+    "|lan" among everyone).
+
+    The frequencies are the chance that *another* person shares the name: people are told apart by
+    their names, sex and birth year, and each key's own person is left out of its count (counting
+    records, the only person of a rare family and middle name would make its given name look common
+    there, and weigh nothing). A group of few people leans on the wider one, by `smoothing` people:
+    the given name within the family name, then within the sex::
+
+        P(given | sex, family) = (n(sex, family, given) - 1 + s P(given | sex)) / (n(sex, family) - 1 + s)
+        P(given | sex, family, middle) = (n(... , middle, given) - 1 + s P(given | sex, family))
+                                         / (n(sex, family, middle) - 1 + s)
+
+    and the middle name within the sex and family name as the first line. The three agreeing names of
+    two records then weigh what the whole name's frequency says, names being as independent as they
+    are in the population.
+    """
+    # Names as integer codes (-1 where missing), and as text only for the keys made at the end.
+    columns = {"sex": table["sex"].where(table["sex"].isin(["male", "female"]), ""),
+               "family": table["family_fold"].fillna(""), "middle": table["middle_fold"], "given": table["given_fold"]}
+    codes, texts = {}, {}
+    for column, values in columns.items():
+        code, uniques = pd.factorize(values.astype(object))
+        codes[column], texts[column] = code, np.append(np.asarray(uniques, dtype=object), "")  # -1: ""
+    codes["year"] = pd.to_numeric(table["birth_year"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
+    people = pd.DataFrame(codes)
+    out: dict[str, dict[str, float]] = {}
+    for col, name in _KEYED.items():
+        overall = {str(k): float(v) for k, v in table[name].value_counts(normalize=True, dropna=True).items()}
+        within_sex = by_sex(overall, table[[name, "sex"]])
+        field = name.split("_")[0]
+        persons = people[people[field] >= 0].drop_duplicates()
+        before = ["sex", "family"] if field == "middle" else ["sex", "family", "middle"]
+        width = len(texts[field])
+        pairs = persons[["sex", field]].drop_duplicates()
+        lookup = np.zeros(len(texts["sex"]) * width)
+        lookup[pairs["sex"].to_numpy() * width + pairs[field].to_numpy()] = [
+            within_sex[f"{s}|{n}"] for s, n in zip(texts["sex"][pairs["sex"]], texts[field][pairs[field]], strict=True)]
+        parent = lookup[persons["sex"].to_numpy() * width + persons[field].to_numpy()]
+        if field == "given":  # within the family name first, then within the middle name too
+            parent = _shrunk(persons, ["sex", "family"], field, parent, smoothing)
+        keyed = persons[[*before, field]].assign(share=_shrunk(persons, before, field, parent, smoothing))
+        keyed = keyed.drop_duplicates([*before, field])
+        parts = [texts[column][keyed[column].to_numpy()] for column in [*before, field]]
+        keys = ["|".join(row) for row in zip(*parts, strict=True)]
+        out[col] = {**within_sex, **dict(zip(keys, keyed["share"].tolist(), strict=True))}
     return out
+
+
+def _shrunk(persons: pd.DataFrame, before: list[str], field: str, parent: Any, smoothing: float) -> Any:
+    """For each person, the share of the *other* people of its group (`before`) who share its `field`,
+    leaning on `parent` by `smoothing` people."""
+    group = persons.groupby(before, sort=False)[field].transform("size").to_numpy(dtype=float)
+    same = persons.groupby([*before, field], sort=False)[field].transform("size").to_numpy(dtype=float)
+    return (same - 1.0 + smoothing * parent) / (group - 1.0 + smoothing)
 
 
 def by_sex(overall: Mapping[str, float], names: pd.DataFrame | None) -> dict[str, float]:
@@ -81,6 +142,12 @@ def by_sex(overall: Mapping[str, float], names: pd.DataFrame | None) -> dict[str
     keys = sexes.astype(str) + "|" + counts.index.get_level_values(1).astype(str)
     out.update(zip(keys.tolist(), shares.tolist(), strict=True))
     return out
+
+
+def fallback_key(value: str) -> str:
+    """The key of a keyed name among the people of its sex ("female|nguyen|thi|lan" -> "female|lan")."""
+    parts = value.split("|")
+    return f"{parts[0]}|{parts[-1]}"
 
 
 def _prediction_settings(model: dict[str, Any]) -> dict[str, Any]:
@@ -155,8 +222,12 @@ class Scorer:
                  memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
         self.model = model
         self.memory_limit = memory_limit
-        self.settings = _prediction_settings(for_dialect(model, "spark") if spark is not None else model)
-        self.tf = {**tf, **{col: by_sex(tf.get(name, {}), None) for col, name in _BY_SEX.items() if col not in tf}}
+        self.settings = _prediction_settings(for_scoring(model, "spark" if spark is not None else "duckdb"))
+        # A model saved before the names were keyed knows their frequencies within the sex (or overall):
+        # every keyed name falls back to those.
+        older = {"middle_key": "middle_sex", "given_key": "given_sex"}
+        self.tf = {**tf, **{col: tf.get(older[col]) or by_sex(tf.get(name, {}), None)
+                            for col, name in _KEYED.items() if col not in tf}}
         self.spark = spark
         self._rt_sql: str | None = None
         self._rt_prepared: set[int] = set()
@@ -192,9 +263,23 @@ class Scorer:
     def _register(self, db_api: Any, table: pd.DataFrame, name: str) -> Any:
         return db_api.register(self._frame(table), table_name=name)
 
-    def _register_tf(self, db_api: Any, linker: Linker) -> None:
+    def frequency(self, col: str, value: str) -> float | None:
+        """The frequency of a value of a term-frequency column: as known; for a keyed name never seen,
+        its frequency within the sex; else the least known frequency (a value never seen is rare)."""
+        known = self.tf.get(col, {})
+        found = known.get(value)
+        if found is None and col in _KEYED:
+            found = known.get(fallback_key(value))
+        return found if found is not None else self._tf_floor.get(col)
+
+    def _register_tf(self, db_api: Any, linker: Linker, *tables: pd.DataFrame) -> None:
+        """The frequencies Splink joins on: those known, and those of the values of `tables` never seen
+        (as `frequency` gives them, as the real-time path does)."""
         for col in TF_COLUMNS:
             known = self.tf.get(col, {})
+            unseen = {str(v) for t in tables for v in t[col].dropna().unique().tolist()} - known.keys()
+            if unseen:
+                known = {**known, **{v: f for v in unseen if (f := self.frequency(col, v)) is not None}}
             lookup = pd.DataFrame({col: pd.Series(list(known), dtype="object").astype(str),
                                    f"tf_{col}": pd.Series(list(known.values()), dtype="float64")})
             registered = db_api.register(self._frame(lookup), table_name=f"hoso_tf_{col}")
@@ -287,7 +372,7 @@ class Scorer:
         try:
             records = self._register(db_api, table, "hoso_records")
             linker = Linker(records, self.settings, log_level=logging.WARNING)
-            self._register_tf(db_api, linker)
+            self._register_tf(db_api, linker, table)
             predictions = linker.inference.predict_within(records, threshold_match_probability=threshold,
                                                           warning_mode="never")
             return self._batch_pairs(predictions, con)
@@ -307,7 +392,7 @@ class Scorer:
             left = self._register(db_api, existing, "hoso_existing")
             right = self._register(db_api, new, "hoso_new")
             linker = Linker([left], self.settings, log_level=logging.WARNING)
-            self._register_tf(db_api, linker)
+            self._register_tf(db_api, linker, existing, new)
             predictions = linker.inference.predict_between(left, right, threshold_match_probability=threshold,
                                                            warning_mode="never")
             return self._batch_pairs(predictions, con)
@@ -392,7 +477,7 @@ class Scorer:
         out: dict[str, float | None] = {}
         for col in TF_COLUMNS:
             value = record.get(col)
-            out[f"tf_{col}"] = None if value is None else self.tf.get(col, {}).get(value, self._tf_floor.get(col))
+            out[f"tf_{col}"] = None if value is None else self.frequency(col, value)
         return out
 
     def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:

@@ -24,18 +24,19 @@ from linkage.standardize.names import split_name
 from linkage.standardize.phones import normalise_phone, old_form
 from linkage.standardize.table import (
     LINKAGE_COLUMNS,
-    SEX_KEYED,
+    NAME_KEYED,
     birth_keys,
+    name_keys,
     place_newborns,
     standardise,
     standardise_one,
-    with_sex_keys,
+    with_name_keys,
 )
 from linkage.standardize.text import EncodingProblem, fold, nfc, repair_text
 
 __all__ = [
     "LINKAGE_COLUMNS",
-    "SEX_KEYED",
+    "NAME_KEYED",
     "VIETNAM_RETAINED",
     "AdminUnit",
     "AdminUnits",
@@ -47,6 +48,7 @@ __all__ = [
     "icd10_name_vi",
     "is_known_icd10",
     "load_admin_units",
+    "name_keys",
     "nfc",
     "normalise_icd10",
     "normalise_phone",
@@ -60,5 +62,5 @@ __all__ = [
     "split_name",
     "standardise",
     "standardise_one",
-    "with_sex_keys",
+    "with_name_keys",
 ]

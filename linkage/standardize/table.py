@@ -23,7 +23,7 @@ from linkage.vocab import CodeList
 
 LINKAGE_COLUMNS = [
     "unique_id", "source", "record_id", "batch_id", "name", "family_fold", "family_key", "middle_fold",
-    "middle_last", "given_fold", "given_sex", "middle_sex", "name_set", "placeholder_name", "birth_date",
+    "middle_last", "given_fold", "given_key", "middle_key", "name_set", "placeholder_name", "birth_date",
     "birth_year", "birth_ym",
     "birth_dm_swap", "birth_precision", "sex", "personal_id", "pid_ok", "cmnd", "bhxh", "other_id", "other_system",
     "phone", "commune", "province", "address_key", "postcode", "household_code", "mother_pid",
@@ -130,8 +130,8 @@ def _by_columns(records: pd.DataFrame, units: AdminUnits) -> pd.DataFrame:
     out["middle_last"] = out["middle_fold"].map(lambda m: m.split()[-1] if isinstance(m, str) else None)
     out["given_fold"] = _map_unique(given, _fold_or_none)
     sex = records["sex"].where(records["sex"].isin(["male", "female"]))
-    out["given_sex"] = _by_sex(out["given_fold"], sex)
-    out["middle_sex"] = _by_sex(out["middle_fold"], sex)
+    out["middle_key"] = _keyed(sex, out["family_fold"], out["middle_fold"])
+    out["given_key"] = _keyed(sex, out["family_fold"], out["middle_fold"], out["given_fold"])
     # The family name with the last middle and the given name in sorted order: swapped names agree.
     out["name_set"] = [
         f"{f}|{'|'.join(sorted((m, g)))}" if isinstance(f, str) and isinstance(m, str) and isinstance(g, str) else None
@@ -264,28 +264,37 @@ def _place_by_mothers_name(out: pd.DataFrame, unplaced: pd.Series, table: pd.Dat
         out.loc[known.index, column] = values.where(values.notna(), None).to_numpy()
 
 
-def sex_key(name: str | None, sex: str | None) -> str | None:
-    """A name with the sex of its bearer ("female|lan"; "|lan" when the sex is unknown): the key of the
-    name's frequency among the people of that sex (`linkage.matching.scoring.term_frequencies`)."""
-    return None if name is None else f"{sex or ''}|{name}"
+def name_key(sex: str | None, *names: str | None) -> str | None:
+    """A name with the bearer's sex and the names before it ("female|nguyen|thi" for a middle name,
+    "female|nguyen|thi|lan" for a given name; an unknown sex or a missing earlier name is empty): the
+    key of the name's frequency among the people who share the sex and the names before it
+    (`linkage.matching.scoring.term_frequencies`). None when the name itself is missing."""
+    if names[-1] is None:
+        return None
+    return "|".join([sex or "", *(n or "" for n in names)])
 
 
-# Columns a record's other columns determine: a store may leave them out and `with_sex_keys` fills them.
-SEX_KEYED = ("given_sex", "middle_sex")
+def name_keys(sex: str | None, family: str | None, middle: str | None, given: str | None) -> dict[str, str | None]:
+    """The middle and the given name keyed (`name_key`)."""
+    return {"middle_key": name_key(sex, family, middle), "given_key": name_key(sex, family, middle, given)}
 
 
-def with_sex_keys(record: dict[str, Any]) -> dict[str, Any]:
-    """`record` with its names keyed by its sex (a record read from a store that keeps only the names
-    and the sex)."""
-    record["given_sex"] = sex_key(record.get("given_fold"), record.get("sex"))
-    record["middle_sex"] = sex_key(record.get("middle_fold"), record.get("sex"))
+# Columns a record's other columns determine: a store may leave them out and `with_name_keys` fills them.
+NAME_KEYED = ("given_key", "middle_key")
+
+
+def with_name_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with its names keyed (a record read from a store that keeps only the names and the sex)."""
+    record.update(name_keys(record.get("sex"), record.get("family_fold"), record.get("middle_fold"),
+                            record.get("given_fold")))
     return record
 
 
-def _by_sex(names: pd.Series, sex: pd.Series) -> pd.Series:
-    """`sex_key` of each name."""
-    return pd.Series([f"{s if isinstance(s, str) else ''}|{n}" if isinstance(n, str) else None
-                      for n, s in zip(names.tolist(), sex.tolist(), strict=True)], index=names.index, dtype="object")
+def _keyed(sex: pd.Series, *names: pd.Series) -> pd.Series:
+    """`name_key` of each record."""
+    columns = [_values(sex), *(_values(n) for n in names)]
+    keys = [name_key(*(v if isinstance(v, str) else None for v in row)) for row in zip(*columns, strict=True)]
+    return pd.Series(keys, index=sex.index, dtype="object")
 
 
 def birth_keys(birth: date | None, precision: str | None) -> dict[str, str | None]:
@@ -335,7 +344,7 @@ def standardise_one(fields: dict[str, Any], units: AdminUnits | None = None) -> 
         "unique_id": f"{source}|{record_id}", "source": source, "record_id": record_id,
         "batch_id": get("batch_id"), "name": clean_name(written) if written else None,
         "family_fold": family_fold, "family_key": key, "middle_fold": middle_fold, "middle_last": middle_last,
-        "given_fold": given_fold, "given_sex": sex_key(given_fold, sex), "middle_sex": sex_key(middle_fold, sex),
+        "given_fold": given_fold, **name_keys(sex, family_fold, middle_fold, given_fold),
         "name_set": f"{key}|{'|'.join(sorted((middle_last, given_fold)))}" if key and middle_last and given_fold
         else None,
         "placeholder_name": bool(get("name_as_written")) and is_placeholder_name(get("name_as_written")),

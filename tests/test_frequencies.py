@@ -1,0 +1,65 @@
+"""Names weighed by their frequency among the people who share the sex and the names before them."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+
+from linkage.matching import BASELINE, TrainedModel, model_fits
+from linkage.matching.scoring import Scorer, keyed_frequencies, term_frequencies
+from linkage.pipeline import retrain_reason
+
+
+def people(*groups: tuple[int, str, str, str, str, int]) -> pd.DataFrame:
+    """Records as (how many people, sex, family, middle, given, records each), each person born another year."""
+    rows = [(sex, family, middle, given, 1950 + n) for count, sex, family, middle, given, records in groups
+            for n in range(count) for _ in range(records)]
+    return pd.DataFrame(rows, columns=["sex", "family_fold", "middle_fold", "given_fold", "birth_year"])
+
+
+def test_a_given_name_common_in_one_family_weighs_less_there_and_a_lone_person_counts_no_one() -> None:
+    table = people((40, "female", "nguyen", "thi", "lan", 1), (50, "female", "nguyen", "thi", "hoa", 1),
+                   (10, "female", "tran", "thi", "lan", 1), (1, "female", "ton", "that", "lan", 3),
+                   (1, "female", "ton", "that", "mai", 1), (1, "male", "ton", "that", "hung", 1))
+    given = keyed_frequencies(table)["given_key"]
+    within_sex = given["female|lan"]
+    assert within_sex == 53 / 104  # records: 40 + 10 + 3 Lan among the 104 women's
+    # Every Trần Thị is a Lan: another Trần Thị Lan is less telling than another woman called Lan.
+    assert given["female|tran|thi|lan"] > within_sex + 0.2
+    # The one Tôn Thất Lan (three records) is not the evidence that Lan is common among the Tôn Thất:
+    # her own records are left out, and a group of two people leans on the whole sex.
+    assert abs(given["female|ton|that|lan"] - within_sex) < 0.06
+    middle = keyed_frequencies(table)["middle_key"]
+    assert middle["female|ton|that"] < 0.1 < 0.9 < middle["female|nguyen|thi"]
+    assert term_frequencies(table)["given_fold"]["lan"] == 53 / 105
+
+
+def test_a_name_never_seen_falls_back_to_its_frequency_within_the_sex() -> None:
+    table = people((30, "female", "nguyen", "thi", "lan", 1), (30, "male", "nguyen", "van", "lan", 1),
+                   (40, "female", "le", "thi", "hoa", 1))
+    model = TrainedModel.read(BASELINE)
+    scorer = Scorer(model.splink, term_frequencies(table))
+    assert scorer.frequency("given_key", "female|pham|ngoc|lan") == 30 / 70
+    assert scorer.frequency("given_key", "|pham|ngoc|lan") == 60 / 100
+    rarest = min(scorer.tf["given_key"].values())
+    assert scorer.frequency("given_key", "female|pham|ngoc|xyz") == rarest
+
+
+def test_a_model_saved_before_the_names_were_keyed_scores_as_before_and_is_retrained() -> None:
+    """Its levels read the names keyed by sex alone ("female|lan") and it knows their frequencies."""
+    saved = copy.deepcopy(TrainedModel.read(BASELINE).splink)
+    for comparison in saved["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("tf_adjustment_column") in ("given_key", "middle_key"):
+                level["tf_adjustment_column"] = level["tf_adjustment_column"].replace("_key", "_sex")
+    assert not model_fits(saved)
+    scorer = Scorer(saved, {"given_sex": {"female|lan": 0.05}, "middle_sex": {"female|thi": 0.4}})
+    assert scorer.frequency("given_key", "female|nguyen|thi|lan") == 0.05
+    record = {"unique_id": "a", "family_fold": "nguyen", "middle_fold": "thi", "middle_last": "thi",
+              "given_fold": "lan", "sex": "female", "given_key": "female|nguyen|thi|lan",
+              "middle_key": "female|nguyen|thi", "birth_year": 1990}
+    pair = scorer.compare(record, [{**record, "unique_id": "b"}])[0]
+    assert pair.weights["given_name"] > 0
+    old = TrainedModel(splink=saved, tf={}, meta={"records": 100, "sources": ["population"]})
+    assert "earlier version" in (retrain_reason(old, 100, {"population": 100}) or "")
