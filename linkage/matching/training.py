@@ -221,7 +221,8 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
 def carried_comparisons(table: pd.DataFrame) -> set[str]:
     """The comparisons the table has data for: at least two records carry every column they read
     (the personal id's consistency flag aside)."""
-    counts = {column: int(table[column].notna().sum()) for column in table.columns}
+    read = set().union(*COMPARISON_COLUMNS.values()) & set(table.columns)
+    counts = {column: int(table[column].notna().sum()) for column in read}
     return {name for name, columns in COMPARISON_COLUMNS.items()
             if any(counts.get(column, 0) >= 2 for column in columns - {"pid_ok"})}
 

@@ -262,24 +262,23 @@ def _ties(edges: list[tuple[str, str, float]]) -> tuple[set[str], list[tuple[str
                         for i, (x, _) in enumerate(links) for y, _ in links[i + 1:])}
     tied: set[str] = set()
     if undecided:
-        adjacency = _adjacency(edges, set(undecided))
+        adjacency = _adjacency(edges, left, right, names, set(undecided))
         tied = {record for record, others in undecided.items() if not _joined_without(adjacency, record, others)}
     return tied, sorted((record, b, w) for record in tied for b, w in groups[record])
 
 
-def _adjacency(edges: list[tuple[str, str, float]], records: set[str]) -> dict[str, list[str]]:
-    """The links of the connected components that hold `records`, as adjacency lists."""
-    names = {name: n for n, name in enumerate(dict.fromkeys(x for a, b, _ in edges for x in (a, b)))}
-    left = np.fromiter((names[a] for a, _, _ in edges), dtype=np.int64, count=len(edges))
-    right = np.fromiter((names[b] for _, b, _ in edges), dtype=np.int64, count=len(edges))
+def _adjacency(edges: list[tuple[str, str, float]], left: np.ndarray, right: np.ndarray, names: pd.Index,
+               records: set[str]) -> dict[str, list[str]]:
+    """The links of the connected components that hold `records`, as adjacency lists (`left`, `right`:
+    each edge's records as codes into `names`)."""
     graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(names), len(names)))
     _, component = connected_components(graph, directed=False)
-    wanted = set(component[[names[r] for r in records]].tolist())
+    wanted = np.isin(component[left], component[names.get_indexer(pd.Index(list(records)))])
     adjacency: defaultdict[str, list[str]] = defaultdict(list)
-    for (a, b, _), c in zip(edges, component[left].tolist(), strict=True):
-        if c in wanted:
-            adjacency[a].append(b)
-            adjacency[b].append(a)
+    for n in np.flatnonzero(wanted).tolist():
+        a, b, _ = edges[n]
+        adjacency[a].append(b)
+        adjacency[b].append(a)
     return adjacency
 
 
