@@ -63,3 +63,13 @@ def test_a_model_saved_before_the_names_were_keyed_scores_as_before_and_is_retra
     assert pair.weights["given_name"] > 0
     old = TrainedModel(splink=saved, tf={}, meta={"records": 100, "sources": ["population"]})
     assert "earlier version" in (retrain_reason(old, 100, {"population": 100}) or "")
+
+
+def test_a_name_no_one_else_bears_weighs_no_more_than_a_name_one_record_bears() -> None:
+    """Two shrinkages towards a frequency of one in the sex, in a large group, would otherwise give a
+    unique name a frequency of almost nothing and a weight without bound."""
+    table = people((3000, "female", "nguyen", "thi", "lan", 1), (1, "female", "nguyen", "thi", "xuyen", 1))
+    given = keyed_frequencies(table)["given_key"]
+    rarest = min(v for k, v in given.items() if k.count("|") == 1)
+    assert rarest == 1 / 3001
+    assert given["female|nguyen|thi|xuyen"] == rarest == min(given.values())

@@ -84,7 +84,8 @@ def keyed_frequencies(table: pd.DataFrame, smoothing: float = SMOOTHING) -> dict
 
     and the middle name within the sex and family name as the first line. The three agreeing names of
     two records then weigh what the whole name's frequency says, names being as independent as they
-    are in the population.
+    are in the population. No frequency is below that of a name one record bears (the least the
+    records can tell).
     """
     # Names as integer codes (-1 where missing), and as text only for the keys made at the end.
     columns = {"sex": table["sex"].where(table["sex"].isin(["male", "female"]), ""),
@@ -110,7 +111,10 @@ def keyed_frequencies(table: pd.DataFrame, smoothing: float = SMOOTHING) -> dict
         parent = lookup[persons["sex"].to_numpy() * width + persons[field].to_numpy()]
         if field == "given":  # within the family name first, then within the middle name too
             parent = _shrunk(persons, ["sex", "family"], field, parent, smoothing)
-        keyed = persons[[*before, field]].assign(share=_shrunk(persons, before, field, parent, smoothing))
+        # Never rarer than a name one record bears: a name no other person of a large group bears would
+        # otherwise weigh without bound (two shrinkages towards a frequency of one in the sex).
+        share = np.maximum(_shrunk(persons, before, field, parent, smoothing), min(within_sex.values(), default=0.0))
+        keyed = persons[[*before, field]].assign(share=share)
         keyed = keyed.drop_duplicates([*before, field])
         parts = [texts[column][keyed[column].to_numpy()] for column in [*before, field]]
         keys = ["|".join(row) for row in zip(*parts, strict=True)]
