@@ -188,7 +188,9 @@ def comparisons() -> list[Any]:
             comparison_description="date of birth, aware of its precision",
             comparison_levels=[
                 cll.NullLevel("birth_year"),
-                cll.ExactMatchLevel("birth_date"),
+                # Weighed by the date's frequency: the 1st of January, written where the day was never
+                # known, says less than a rare date (`linkage.matching.scoring.date_frequencies`).
+                cll.ExactMatchLevel("birth_date", term_frequency_adjustments=True),
                 cll.CustomLevel("birth_date_l = birth_dm_swap_r", label_for_charts="day and month transposed"),
                 cll.CustomLevel("birth_year_l = birth_year_r AND (birth_date_l IS NULL OR birth_date_r IS NULL) "
                                 "AND (birth_ym_l IS NULL OR birth_ym_r IS NULL OR birth_ym_l = birth_ym_r)",

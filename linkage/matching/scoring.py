@@ -6,6 +6,7 @@ incremental (`predict_between`) and the real-time path all weigh a common name t
 
 from __future__ import annotations
 
+import calendar
 import copy
 import json
 import logging
@@ -31,13 +32,17 @@ from linkage.standardize import LINKAGE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "middle_key", "given_key")
+TF_COLUMNS = ("family_fold", "middle_fold", "given_fold", "middle_key", "given_key", "birth_date")
 # A middle name's frequency among the people of the bearer's sex and family name, a given name's among
 # those of the sex, family and middle name (`linkage.matching.model._exact_within`).
 _KEYED = {"middle_key": "middle_fold", "given_key": "given_fold"}
 # Keyed frequencies are estimated from the people (records of one name, sex and birth year) sharing the
 # names before: a group of a few is weighed like this many people of the whole sex.
 SMOOTHING = 20.0
+# A birth date's frequency within its year leans on the year's average day by this many people a day:
+# a day's count drifts by chance (at 100,000 persons a day has a few dozen records), a heap of
+# "1 January" for people whose day was never known does not.
+DATE_SMOOTHING = 20.0
 WEIGHT_COLUMNS = ("personal_id", "cmnd", "bhxh", "family_name", "middle_name", "given_name", "birth", "sex",
                   "phone", "address", "house", "household_code")
 _ARROW_TYPES = {"birth_year": pa.int64(), "pid_ok": pa.bool_(), "placeholder_name": pa.bool_()}
@@ -62,8 +67,40 @@ def term_frequencies(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Relative frequency of each value of the term-frequency columns: the family, middle and given
     names among all records, and the keyed names (`keyed_frequencies`)."""
     out = {col: {str(k): float(v) for k, v in table[col].value_counts(normalize=True, dropna=True).items()}
-           for col in TF_COLUMNS if col not in _KEYED}
-    return out | keyed_frequencies(table)
+           for col in TF_COLUMNS if col not in _KEYED and col != "birth_date"}
+    return out | keyed_frequencies(table) | {"birth_date": date_frequencies(table)}
+
+
+def date_frequencies(table: pd.DataFrame, smoothing: float = DATE_SMOOTHING) -> dict[str, float]:
+    """The frequency of each full birth date among the people with one ("1990-03-05"), and under each
+    year ("1990") that of a day of that year no one bears (a date first seen in a later batch).
+
+    Two records agreeing on a date that many bear (the 1st of January, written where the day was
+    never known) are weaker evidence than two agreeing on a rare one: with the whole name's frequency,
+    the date's sets the number of namesakes a pair must be told apart from. People are told apart by
+    their names, sex and date; within its year a date leans on the year's average day by `smoothing`
+    people::
+
+        P(date) = P(year) (n(date) + s) / (n(year) + s days(year))
+    """
+    dated = table[table["birth_date"].notna()] if "birth_date" in table else table.iloc[:0]
+    if dated.empty:
+        return {}
+    people = dated[["sex", "family_fold", "middle_fold", "given_fold", "birth_date"]].astype(object).drop_duplicates()
+    dates = people["birth_date"].astype(str)
+    years = dates.str[:4]
+    per_date = dates.value_counts()
+    per_year = years.value_counts()
+    total = float(len(people))
+    index = per_date.index.to_series()
+    year_of = index.str[:4]
+    days = pd.Series(np.where(pd.to_numeric(year_of).map(calendar.isleap), 366, 365), index=per_date.index)
+    in_year = per_year.reindex(year_of).to_numpy(dtype=float)
+    share = in_year / total * (per_date.to_numpy() + smoothing) / (in_year + smoothing * days.to_numpy())
+    unseen_days = np.array([366 if calendar.isleap(int(y)) else 365 for y in per_year.index])
+    unseen = per_year.to_numpy(dtype=float) / total * smoothing / (per_year.to_numpy() + smoothing * unseen_days)
+    return {**dict(zip(per_year.index.astype(str), unseen.tolist(), strict=True)),
+            **dict(zip(per_date.index.astype(str), share.tolist(), strict=True))}
 
 
 def keyed_frequencies(table: pd.DataFrame, smoothing: float = SMOOTHING) -> dict[str, dict[str, float]]:
@@ -269,11 +306,14 @@ class Scorer:
 
     def frequency(self, col: str, value: str) -> float | None:
         """The frequency of a value of a term-frequency column: as known; for a keyed name never seen,
-        its frequency within the sex; else the least known frequency (a value never seen is rare)."""
+        its frequency within the sex; for a birth date never seen, that of an unborne day of its year;
+        else the least known frequency (a value never seen is rare)."""
         known = self.tf.get(col, {})
         found = known.get(value)
         if found is None and col in _KEYED:
             found = known.get(fallback_key(value))
+        elif found is None and col == "birth_date":
+            found = known.get(value[:4])
         return found if found is not None else self._tf_floor.get(col)
 
     def _register_tf(self, db_api: Any, linker: Linker, *tables: pd.DataFrame) -> None:
