@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +36,7 @@ from graph import (
     OperationError,
     apply_migrations,
     graph_candidates,
+    graph_population,
     open_driver,
 )
 from linkage import ModelError, ModelStore, RealtimeMatcher, load_admin_units
@@ -71,10 +73,12 @@ def problem(status: int, code: str, detail: str, request: Request | None = None,
 
 
 def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable[[], RealtimeMatcher | None]:
-    """The real-time matcher of the current model, rebuilt when a new model version appears (the
-    model's pointer file is read at most once a second, not at every request)."""
+    """The real-time matcher of the current model, rebuilt when a new model version appears or the
+    graph's records have grown by a tenth since it was built (its prior follows the population,
+    `TrainedModel.among`). The model's pointer file and the graph's count are read at most once a
+    second, not at every request."""
     cache: dict[str, RealtimeMatcher] = {}
-    seen: dict[str, Any] = {"at": -1.0, "version": None}
+    seen: dict[str, Any] = {"at": -1.0, "version": None, "population": None}
 
     store = ModelStore(settings.data_path)
     pointer = store.root / "current"
@@ -86,17 +90,21 @@ def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable
                 seen["version"] = pointer.read_text().strip()
             except OSError:
                 seen["version"] = None
+            # Unreachable, the count of the last second stands; the request itself will say what is down.
+            with contextlib.suppress(GraphError, Neo4jError, ServiceUnavailable, OSError):
+                seen["population"] = graph_population(driver, database)
             seen["at"] = now
-        version = seen["version"]
+        version, population = seen["version"], seen["population"]
         if version is None:
             return None
-        if version not in cache:
+        built = cache.get(version)
+        if built is None or (population and population >= 1.1 * (built.population or 0)):
             try:
                 model = store.current()
             except ModelError:
                 return None
             cache.clear()
-            cache[model.version] = RealtimeMatcher(model, graph_candidates(driver, database))
+            cache[model.version] = RealtimeMatcher(model, graph_candidates(driver, database), population=population)
             version = model.version
         return cache[version]
 

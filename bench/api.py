@@ -37,7 +37,7 @@ from api.routes.persons import MatchRequest
 from api.runtime import driver_for
 from api.security import Role, add_user
 from api.settings import get_settings
-from graph.identity import graph_candidates
+from graph.identity import graph_candidates, graph_population
 from graph.persons import person_profile
 from linkage.matching import ModelStore
 from linkage.matching.realtime import RealtimeMatcher
@@ -193,7 +193,8 @@ def main() -> int:
             began = time.perf_counter()
             person_profile(driver, person_id, database)
             direct.append(time.perf_counter() - began)
-        matcher = RealtimeMatcher(ModelStore(settings.data_path).current(), graph_candidates(driver, database))
+        matcher = RealtimeMatcher(ModelStore(settings.data_path).current(), graph_candidates(driver, database),
+                                  population=graph_population(driver, database))
         lookups, matches = [], []
         for body in demographics[:300]:
             fields = MatchRequest(**body).fields()

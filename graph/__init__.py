@@ -6,7 +6,8 @@ Public surface:
 - `Neo4jTarget`, `open_driver`, `verify`, `ping`: reach a server;
 - `QueryRegistry`, `default_registry`: the Cypher files and the one runner of their text;
 - `apply_migrations`, `pending_migrations`, `wipe_graph`: the schema and its life cycle;
-- `GraphLinkStore`, `graph_candidates`: the linkage's persons and links, real-time candidates;
+- `GraphLinkStore`, `graph_candidates`, `graph_population`: the linkage's persons and links, real-time
+  candidates and the records they are drawn from;
 - `GraphLoader`: reference data and batches' facts;
 - `ImportLinkStore`, `load_initial`, `write_initial`, `initial_import_refusal`,
   `refuse_after_cut_short_import`, `ImportRefused`: a first load written by `neo4j-admin database
@@ -30,7 +31,7 @@ from graph.errors import (
     QueryParameterError,
 )
 from graph.feed import EVENT_TYPES, feed_after, last_event
-from graph.identity import GraphLinkStore, graph_candidates
+from graph.identity import GraphLinkStore, graph_candidates, graph_population
 from graph.initial import ImportLinkStore, load_initial, refuse_after_cut_short_import, write_initial
 from graph.initial import refusal as initial_import_refusal
 from graph.load import GraphLoader
@@ -71,6 +72,7 @@ __all__ = [
     "dirty_person_ids",
     "feed_after",
     "graph_candidates",
+    "graph_population",
     "initial_import_refusal",
     "last_event",
     "load_initial",

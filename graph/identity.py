@@ -156,6 +156,11 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
     return candidates
 
 
+def graph_population(driver: Driver, database: str = "neo4j") -> int:
+    """How many source records the graph holds: the population a real-time query is scored among."""
+    return int(default_registry().read(driver, "matching/population", database=database)[0]["records"])
+
+
 def _with_derived_keys(record: dict[str, Any]) -> dict[str, Any]:
     """A record as the model reads it: its names keyed (`linkage.standardize.table.name_key`: the graph
     keeps only the names and the sex); one written before the graph kept birth_ym and birth_dm_swap gets

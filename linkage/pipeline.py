@@ -264,9 +264,11 @@ def _run_id(kind: str, batches: list[str], model_version: str) -> str:
 
 
 def scorer_for(model: TrainedModel, table: pd.DataFrame, spark: Any = None,
-               memory_limit: str = DUCKDB_MEMORY_LIMIT) -> Scorer:
-    """A scorer of `model`; a model saved without term frequencies takes them from `table`."""
-    return Scorer(model.splink, model.tf or term_frequencies(table), spark=spark, memory_limit=memory_limit)
+               memory_limit: str = DUCKDB_MEMORY_LIMIT, population: int | None = None) -> Scorer:
+    """A scorer of `model` among `population` records (`TrainedModel.among`); a model saved without
+    term frequencies takes them from `table`."""
+    return Scorer(model.among(population), model.tf or term_frequencies(table), spark=spark,
+                  memory_limit=memory_limit)
 
 
 def _silent(_: str) -> None:
@@ -345,7 +347,7 @@ def _link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: A
              f"that blocking pairs them with (model {model.version})")
     # Names' term frequencies come with the model; one saved without them takes them from every record.
     scorer = scorer_for(model, new if model.tf else _everyone(data_dir, old_ids, new, records_existing), spark,
-                        memory_limit)
+                        memory_limit, population=total)
     pairs_new = scorer.within(new, lower)
     pairs_between = scorer.between(existing, new, lower)
     timings["score"] = time.perf_counter() - t
@@ -398,7 +400,7 @@ def relink(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: 
     timings["standardise"] = time.perf_counter() - began
     t = time.perf_counter()
     progress(f"scoring {len(table):,} records against each other (model {model.version})")
-    pairs = scorer_for(model, table, spark, memory_limit).within(table, lower)
+    pairs = scorer_for(model, table, spark, memory_limit, population=len(table)).within(table, lower)
     timings["score"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"forming persons from {len(pairs):,} scored pairs")

@@ -1,14 +1,19 @@
-"""Names weighed by their frequency among the people who share the sex and the names before them."""
+"""Names weighed by their frequency among the people who share the sex and the names before them; birth
+dates by their frequency; the prior by the population scored among."""
 
 from __future__ import annotations
 
 import copy
+import json
 
 import pandas as pd
+import pytest
 
 from linkage.matching import BASELINE, TrainedModel, model_fits
+from linkage.matching import scoring
 from linkage.matching.scoring import Scorer, keyed_frequencies, term_frequencies
 from linkage.pipeline import retrain_reason
+from linkage.standardize import LINKAGE_COLUMNS
 
 
 def people(*groups: tuple[int, str, str, str, str, int]) -> pd.DataFrame:
@@ -73,3 +78,54 @@ def test_a_name_no_one_else_bears_weighs_no_more_than_a_name_one_record_bears() 
     rarest = min(v for k, v in given.items() if k.count("|") == 1)
     assert rarest == 1 / 3001
     assert given["female|nguyen|thi|xuyen"] == rarest == min(given.values())
+
+
+def dated(*groups: tuple[int, str]) -> pd.DataFrame:
+    """Records as (how many people, birth date), each person with a name of their own."""
+    rows = [("female", "nguyen", "thi", f"p{n}-{date}", date) for count, date in groups for n in range(count)]
+    table = pd.DataFrame(rows, columns=["sex", "family_fold", "middle_fold", "given_fold", "birth_date"])
+    return table.assign(birth_year=table["birth_date"].str[:4].astype(int))
+
+
+def test_a_heaped_birth_date_weighs_less_than_a_rare_one_and_an_unseen_date_takes_its_years_rare_day(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 1st of January, written where the day was never known, is shared by many strangers."""
+    table = dated((300, "1960-01-01"), *((1, f"1960-{m:02d}-{d:02d}") for m in range(2, 13) for d in range(1, 29)),
+                  *((2, f"1990-{m:02d}-{d:02d}") for m in range(1, 13) for d in range(1, 29)))
+    dates = term_frequencies(table)["birth_date"]
+    assert dates["1960-01-01"] > 10 * dates["1960-05-17"]
+    # A day of 1990 no one bears is rarer than one two people bear, but not by far: a year leans on its average day.
+    assert dates["1990"] < dates["1990-05-17"] < 2 * dates["1990"]
+    scorer = Scorer(TrainedModel.read(BASELINE).splink, term_frequencies(table))
+    assert scorer.frequency("birth_date", "1990-12-30") == dates["1990"]
+    assert scorer.frequency("birth_date", "1930-12-30") == min(dates.values())  # a year never seen: rare
+    record = {**dict.fromkeys(LINKAGE_COLUMNS), "unique_id": "a", "family_fold": "nguyen", "middle_fold": "thi",
+              "given_fold": "lan", "sex": "female"}
+    heaped = {**record, "birth_date": "1960-01-01", "birth_year": 1960}
+    rare = {**record, "birth_date": "1960-05-17", "birth_year": 1960}
+    on_heap = scorer.compare(heaped, [{**heaped, "unique_id": "b"}])[0].weights["birth"]
+    on_rare = scorer.compare(rare, [{**rare, "unique_id": "b"}])[0].weights["birth"]
+    assert on_rare - on_heap > 3  # log2 of the ratio of the two frequencies: more than ten times
+    # Splink's SQL gives the same weights as the compiled model.
+    monkeypatch.setattr(scoring, "SMALL_BATCH", 0)
+    pairs = scorer.within(pd.DataFrame([heaped, {**heaped, "unique_id": "b"}, {**rare, "unique_id": "c"},
+                                        {**rare, "unique_id": "d"}]), 0.0)
+    weights = {(a, b): json.loads(w)["birth"]
+               for a, b, w in pairs[["unique_id_l", "unique_id_r", "weights"]].itertuples(index=False)}
+    assert abs(weights[("a", "b")] - on_heap) < 1e-6 and abs(weights[("c", "d")] - on_rare) < 1e-6
+
+
+def test_the_prior_follows_the_population_the_records_are_scored_among() -> None:
+    """Among twice the records a model was trained on, two random records are one person half as often:
+    the same pair weighs one bit less (until the model is retrained); a smaller population keeps it."""
+    model = TrainedModel.read(BASELINE)
+    model = TrainedModel(splink=model.splink, tf=model.tf, meta={"records": 1000})
+    prior = model.splink["probability_two_random_records_match"]
+    assert model.among(2000)["probability_two_random_records_match"] == prior / 2
+    assert model.among(500) is model.splink and model.among(None) is model.splink
+    record = {"unique_id": "a", "family_fold": "nguyen", "middle_fold": "thi", "given_fold": "lan", "sex": "female",
+              "birth_date": "1990-05-17", "birth_year": 1990}
+    weight = {population: Scorer(model.among(population), {}).compare(record, [{**record, "unique_id": "b"}])[0]
+              for population in (1000, 4000)}
+    assert abs(weight[1000].match_weight - weight[4000].match_weight - 2.0) < 1e-3  # odds, not probability
+    assert weight[4000].match_probability < weight[1000].match_probability

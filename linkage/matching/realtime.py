@@ -44,10 +44,13 @@ class Candidate:
 class RealtimeMatcher:
     """Scores one record against indexed candidates; safe to share between threads."""
 
-    def __init__(self, model: TrainedModel, candidates: CandidateSource, connections: int | None = None) -> None:
-        self.scorer = Scorer(model.splink, model.tf or {c: {} for c in TF_COLUMNS})
+    def __init__(self, model: TrainedModel, candidates: CandidateSource, connections: int | None = None,
+                 population: int | None = None) -> None:
+        """`population`: how many records the candidates are drawn from (`TrainedModel.among`)."""
+        self.scorer = Scorer(model.among(population), model.tf or {c: {} for c in TF_COLUMNS})
         self.candidates = candidates
         self.version = model.version
+        self.population = population
         # A few single-threaded DuckDB connections shared by all request threads: one per core does
         # the work; a connection per thread (a server runs dozens) would each start its own DuckDB
         # with its own thread pool and prepare the scoring SQL again, and starve the machine.

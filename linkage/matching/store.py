@@ -44,6 +44,23 @@ class TrainedModel:
     def as_json(self) -> dict[str, Any]:
         return {"splink": self.splink, "tf": self.tf, "hoso": self.meta}
 
+    def among(self, population: int | None) -> dict[str, Any]:
+        """Splink's settings for scoring among `population` records (those linked and those coming).
+
+        The prior, the chance that two records picked at random are one person, was estimated among
+        the records the model was trained on; a person has about as many records whatever the
+        population, so among twice the records it is half as large. With the whole name's and the
+        birth date's frequencies, a pair of namesakes then weighs what the number of namesakes it must
+        be told apart from says, now, not when the model was trained (the model is retrained when the
+        records double). A population smaller than the model's keeps the model's prior (a model
+        trained elsewhere, or the baseline, on a few records would otherwise take a prior of almost one).
+        """
+        trained_on = self.meta.get("records")
+        prior = self.splink.get("probability_two_random_records_match")
+        if not population or not isinstance(trained_on, int) or population <= trained_on or not prior:
+            return self.splink
+        return {**self.splink, "probability_two_random_records_match": float(prior) * trained_on / population}
+
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path | None = None) -> TrainedModel:
         """The model of a file: this module's form, or the earlier one with `hoso*` keys in Splink's."""

@@ -1,0 +1,3 @@
+// How many source records the real-time matcher's candidates are drawn from (the population the
+// model's prior is scaled to). Read from the count store: constant time whatever the graph's size.
+MATCH (r:SourceRecord) RETURN count(r) AS records
