@@ -158,7 +158,7 @@ def graph_candidates(driver: Driver, database: str = "neo4j", limit: int = 200) 
 
 def graph_population(driver: Driver, database: str = "neo4j") -> int:
     """How many source records the graph holds: the population a real-time query is scored among."""
-    return int(default_registry().read(driver, "matching/population", database=database)[0]["records"])
+    return int(default_registry().read(driver, "matching/count_records", database=database)[0]["records"])
 
 
 def _with_derived_keys(record: dict[str, Any]) -> dict[str, Any]:

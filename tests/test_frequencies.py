@@ -9,8 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from linkage.matching import BASELINE, TrainedModel, model_fits
-from linkage.matching import scoring
+from linkage.matching import BASELINE, TrainedModel, model_fits, scoring
 from linkage.matching.scoring import Scorer, keyed_frequencies, term_frequencies
 from linkage.pipeline import retrain_reason
 from linkage.standardize import LINKAGE_COLUMNS

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from neo4j import Driver
 
-from graph.identity import GraphLinkStore, _with_derived_keys, graph_candidates
+from graph.identity import GraphLinkStore, _with_derived_keys, graph_candidates, graph_population
 from linkage import pipeline
 from linkage.evaluation import evaluate_linkage, read_truth
 from linkage.intake import synthetic_inputs
@@ -125,7 +125,14 @@ def test_realtime_matching_finds_the_person_through_indexes(world: dict[str, obj
     rows, _, _ = graph.execute_query(
         "MATCH (r:SourceRecord {source: 'population'})-[:LINKED_TO {state: 'MATCH'}]->(p:Person) "
         "WHERE r.birth_date IS NOT NULL RETURN r, p.person_id AS person_id ORDER BY r.uid LIMIT 25")
-    matcher = RealtimeMatcher(ModelStore(data).current(), graph_candidates(graph))
+    model = ModelStore(data).current()
+    population = graph_population(graph)
+    counted, _, _ = graph.execute_query("MATCH (r:SourceRecord) RETURN count(r) AS n")
+    assert population == counted[0]["n"] > 0
+    matcher = RealtimeMatcher(model, graph_candidates(graph), population=population)
+    # Scored among the graph's records: the model's prior, scaled if they outgrew its training's.
+    assert matcher.scorer.settings["probability_two_random_records_match"] == pytest.approx(
+        model.splink["probability_two_random_records_match"] * min(1.0, model.meta["records"] / population))
     hits = 0
     for row in rows:
         r = row["r"]
