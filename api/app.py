@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,7 +91,7 @@ def _matcher_factory(settings: Settings, driver: Any, database: str) -> Callable
             except OSError:
                 seen["version"] = None
             # Unreachable, the count of the last second stands; the request itself will say what is down.
-            with contextlib.suppress(GraphError, Neo4jError, ServiceUnavailable, OSError):
+            with contextlib.suppress(GraphError, Neo4jError, DriverError, OSError):
                 seen["population"] = graph_population(driver, database)
             seen["at"] = now
         version, population = seen["version"], seen["population"]

@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 from neo4j import Driver
 
+import api.app as app_module
+from api.settings import Settings
+from graph import Neo4jTarget
 from graph.identity import GraphLinkStore, _with_derived_keys, graph_candidates, graph_population
 from linkage import pipeline
 from linkage.evaluation import evaluate_linkage, read_truth
@@ -212,3 +215,29 @@ def test_batches_standardised_by_worker_processes_equal_those_standardised_here(
     refused: dict[str, str] = {}
     assert pipeline.linkable(data, ids, refused) == ids[:-1]
     assert list(refused) == [broken] and "cannot be standardised" in refused[broken]
+
+
+def test_the_apis_matcher_is_rebuilt_when_the_records_grow_by_a_tenth(
+        world: dict[str, object], graph: Driver, settings: Settings, neo4j_target_: Neo4jTarget,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its prior follows the graph's records (counted at most once a second), without recompiling the
+    model at every record a link adds."""
+    data = world["data"]
+    assert isinstance(data, Path)
+    clock, count = [1000.0], [graph_population(graph)]
+    monkeypatch.setattr(app_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(app_module, "graph_population", lambda driver, database: count[0])
+    current = app_module._matcher_factory(settings.model_copy(update={"data_dir": data}), graph,
+                                            neo4j_target_.database)
+    first = current()
+    assert first is not None and first.population == count[0]
+    count[0] = int(count[0] * 1.05)
+    clock[0] += 2
+    assert current() is first  # a twentieth more: the same matcher
+    count[0] = 3 * first.population
+    assert current() is first  # counted again only after a second
+    clock[0] += 2
+    grown = current()
+    assert grown is not None and grown is not first and grown.population == count[0]
+    prior = "probability_two_random_records_match"
+    assert grown.scorer.settings[prior] < first.scorer.settings[prior]
