@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from linkage.mpi import conflicts, conflicts_among
-from linkage.mpi.clustering import _greedy, constrained_clusters
+from linkage.mpi.clustering import Records, _greedy, cluster, constrained_clusters
 
 
 def groups(result) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
@@ -155,3 +157,22 @@ def test_a_record_equally_like_two_records_no_edge_joins_is_left_alone() -> None
     # Both partners one person's records, joined through a third: no tie either.
     joined = constrained_clusters("abcn", [("a", "n", 12.0), ("b", "n", 12.0), ("a", "c", 20.0), ("c", "b", 20.0)])
     assert groups(joined) == {frozenset("abcn")} and not joined.refused_tie
+
+
+def test_records_as_columns_cluster_as_the_same_records_as_mappings() -> None:
+    # A first link passes the table's columns (`cluster`): missing values are NaN, None or empty text.
+    ids = ["a", "b", "c", "d", "e"]
+    edges = [("a", "b", 20.0), ("b", "c", 15.0), ("c", "e", 12.0), ("c", "d", 5.0)]
+    keys = {"personal_id": {"a": "001090000001", "d": "001090734512"}}
+    traits = {"a": ("F", 1990), "b": ("F", None), "c": ("F", 1990), "e": ("M", 1990)}
+    columns = Records(ids, {"personal_id": np.array(["001090000001", np.nan, "", "001090734512", None], dtype=object)},
+                      np.array(["F", "F", "F", "", "M"], dtype=object), np.array([1990, np.nan, 1990, np.nan, 1990.0]))
+    by_columns = cluster(columns, columns.positions(a for a, _, _ in edges), columns.positions(b for _, b, _ in edges),
+                         np.array([w for _, _, w in edges]))
+    by_mappings = constrained_clusters(ids, edges, keys, traits=traits)
+    assert groups(by_columns) == groups(by_mappings) == {frozenset("abc"), frozenset("d"), frozenset("e")}
+    assert by_columns.refused_conflict == by_mappings.refused_conflict == [("c", "d", 5.0)]
+    assert by_columns.refused_chain == by_mappings.refused_chain == [("c", "e", 12.0)]
+    # The clusters of some records only, each listed in the order of the records.
+    among = np.array([True, False, True, True, False])
+    assert by_columns.members(among) == {"a": ["a", "c"], "d": ["d"]}

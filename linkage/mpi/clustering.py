@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,21 +51,87 @@ def disagree(a: Traits, b: Traits) -> bool:
             or (a[1] is not None and b[1] is not None and abs(a[1] - b[1]) >= BIRTH_YEARS_APART))
 
 
+@dataclass(frozen=True)
+class Records:
+    """The records to cluster, as columns in the order of `ids`: each kind of key's value (personal id,
+    insurance number; missing or empty: none) and each record's sex (None: unknown) and birth year (NaN:
+    unknown). A first link clusters millions of records: columns, not a dict per record."""
+
+    ids: list[str]
+    keys: Mapping[str, np.ndarray] = field(default_factory=dict)
+    sex: np.ndarray | None = None
+    year: np.ndarray | None = None
+
+    @classmethod
+    def from_mappings(cls, ids: Iterable[str], keys: Mapping[str, Mapping[str, str]] | None = None,
+                      traits: Mapping[str, Traits] | None = None) -> Records:
+        ids = list(ids)
+        columns = {kind: np.array([values.get(i) for i in ids], dtype=object) for kind, values in (keys or {}).items()}
+        if not traits:
+            return cls(ids, columns)
+        known = [traits.get(i, (None, None)) for i in ids]
+        year = np.array([np.nan if t[1] is None else t[1] for t in known], dtype=float)
+        return cls(ids, columns, np.array([t[0] for t in known], dtype=object), year)
+
+    @cached_property
+    def index(self) -> pd.Index:
+        return pd.Index(self.ids)
+
+    def positions(self, uids: Iterable[str] | pd.Series) -> np.ndarray:
+        """Each uid's position in `ids` (-1: not among them)."""
+        wanted = pd.Index(uids) if isinstance(uids, pd.Series) else pd.Index(list(uids), dtype=object)
+        return np.asarray(self.index.get_indexer(wanted), dtype=np.int64)
+
+    def traits_of(self, positions: np.ndarray) -> dict[str, Traits]:
+        """The sex and birth year of the records at `positions` that know either."""
+        if self.sex is None and self.year is None:
+            return {}
+        out: dict[str, Traits] = {}
+        for p in positions.tolist():
+            sex = None if self.sex is None else _known(self.sex[p])
+            year = None if self.year is None or np.isnan(self.year[p]) else int(self.year[p])
+            if sex is not None or year is not None:
+                out[self.ids[p]] = (sex, year)
+        return out
+
+    def keys_of(self, positions: np.ndarray) -> dict[str, dict[str, str]]:
+        """Each kind of key's values of the records at `positions` that carry one."""
+        return {kind: {self.ids[p]: v for p in positions.tolist() if isinstance(v := column[p], str) and v}
+                for kind, column in self.keys.items()}
+
+
+def _known(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass
 class ClusterResult:
-    """The cluster (root record id) of every record, and the edges that were refused."""
+    """The cluster of every record (the position of its root record in `ids`), and the edges refused."""
 
-    cluster_of: dict[str, str]
+    ids: list[str]
+    root: np.ndarray
     refused_conflict: list[tuple[str, str, float]] = field(default_factory=list)
     refused_size: list[tuple[str, str, float]] = field(default_factory=list)
     refused_chain: list[tuple[str, str, float]] = field(default_factory=list)
     refused_tie: list[tuple[str, str, float]] = field(default_factory=list)
 
-    def members(self) -> dict[str, list[str]]:
-        groups: defaultdict[str, list[str]] = defaultdict(list)
-        for record, root in self.cluster_of.items():
-            groups[root].append(record)
-        return dict(groups)
+    @cached_property
+    def cluster_of(self) -> dict[str, str]:
+        """Each record's cluster, named after its root record."""
+        ids = self.ids
+        return dict(zip(ids, map(ids.__getitem__, self.root.tolist()), strict=True))
+
+    def members(self, among: np.ndarray | None = None) -> dict[str, list[str]]:
+        """Each cluster's records (in the order of `ids`), by its root; `among`: only the records where
+        this mask is true."""
+        positions = np.arange(len(self.ids)) if among is None else np.flatnonzero(among)
+        order = positions[np.argsort(self.root[positions], kind="stable")]
+        roots = self.root[order]
+        starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if len(order) else np.array([], dtype=np.int64)
+        ids = np.asarray(self.ids, dtype=object)
+        uids = ids[order].tolist()
+        bounds = [*starts.tolist(), len(order)]
+        return {self.ids[r]: uids[s:e] for r, s, e in zip(roots[starts].tolist(), bounds[:-1], bounds[1:], strict=True)}
 
 
 class _Forest:
@@ -148,74 +215,94 @@ def constrained_clusters(
 
     `keys` maps a kind (personal_id, bhxh) to each record's value. `must_link` pairs are joined
     first, whatever their keys (a reviewer said so); `cannot_link` pairs never end in one cluster.
-    `traits` gives records' sex and birth year, for the chain guard.
+    `traits` gives records' sex and birth year, for the chain guard. (`cluster` takes the same as columns.)
     """
-    keys = dict(keys or {})
-    traits = traits or {}
-    ids = list(ids)
+    records = Records.from_mappings(ids, keys, traits)
     edges = list(edges)
-    known = set(ids)  # a reviewer's decision about a record that is not clustered now has nothing to join
-    must_link = [(a, b) for a, b in must_link if a in known and b in known]
-    cannot_link = [(a, b) for a, b in cannot_link if a in known and b in known]
-    tied, tie_links = _ties(edges)
+    left = records.positions(a for a, _, _ in edges)
+    right = records.positions(b for _, b, _ in edges)
+    weight = np.fromiter((w for _, _, w in edges), dtype=np.float64, count=len(edges))
+    return cluster(records, left, right, weight, must_link, cannot_link, max_size)
+
+
+def cluster(records: Records, left: np.ndarray, right: np.ndarray, weight: np.ndarray,
+            must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = (),
+            max_size: int = 1000) -> ClusterResult:
+    """`constrained_clusters` of `records` by the edges `left[i]`–`right[i]` (positions in `records.ids`)
+    of weight `weight[i]`."""
+    if (left < 0).any() or (right < 0).any():
+        raise ValueError("an edge names a record that is not among the records clustered")
+    ids = records.ids
+
+    def known(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        # A reviewer's decision about a record that is not clustered now has nothing to join.
+        pairs = list(pairs)
+        at = records.positions(x for pair in pairs for x in pair).reshape(-1, 2) if pairs else np.empty((0, 2))
+        return [pair for pair, (a, b) in zip(pairs, at.tolist(), strict=True) if a >= 0 and b >= 0]
+
+    must, cannot = known(must_link), known(cannot_link)
+    tied, tie_links = _ties(ids, left, right, weight)
     if not tied:
-        return _constrained(ids, edges, keys, must_link, cannot_link, max_size, traits)
+        return _constrained(records, left, right, weight, must, cannot, max_size)
     # Cluster without the tied records; a tied record whose strongest partners all ended in one cluster
     # was no tie (they are one person's records, joined through others): it is clustered with its links.
-    alone = _constrained(ids, [e for e in edges if e[0] not in tied and e[1] not in tied], keys, must_link,
-                         cannot_link, max_size, traits)
-    partners: defaultdict[str, set[str]] = defaultdict(set)
-    for a, b, _ in tie_links:
-        partners[a].add(alone.cluster_of.get(b, b))
+    def without(records_out: set[str]) -> np.ndarray:
+        out = np.zeros(len(ids), dtype=bool)
+        out[records.positions(records_out)] = True
+        return ~(out[left] | out[right])
+
+    kept = without(tied)
+    alone = _constrained(records, left[kept], right[kept], weight[kept], must, cannot, max_size)
+    partners: defaultdict[str, set[int]] = defaultdict(set)
+    for (a, _, _), b in zip(tie_links, records.positions(b for _, b, _ in tie_links).tolist(), strict=True):
+        partners[a].add(int(alone.root[b]))
     still = {record for record in tied if len(partners[record]) > 1}
-    result = alone if still == tied else _constrained(
-        ids, [e for e in edges if e[0] not in still and e[1] not in still], keys, must_link, cannot_link, max_size,
-        traits)
+    if still == tied:
+        result = alone
+    else:
+        kept = without(still)
+        result = _constrained(records, left[kept], right[kept], weight[kept], must, cannot, max_size)
     result.refused_tie = [link for link in tie_links if link[0] in still]
     return result
 
 
-def _constrained(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[str, Mapping[str, str]],
-                 must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int,
-                 traits: Mapping[str, Traits]) -> ClusterResult:
-    if not edges and not must_link:
-        return ClusterResult(cluster_of={i: i for i in ids})
+def _constrained(records: Records, left: np.ndarray, right: np.ndarray, weight: np.ndarray,
+                 must_link: list[tuple[str, str]], cannot_link: list[tuple[str, str]], max_size: int) -> ClusterResult:
+    ids = records.ids
     n = len(ids)
-    position = dict(zip(ids, range(n), strict=True))
-    left = np.array([position[a] for a, _, _ in edges], dtype=np.int64)
-    right = np.array([position[b] for _, b, _ in edges], dtype=np.int64)
-    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
-    count, component = connected_components(graph, directed=False)
+    if not len(left) and not must_link:
+        return ClusterResult(ids, np.arange(n))
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    component = labels.astype(np.int64)  # int64: the keys' checks multiply it by the number of values
     hard = np.bincount(component, minlength=count) > max_size  # per component
-    for values in keys.values():
+    for column in records.keys.values():
         # A component is hard when its records carry more than one value of this kind of key.
-        carried = [(position[record], value) for record, value in values.items()
-                   if record in position and isinstance(value, str) and value]
-        if carried:
-            codes: dict[str, int] = {}
-            where = np.fromiter((component[i] for i, _ in carried), dtype=np.int64, count=len(carried))
-            value_code = np.fromiter((codes.setdefault(v, len(codes)) for _, v in carried), dtype=np.int64,
-                                     count=len(carried))
-            distinct = np.unique(where * (len(codes) + 1) + value_code) // (len(codes) + 1)
+        values = pd.Series(column, dtype=object)
+        carried = (values.notna() & values.ne("")).to_numpy()
+        if carried.any():
+            codes = pd.factorize(values[carried])[0].astype(np.int64)
+            span = int(codes.max()) + 1
+            distinct = np.unique(component[carried] * span + codes) // span
             hard |= np.bincount(distinct, minlength=count) > 1
-    hard |= _disagreeing(traits, position, component, count)
-    constrained = [position[x] for pair in (*must_link, *cannot_link) for x in pair if x in position]
+    hard |= _disagreeing(records, component, count)
+    constrained = records.positions(x for pair in (*must_link, *cannot_link) for x in pair)
     hard[component[constrained]] = True
     # Each easy component is one cluster, named after its first record (in the order of `ids`).
     first = np.full(count, n, dtype=np.int64)
     np.minimum.at(first, component, np.arange(n))
-    root_of = first[component]
+    root = first[component]
     is_hard = hard[component]
-    result = ClusterResult(cluster_of={uid: ids[root] for uid, root, h in zip(ids, root_of.tolist(), is_hard.tolist(),
-                                                                             strict=True) if not h})
+    result = ClusterResult(ids, root)
     if is_hard.any():
-        hard_ids = {uid for uid, h in zip(ids, is_hard.tolist(), strict=True) if h}
-        hard_edges = [e for e in edges if e[0] in hard_ids]
-        hard_keys = {kind: {r: v for r, v in values.items() if r in hard_ids} for kind, values in keys.items()}
-        hard_traits = {r: t for r, t in traits.items() if r in hard_ids}
-        rest = _greedy([i for i in ids if i in hard_ids], hard_edges, hard_keys, must_link, cannot_link, max_size,
-                       hard_traits)
-        result.cluster_of.update(rest.cluster_of)
+        positions = np.flatnonzero(is_hard)
+        hard_ids = [ids[p] for p in positions.tolist()]
+        picked = is_hard[left]
+        hard_edges = list(zip([ids[p] for p in left[picked].tolist()], [ids[p] for p in right[picked].tolist()],
+                              weight[picked].tolist(), strict=True))
+        rest = _greedy(hard_ids, hard_edges, records.keys_of(positions), must_link, cannot_link, max_size,
+                       records.traits_of(positions))
+        root[positions] = positions[rest.root]
         result.refused_conflict, result.refused_size = rest.refused_conflict, rest.refused_size
         result.refused_chain = rest.refused_chain
     return result
@@ -227,62 +314,59 @@ def _constrained(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapp
 TIE_MARGIN = 0.01
 
 
-def _ties(edges: list[tuple[str, str, float]]) -> tuple[set[str], list[tuple[str, str, float]]]:
+def _ties(ids: list[str], left: np.ndarray, right: np.ndarray,
+          weight: np.ndarray) -> tuple[set[str], list[tuple[str, str, float]]]:
     """The records equally like two records that nothing but them joins, and their strongest links.
 
     A record's strongest links (equal weights: `TIE_MARGIN`) reach two partners; if the links that do not
     touch the record still join those partners, they are one person's records and the record is no tie.
     """
-    if len(edges) < 2:
+    if len(left) < 2:
         return set(), []
-    codes, names = pd.factorize(pd.Series([x for a, b, _ in edges for x in (a, b)], dtype=object))
-    left, right = codes[0::2], codes[1::2]
-    weight = np.fromiter((w for _, _, w in edges), dtype=np.float64, count=len(edges))
-    strongest = np.full(len(names), -np.inf)
+    n = len(ids)
+    strongest = np.full(n, -np.inf)
     np.maximum.at(strongest, left, weight)
     np.maximum.at(strongest, right, weight)
     near_left = weight >= strongest[left] - TIE_MARGIN  # the edge is among its left record's strongest
     near_right = weight >= strongest[right] - TIE_MARGIN
-    several = (np.bincount(left[near_left], minlength=len(names))
-               + np.bincount(right[near_right], minlength=len(names))) > 1
+    several = (np.bincount(left[near_left], minlength=n) + np.bincount(right[near_right], minlength=n)) > 1
     if not several.any():
         return set(), []
-    top: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for n in np.flatnonzero(near_left & several[left]).tolist():
-        top[edges[n][0]].append((edges[n][1], edges[n][2]))
-    for n in np.flatnonzero(near_right & several[right]).tolist():
-        top[edges[n][1]].append((edges[n][0], edges[n][2]))
-    groups = {record: sorted(links) for record, links in top.items()}
-    partners = {b for links in groups.values() for b, _ in links}
-    direct = {(a, b) if a < b else (b, a) for a, b, _ in edges if a in partners and b in partners}
+    top: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for k in np.flatnonzero(near_left & several[left]).tolist():
+        top[int(left[k])].append((int(right[k]), float(weight[k])))
+    for k in np.flatnonzero(near_right & several[right]).tolist():
+        top[int(right[k])].append((int(left[k]), float(weight[k])))
+    is_partner = np.zeros(n, dtype=bool)
+    is_partner[[b for links in top.values() for b, _ in links]] = True
+    both = np.flatnonzero(is_partner[left] & is_partner[right])
+    direct = {(a, b) if a < b else (b, a) for a, b in zip(left[both].tolist(), right[both].tolist(), strict=True)}
     # Most candidates are a record of one person equally like two of its copies, linked to each other:
     # decided by the direct links; the rest by a search of the links that do not touch the record.
-    undecided = {record: [b for b, _ in links] for record, links in groups.items()
+    undecided = {record: [b for b, _ in links] for record, links in top.items()
                  if any(((x, y) if x < y else (y, x)) not in direct
                         for i, (x, _) in enumerate(links) for y, _ in links[i + 1:])}
-    tied: set[str] = set()
+    tied: set[int] = set()
     if undecided:
-        adjacency = _adjacency(edges, left, right, names, set(undecided))
+        adjacency = _adjacency(n, left, right, set(undecided))
         tied = {record for record, others in undecided.items() if not _joined_without(adjacency, record, others)}
-    return tied, sorted((record, b, w) for record in tied for b, w in groups[record])
+    return {ids[r] for r in tied}, sorted((ids[r], ids[b], w) for r in tied for b, w in top[r])
 
 
-def _adjacency(edges: list[tuple[str, str, float]], left: np.ndarray, right: np.ndarray, names: pd.Index,
-               records: set[str]) -> dict[str, list[str]]:
-    """The links of the connected components that hold `records`, as adjacency lists (`left`, `right`:
-    each edge's records as codes into `names`)."""
-    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(names), len(names)))
+def _adjacency(n: int, left: np.ndarray, right: np.ndarray, records: set[int]) -> dict[int, list[int]]:
+    """The links of the connected components that hold `records` (positions of `n` records), as
+    adjacency lists."""
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
-    wanted = np.isin(component[left], component[names.get_indexer(pd.Index(list(records)))])
-    adjacency: defaultdict[str, list[str]] = defaultdict(list)
-    for n in np.flatnonzero(wanted).tolist():
-        a, b, _ = edges[n]
+    wanted = np.isin(component[left], component[list(records)])
+    adjacency: defaultdict[int, list[int]] = defaultdict(list)
+    for a, b in zip(left[wanted].tolist(), right[wanted].tolist(), strict=True):
         adjacency[a].append(b)
         adjacency[b].append(a)
     return adjacency
 
 
-def _joined_without(adjacency: Mapping[str, list[str]], record: str, partners: list[str]) -> bool:
+def _joined_without(adjacency: Mapping[int, list[int]], record: int, partners: list[int]) -> bool:
     """Whether links that do not touch `record` join all of `partners` (a search from the first)."""
     seen, frontier = {partners[0], record}, [partners[0]]
     while frontier:
@@ -294,29 +378,25 @@ def _joined_without(adjacency: Mapping[str, list[str]], record: str, partners: l
     return all(p in seen for p in partners[1:])
 
 
-def _disagreeing(traits: Mapping[str, Traits], position: Mapping[str, int], component: np.ndarray,
-                 count: int) -> np.ndarray:
+def _disagreeing(records: Records, component: np.ndarray, count: int) -> np.ndarray:
     """Per component, whether two of its records disagree on sex or birth year (the chain guard's work)."""
     hard = np.zeros(count, dtype=bool)
-    if not traits:
-        return hard
-    rows = np.fromiter((position.get(r, -1) for r in traits), dtype=np.int64, count=len(traits))
-    held = rows >= 0
-    where = component[rows[held]]
-    values = [t for t, h in zip(traits.values(), held.tolist(), strict=True) if h]
-    sexes = pd.Series([t[0] for t in values], dtype=object)
-    known = sexes.notna().to_numpy()
-    if known.any():
-        distinct = pd.DataFrame({"c": where[known], "s": sexes[known].to_numpy()}).drop_duplicates()
-        hard |= np.bincount(distinct["c"].to_numpy(dtype=np.int64), minlength=count) > 1
-    years = pd.array([t[1] for t in values], dtype="Int64")
-    dated = ~np.asarray(years.isna())
-    if dated.any():
-        at, born = where[dated], np.asarray(years[dated], dtype=np.int64)
-        low, high = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
-        np.minimum.at(low, at, born)
-        np.maximum.at(high, at, born)
-        hard |= (high - low) >= BIRTH_YEARS_APART
+    if records.sex is not None:
+        sexes = pd.Series(records.sex, dtype=object)
+        known = (sexes.notna() & sexes.ne("")).to_numpy()
+        if known.any():
+            codes = pd.factorize(sexes[known])[0].astype(np.int64)
+            span = int(codes.max()) + 1
+            distinct = np.unique(component[known] * span + codes) // span
+            hard |= np.bincount(distinct, minlength=count) > 1
+    if records.year is not None:
+        dated = ~np.isnan(records.year)
+        if dated.any():
+            at, born = component[dated], records.year[dated].astype(np.int64)
+            low, high = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
+            np.minimum.at(low, at, born)
+            np.maximum.at(high, at, born)
+            hard |= (high - low) >= BIRTH_YEARS_APART
     return hard
 
 
@@ -338,7 +418,7 @@ def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[s
         forest.tokens.setdefault(forest.find(b), set()).add(token_b)
         forest.forbidden.setdefault(forest.find(a), set()).add(token_b)
         forest.forbidden.setdefault(forest.find(b), set()).add(token_a)
-    result = ClusterResult(cluster_of={})
+    result = ClusterResult(ids, np.arange(len(ids)))
     # Strongest first; equal weights in a fixed order, so the same edges always give the same clusters.
     for a, b, weight in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
         ra, rb = forest.find(a), forest.find(b)
@@ -354,5 +434,6 @@ def _greedy(ids: list[str], edges: list[tuple[str, str, float]], keys: Mapping[s
             result.refused_size.append((a, b, weight))
             continue
         forest.union(ra, rb)
-    result.cluster_of = {i: forest.find(i) for i in forest.parent}
+    position = {record: n for n, record in enumerate(ids)}
+    result.root = np.array([position[forest.find(i)] for i in ids], dtype=np.int64)
     return result

@@ -30,20 +30,45 @@ person's, and the weak pair a namesake's.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import wraps
+from itertools import pairwise, repeat
+from typing import NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from linkage.mpi.clustering import TIE_MARGIN, Traits, constrained_clusters, disagree
+from linkage.mpi.clustering import TIE_MARGIN, ClusterResult, Records, Traits, cluster, disagree
 from linkage.mpi.conflicts import conflicts
 from linkage.mpi.ids import IdFactory, new_person_id
 from linkage.standardize import compatible_ids
 
 NO_WEIGHTS = "{}"  # a link with no scored pair behind it (a record alone, a reviewer's decision)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _collector_paused(planner: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run `planner` with Python's cyclic garbage collector paused. A first link makes a link (a tuple)
+    per record, millions of them in seconds, and the collector's passes over them took a quarter of the
+    planning (6 of 24 s at a million persons); a plan holds no cycles to collect, and the collector
+    runs again as soon as the plan is made."""
+
+    @wraps(planner)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if not gc.isenabled():
+            return planner(*args, **kwargs)
+        gc.disable()
+        try:
+            return planner(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
 
 
 class Link(NamedTuple):
@@ -115,12 +140,24 @@ def _traits(table: pd.DataFrame) -> dict[str, Traits]:
     return dict(zip(table["unique_id"].tolist(), zip(sexes, years, strict=True), strict=True))
 
 
+def _records(table: pd.DataFrame) -> Records:
+    """The table's records as the clustering reads them (`_keys` and `_traits` as columns)."""
+    keys = {"personal_id": table["personal_id"].where(table["pid_ok"].eq(True)).to_numpy(dtype=object),
+            "bhxh": table["bhxh"].to_numpy(dtype=object)}
+    sex = table["sex"].to_numpy(dtype=object) if "sex" in table.columns else None
+    year = (pd.to_numeric(table["birth_year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            if "birth_year" in table.columns else None)
+    return Records(table["unique_id"].tolist(), keys, sex, year)
+
+
 def _and_chained(weak: pd.DataFrame, strong: pd.DataFrame, refused: list[tuple[str, str, float]]) -> pd.DataFrame:
     """The weak pairs and the strong ones the chain guard refused: those are reviewed like weak pairs."""
     if not refused:
         return weak
     forward = {(a, b) for a, b, _ in refused}
     backward = {(b, a) for a, b, _ in refused} - forward
+    ends = {x for a, b, _ in refused for x in (a, b)}
+    strong = strong[strong["unique_id_l"].isin(ends) & strong["unique_id_r"].isin(ends)]
     pairs = list(zip(strong["unique_id_l"].tolist(), strong["unique_id_r"].tolist(), strict=True))
     chained = strong.loc[np.fromiter((p in forward or p in backward for p in pairs), dtype=bool, count=len(pairs))]
     # Each as refused: the record whose link was refused on the left, where a review item starts.
@@ -239,25 +276,41 @@ def _touching(pairs: pd.DataFrame, uids: set[str]) -> pd.DataFrame:
     return pairs.loc[np.fromiter((a in uids or b in uids for a, b in ends), dtype=bool, count=len(pairs))]
 
 
-def _best_within_clusters(pairs: pd.DataFrame, cluster_of: Mapping[str, str]) -> dict[str, int]:
-    """For each record, the row of `pairs` holding its strongest pair inside its own cluster (by
-    probability, then match weight: probabilities round to 1 for strong pairs; the first row on a tie)."""
-    left, right = pairs["unique_id_l"].tolist(), pairs["unique_id_r"].tolist()
-    root = cluster_of.get
-    same = ((r := root(a)) is not None and r == root(b) for a, b in zip(left, right, strict=True))
-    rows = np.flatnonzero(np.fromiter(same, dtype=bool, count=len(left)))
+def _best_within_clusters(root: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
+                          weight: np.ndarray) -> np.ndarray:
+    """For each record (by position), the row of the pairs `left`–`right` holding its strongest pair inside
+    its own cluster (`root`: each record's cluster), by probability, then match weight (probabilities round
+    to 1 for strong pairs), the first row on a tie; -1: none."""
+    inside = np.full(len(root), -1, dtype=np.int64)
+    known = (left >= 0) & (right >= 0)
+    rows = np.flatnonzero(known & (root[np.where(known, left, 0)] == root[np.where(known, right, 0)]))
     if not len(rows):
-        return {}
+        return inside
     at = np.concatenate([rows, rows])
-    uids = np.concatenate([np.asarray(left, dtype=object)[rows], np.asarray(right, dtype=object)[rows]])
-    codes, _ = pd.factorize(uids)
-    probability = pairs["match_probability"].to_numpy(dtype=float)[at]
-    weight = pairs["match_weight"].to_numpy(dtype=float)[at]
-    order = np.lexsort((at, -weight, -probability, codes))  # by record, strongest first, first row on a tie
-    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
-    return dict(zip(uids[first].tolist(), at[first].tolist(), strict=True))
+    who = np.concatenate([left[rows], right[rows]])
+    order = np.lexsort((at, -weight[at], -probability[at], who))  # by record, strongest first, first row on a tie
+    first = order[np.r_[True, who[order][1:] != who[order][:-1]]]
+    inside[who[first]] = at[first]
+    return inside
 
 
+class _Scored(NamedTuple):
+    """Scored pairs as columns, their records as positions in the clustered table (-1: not in it)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    weight: np.ndarray
+    weights: np.ndarray  # JSON objects: comparison -> match weight
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame, records: Records) -> _Scored:
+        return cls(records.positions(pairs["unique_id_l"]), records.positions(pairs["unique_id_r"]),
+                   pairs["match_probability"].to_numpy(dtype=float), pairs["match_weight"].to_numpy(dtype=float),
+                   pairs["weights"].to_numpy(dtype=object))
+
+
+@_collector_paused
 def plan_incremental(
     new: pd.DataFrame,
     existing: pd.DataFrame,
@@ -273,39 +326,55 @@ def plan_incremental(
 
     In four steps: the new records are clustered on their strong pairs; the clusters that meet no
     existing record become new persons in bulk; each other cluster is decided against the persons it
-    meets; weak pairs between the new persons become review items.
+    meets; weak pairs between the new persons become review items. A first link holds millions of new
+    records and few that need a decision one by one: the bulk works on columns and positions, and the
+    per-record lookups are built for the records that need them.
     """
     plan = LinkPlan()
-    strong_new = pairs_new[pairs_new["match_probability"] >= upper]
-    new_keys = _keys(new)
-    new_traits = _traits(new)
-    clusters = constrained_clusters(
-        new["unique_id"].tolist(), zip(strong_new["unique_id_l"].tolist(), strong_new["unique_id_r"].tolist(),
-                                       strong_new["match_weight"].tolist(), strict=True), new_keys,
-        traits=new_traits)
+    records = _records(new)
+    n = len(records.ids)
+    scored = _Scored.of(pairs_new, records)
+    known = (scored.left >= 0) & (scored.right >= 0)
+    strong = known & (scored.probability >= upper)
+    clusters = cluster(records, scored.left[strong], scored.right[strong], scored.weight[strong])
     plan.refused_conflicts += len(clusters.refused_conflict)
     plan.refused_chains += len(clusters.refused_chain)
     plan.tied_records += len({a for a, _, _ in clusters.refused_tie})
-    between_by_new = _existing_partners(pairs_between, assignment)
-    members_of: dict[str, list[str]] = clusters.members()
-    person_of_cluster: dict[str, str] = {}
-    alone = {root for root, members in members_of.items() if between_by_new.keys().isdisjoint(members)}
-    _new_persons_in_bulk(plan, alone, members_of, clusters.cluster_of, pairs_new, make_id, person_of_cluster)
+    root = clusters.root
 
+    def clusters_of(positions: np.ndarray) -> np.ndarray:
+        """Per record: whether its cluster holds one of the records at `positions`."""
+        hit = np.zeros(n, dtype=bool)
+        hit[root[positions[positions >= 0]]] = True
+        return hit[root]
+
+    between_by_new = _existing_partners(pairs_between, assignment)
+    undecided = clusters_of(records.positions(between_by_new))
     probability = pairs_new["match_probability"]
-    weak_new = _and_chained(pairs_new[(probability >= lower) & (probability < upper)], strong_new,
+    weak_new = _and_chained(pairs_new[(probability >= lower) & (probability < upper)], pairs_new[strong],
                             [*clusters.refused_chain, *clusters.refused_tie])
-    undecided = {uid for root, members in members_of.items() if root not in alone for uid in members}
-    weak_uids = set(weak_new["unique_id_l"]) | set(weak_new["unique_id_r"])
-    best = _best_edges(pd.concat([_touching(pairs_new, undecided | weak_uids), _touching(pairs_between, undecided)],
-                                 ignore_index=True))
+    weak_ends = np.concatenate([records.positions(weak_new["unique_id_l"]), records.positions(weak_new["unique_id_r"])])
+    # The records whose clusters are decided one by one or open review items, with their lookups.
+    involved = undecided | clusters_of(weak_ends)
+    members_of = clusters.members(involved)
+    cluster_of = {uid: root_id for root_id, members in members_of.items() for uid in members}
+    person_of_cluster = _new_persons_in_bulk(plan, clusters, ~undecided, scored, make_id, involved)
+    needs = np.zeros(n, dtype=bool)
+    needs[weak_ends[weak_ends >= 0]] = True
+    needs |= undecided
+    touching = known & (needs[np.where(known, scored.left, 0)] | needs[np.where(known, scored.right, 0)])
+    undecided_uids = {uid for uid, at in zip(records.ids, undecided.tolist(), strict=True) if at}
+    best = _best_edges(pd.concat([pairs_new[touching], _touching(pairs_between, undecided_uids)], ignore_index=True))
+    subset = new[involved]
+    new_keys = _keys(subset)
+    new_traits = _traits(subset)
     deciding = _Deciding(plan, best, assignment, _keys_by_person(existing, assignment), new_keys,
                          {(uid, person) for uid, person in reviewed.no_matches}, upper, lower, make_id,
-                         _Sides(new, existing), _records_by_person(assignment), {**_traits(existing), **new_traits})
-    for root, members in members_of.items():
-        if root not in alone:
-            person_of_cluster[root] = deciding.cluster(members, between_by_new)
-    deciding.weak_between_new_persons(weak_new, members_of, clusters.cluster_of, person_of_cluster)
+                         _Sides(subset, existing), _records_by_person(assignment), {**_traits(existing), **new_traits})
+    for root_id, members in members_of.items():
+        if root_id not in person_of_cluster:
+            person_of_cluster[root_id] = deciding.cluster(members, between_by_new)
+    deciding.weak_between_new_persons(weak_new, members_of, cluster_of, person_of_cluster)
     return plan
 
 
@@ -341,25 +410,42 @@ def _keys_by_person(existing: pd.DataFrame, assignment: Mapping[str, str]) -> di
     return person_keys
 
 
-def _new_persons_in_bulk(plan: LinkPlan, alone: set[str], members_of: Mapping[str, list[str]],
-                         cluster_of: Mapping[str, str], pairs_new: pd.DataFrame, make_id: IdFactory,
-                         person_of_cluster: dict[str, str]) -> None:
-    """Most clusters meet no existing record: each is a new person, its records linked by their strongest
-    pair inside it. Done in bulk (a first link is nearly all of these)."""
-    inside = _best_within_clusters(pairs_new, cluster_of)
-    new_probability, new_weight = pairs_new["match_probability"].tolist(), pairs_new["match_weight"].tolist()
-    new_weights = pairs_new["weights"].tolist()
-    new_left, new_right = pairs_new["unique_id_l"].tolist(), pairs_new["unique_id_r"].tolist()
-    for root in sorted(alone):
-        members = members_of[root]
-        person = make_id(members)
-        plan.new_persons.append(person)
-        person_of_cluster[root] = person
-        for uid in members:
-            row = inside.get(uid)
-            plan.links.append(Link(uid, person, "MATCH", 1.0, None, NO_WEIGHTS) if row is None else Link(
-                uid, person, "MATCH", float(new_probability[row]), float(new_weight[row]), new_weights[row],
-                new_right[row] if new_left[row] == uid else new_left[row]))
+def _new_persons_in_bulk(plan: LinkPlan, clusters: ClusterResult, alone: np.ndarray, scored: _Scored,
+                         make_id: IdFactory, wanted: np.ndarray) -> dict[str, str]:
+    """Most clusters meet no existing record (`alone`: per record, whether its cluster is such): each is a
+    new person, its records linked by their strongest pair inside it. Done in bulk, as columns (a first
+    link is nearly all of these). Returns the person of each such cluster that holds a `wanted` record,
+    by the cluster's root record."""
+    ids, root = clusters.ids, clusters.root
+    inside = _best_within_clusters(root, scored.left, scored.right, scored.probability, scored.weight)
+    positions = np.flatnonzero(alone)
+    order = positions[np.argsort(root[positions], kind="stable")]  # cluster by cluster, each in the table's order
+    roots = root[order]
+    starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if len(order) else np.array([], dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(order)])
+    table_ids = np.asarray(ids, dtype=object)
+    uids = table_ids[order].tolist()
+    bounds = [*starts.tolist(), len(order)]
+    persons = [make_id(uids[s:e]) for s, e in pairwise(bounds)]
+    plan.new_persons.extend(persons)
+    row = inside[order]
+    has = row >= 0
+    through = row[has]
+
+    def column(values: np.ndarray, alone: object) -> list[object]:
+        """Each record's value of its pair inside its cluster, `alone` for a record with none."""
+        out = np.full(len(order), alone, dtype=object)
+        out[has] = values
+        return out.tolist()
+
+    partners = np.where(scored.left[through] == order[has], scored.right[through], scored.left[through])
+    plan.links.extend(map(Link, uids, np.repeat(np.asarray(persons, dtype=object), sizes).tolist(),
+                          repeat("MATCH", len(uids)), column(scored.probability[through], 1.0),
+                          column(scored.weight[through], None), column(scored.weights[through], NO_WEIGHTS),
+                          column(table_ids[partners], None)))
+    first = roots[starts]
+    kept = np.flatnonzero(wanted[first]) if len(starts) else np.array([], dtype=np.int64)
+    return {ids[r]: persons[k] for k, r in zip(kept.tolist(), first[kept].tolist(), strict=True)}
 
 
 @dataclass
@@ -512,6 +598,7 @@ class _Deciding:
             self.review(small, other_person, others, not _ids_compatible(self.keys_of(own), self.keys_of(others)), own)
 
 
+@_collector_paused
 def plan_rebuild(
     table: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -540,9 +627,9 @@ def plan_rebuild(
     cannot_link += [(records_of[a][0], records_of[b][0]) for a, b in reviewed.not_duplicates
                     if records_of.get(a) and records_of.get(b)]
     strong = pairs[pairs["match_probability"] >= upper]
-    clusters = constrained_clusters(
-        table["unique_id"], zip(strong["unique_id_l"], strong["unique_id_r"], strong["match_weight"], strict=True),
-        _keys(table), must_link=must_link, cannot_link=cannot_link, traits=_traits(table))
+    records = _records(table)
+    scored = _Scored.of(strong, records)
+    clusters = cluster(records, scored.left, scored.right, scored.weight, must_link=must_link, cannot_link=cannot_link)
     plan = LinkPlan(refused_conflicts=len(clusters.refused_conflict), refused_chains=len(clusters.refused_chain),
                     tied_records=len({a for a, _, _ in clusters.refused_tie}))
     best = _best_edges(pairs)
