@@ -53,7 +53,7 @@ from graph.migrations import apply_migrations
 from graph.persons import GOLDEN_KEYS
 from graph.queries import default_registry
 from graph.server import ManagedNeo4j
-from linkage import LinkPlan, Reviewed, golden_record
+from linkage import LinkPlan, Reviewed, collector_paused, golden_record
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,7 @@ class InitialLoad:
         self.seconds: dict[str, float] = {}  # where writing the files went: the persons, then waiting for the facts
 
     # -- the whole graph -------------------------------------------------------------------------------
+    @collector_paused
     def write(self, feed_last: int) -> dict[str, int]:
         """Write every import file; returns the nodes and relationships they hold. The facts are read in a
         second process while this one writes the persons (their golden records read the three details
@@ -545,6 +546,7 @@ def golden_details(data_dir: Path, batches: list[str]) -> pd.DataFrame:
     return table.set_index("uid")
 
 
+@collector_paused
 def run_fact_pass(data_dir: Path, batches: list[str], folder: Path, uids: set[str], bolt_after: bool = True,
                   ) -> FactPass:
     """`FactPass(...).run()`, returned whole (it pickles: paths, counts and small dictionaries)."""

@@ -9,6 +9,7 @@ the benchmarks and the tests. Other packages import from here, never from a modu
     link(data_dir, store, upper=0.95, lower=0.5)
 """
 
+from linkage.collector import collector_paused
 from linkage.errors import EvaluationError, IngestError, LinkageError, ModelError, NotCompilable, SourceError
 from linkage.evaluation import evaluate_linkage, read_truth, review_label_scores
 from linkage.intake import (
@@ -122,6 +123,7 @@ __all__ = [
     "all_batch_ids",
     "batches_dir",
     "birth_keys",
+    "collector_paused",
     "conflicts",
     "conflicts_among",
     "evaluate_linkage",

@@ -30,45 +30,22 @@ person's, and the weak pair a namesake's.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import wraps
 from itertools import pairwise, repeat
-from typing import NamedTuple, ParamSpec, TypeVar
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from linkage.collector import collector_paused
 from linkage.mpi.clustering import TIE_MARGIN, ClusterResult, Records, Traits, cluster, disagree
 from linkage.mpi.conflicts import conflicts
 from linkage.mpi.ids import IdFactory, new_person_id
 from linkage.standardize import compatible_ids
 
 NO_WEIGHTS = "{}"  # a link with no scored pair behind it (a record alone, a reviewer's decision)
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-def _collector_paused(planner: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Run `planner` with Python's cyclic garbage collector paused. A first link makes a link (a tuple)
-    per record, millions of them in seconds, and the collector's passes over them took a quarter of the
-    planning (6 of 24 s at a million persons); a plan holds no cycles to collect, and the collector
-    runs again as soon as the plan is made."""
-
-    @wraps(planner)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        if not gc.isenabled():
-            return planner(*args, **kwargs)
-        gc.disable()
-        try:
-            return planner(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
 
 
 class Link(NamedTuple):
@@ -310,7 +287,7 @@ class _Scored(NamedTuple):
                    pairs["weights"].to_numpy(dtype=object))
 
 
-@_collector_paused
+@collector_paused
 def plan_incremental(
     new: pd.DataFrame,
     existing: pd.DataFrame,
@@ -598,7 +575,7 @@ class _Deciding:
             self.review(small, other_person, others, not _ids_compatible(self.keys_of(own), self.keys_of(others)), own)
 
 
-@_collector_paused
+@collector_paused
 def plan_rebuild(
     table: pd.DataFrame,
     pairs: pd.DataFrame,
