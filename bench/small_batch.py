@@ -41,7 +41,10 @@ def first_load(summary: dict[str, Any]) -> dict[str, Any] | None:
     return {"nodes_and_relationships": total, "linking": round(linking, 1), "graph": round(graph, 1),
             "total": round(linking + graph, 1), "graph_rate": round(total / graph),
             "import_rate": round(total / seconds["import_import"]),
-            "share_of_import_rate": round(seconds["import_import"] / graph, 2)}
+            "share_of_import_rate": round(seconds["import_import"] / graph, 2),
+            # The import files: the persons' side, then the wait for the facts' process beside it.
+            "files_persons": seconds.get("import_files_persons"),
+            "files_waiting_for_facts": seconds.get("import_files_waiting_for_facts")}
 
 
 def main() -> int:
@@ -109,7 +112,8 @@ def main() -> int:
         print(f"first load by neo4j-admin import: {first['nodes_and_relationships']:,} nodes and relationships; "
               f"linking {first['linking']} s + graph {first['graph']} s = {first['total']} s; the graph part "
               f"{first['graph_rate']:,} per s = {first['share_of_import_rate']}× the import tool's "
-              f"{first['import_rate']:,} per s in the same run")
+              f"{first['import_rate']:,} per s in the same run; writing the import files: persons "
+              f"{first['files_persons']} s, then waiting {first['files_waiting_for_facts']} s for the facts")
     return 0
 
 

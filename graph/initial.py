@@ -152,6 +152,8 @@ class InitialLoad:
         self.facts: dict[str, int] = {}
         self.loaded: dict[str, dict[str, int]] = {}
         self.seconds: dict[str, float] = {}  # where writing the files went: the persons, then waiting for the facts
+        self._final: dict[tuple[str, str], Any] | None = None  # each (record, person)'s link as Bolt leaves it
+        self._matches: dict[str, str] | None = None
 
     # -- the whole graph -------------------------------------------------------------------------------
     @collector_paused
@@ -276,10 +278,14 @@ class InitialLoad:
     def _match_of(self) -> dict[str, str]:
         """Each record's MATCH person as `identity/set_links` leaves it: one MATCH per record (the last
         written), and a POSSIBLE_MATCH to the same person turning that link into a review item."""
-        links = self._final_links()
-        return {uid: person for (uid, person), link in links.items() if link.state == "MATCH"}
+        if self._matches is None:
+            self._matches = {uid: person for (uid, person), link in self._final_links().items()
+                             if link.state == "MATCH"}
+        return self._matches
 
     def _final_links(self) -> dict[tuple[str, str], Any]:
+        if self._final is not None:
+            return self._final
         final: dict[tuple[str, str], Any] = {}
         match_of: dict[str, str] = {}
         for link in [lk for lk in self.plan.links if lk.state == "MATCH"]:
@@ -289,21 +295,27 @@ class InitialLoad:
             final[(link.uid, link.person_id)] = link
         for link in [lk for lk in self.plan.links if lk.state != "MATCH"]:
             final[(link.uid, link.person_id)] = link
+        self._final = final
         return final
 
     def _links(self) -> None:
-        rows = []
-        for (uid, person), link in self._final_links().items():
-            review = link.state == "POSSIBLE_MATCH"
-            rows.append({"start": uid, "end": person, "state": link.state, "origin": "AUTO",
-                         "probability": link.probability, "match_weight": link.match_weight, "weights": link.weights,
-                         "pair_uid": link.partner, "model_version": self.store.model_version,
-                         "run_id": self.store.run_id, "updated_at": self.now, "version": 1,
-                         "item_id": _item_id("pm") if review else None, "item_since": self.now if review else None})
+        """The LINKED_TO relationships, as columns (a first link has one or more per record)."""
+        links = list(self._final_links().values())
+        count = len(links)
+        uids, persons, states, probabilities, match_weights, why, partners = (
+            (list(column) for column in zip(*links, strict=True)) if links else ([] for _ in range(7)))
+        review = [state == "POSSIBLE_MATCH" for state in states]
         self.files.relationships("LINKED_TO", "SourceRecord", "Person",
                                  {"state": S, "origin": S, "probability": "number", "match_weight": "number",
                                   "weights": S, "pair_uid": S, "model_version": S, "run_id": S, "updated_at": DT,
-                                  "version": L, "item_id": S, "item_since": DT}, rows)
+                                  "version": L, "item_id": S, "item_since": DT},
+                                 {"start": uids, "end": persons, "state": states, "origin": ["AUTO"] * count,
+                                  "probability": probabilities, "match_weight": match_weights, "weights": why,
+                                  "pair_uid": partners, "model_version": [self.store.model_version] * count,
+                                  "run_id": [self.store.run_id] * count, "updated_at": [self.now] * count,
+                                  "version": [1] * count,
+                                  "item_id": [_item_id("pm") if r else None for r in review],
+                                  "item_since": [self.now if r else None for r in review]})
         pairs: dict[frozenset[str], dict[str, Any]] = {}
         for a, b, probability, weights in self.plan.duplicates:
             if a == b:
@@ -354,21 +366,21 @@ class InitialLoad:
                                  [{"start": a, "end": b, "source": s} for (a, b), s in parents.items()])
 
     def _events(self, feed_last: int) -> None:
-        """The change feed as the Bolt path numbers it: each person created, then each record linked."""
+        """The change feed as the Bolt path numbers it: each person created, then each record linked (as
+        columns: a first link has an event per person and per record)."""
         province = dict(zip(self.records["unique_id"], _clean(self.records["province"]), strict=True))
-        events: list[dict[str, Any]] = [{"type": "person_created", "person_id": p} for p in self.persons]
-        written: set[tuple[str, str]] = set()
-        for link in self.plan.links:
-            if link.state == "MATCH" and (link.uid, link.person_id) not in written:
-                written.add((link.uid, link.person_id))
-                events.append({"type": "record_linked", "uid": link.uid, "person_id": link.person_id,
-                               "province": province.get(link.uid)})
-        for n, event in enumerate(events, start=feed_last + 1):
-            event |= {"seq": n, "at": self.now}
+        linked = list(dict.fromkeys((link.uid, link.person_id) for link in self.plan.links if link.state == "MATCH"))
+        created, count = len(self.persons), len(self.persons) + len(linked)
+        columns: dict[str, list[Any]] = {
+            "seq": list(range(feed_last + 1, feed_last + 1 + count)), "at": [self.now] * count,
+            "type": ["person_created"] * created + ["record_linked"] * len(linked),
+            "person_id": [*self.persons, *(person for _, person in linked)],
+            "uid": [None] * created + [uid for uid, _ in linked], "other_person_id": [None] * count,
+            "province": [None] * created + [province.get(uid) for uid, _ in linked]}
         self.files.nodes("PersonEvent", None, {"seq": L, "at": DT, "type": S, "person_id": S, "uid": S,
-                                               "other_person_id": S, "province": S}, events)
+                                               "other_person_id": S, "province": S}, columns)
         self.files.nodes("FeedSequence", None, {"name": S, "value": L},
-                         [{"name": "person_events", "value": feed_last + len(events)}] if events or feed_last else [])
+                         [{"name": "person_events", "value": feed_last + count}] if count or feed_last else [])
 
     def _run_and_batches(self) -> None:
         store = self.store
