@@ -19,8 +19,9 @@ batches' order, as the Bolt path writes them (later versions set over earlier on
 
 `load_initial` runs it on the managed server (stopped around the import); `write_initial` only writes
 the files and the command, for a server HoSo does not run (`hoso link --import-files`). The payloads'
-facts are read in a second process while this one writes the persons; at a million persons the files
-take about 4 minutes, the import tool 3, the schema 1.5 (`docs/benchmarks.md`).
+facts are read in a second process while this one writes the persons, both with the garbage collector
+paused (they make millions of rows and no cycle); at a million persons the files take about 3 minutes,
+the import tool 2.5, the schema 1.2 (`docs/benchmarks.md`).
 """
 
 from __future__ import annotations

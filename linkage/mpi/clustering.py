@@ -278,13 +278,7 @@ def _constrained(records: Records, left: np.ndarray, right: np.ndarray, weight: 
     hard = np.bincount(component, minlength=count) > max_size  # per component
     for column in records.keys.values():
         # A component is hard when its records carry more than one value of this kind of key.
-        values = pd.Series(column, dtype=object)
-        carried = (values.notna() & values.ne("")).to_numpy()
-        if carried.any():
-            codes = pd.factorize(values[carried])[0].astype(np.int64)
-            span = int(codes.max()) + 1
-            distinct = np.unique(component[carried] * span + codes) // span
-            hard |= np.bincount(distinct, minlength=count) > 1
+        hard |= _several_values(column, component, count)
     hard |= _disagreeing(records, component, count)
     constrained = records.positions(x for pair in (*must_link, *cannot_link) for x in pair)
     hard[component[constrained]] = True
@@ -378,17 +372,23 @@ def _joined_without(adjacency: Mapping[int, list[int]], record: int, partners: l
     return all(p in seen for p in partners[1:])
 
 
+def _several_values(column: np.ndarray, component: np.ndarray, count: int) -> np.ndarray:
+    """Per component, whether its records hold two values of `column` (missing or empty: no value)."""
+    values = pd.Series(column, dtype=object)
+    held = (values.notna() & values.ne("")).to_numpy()
+    if not held.any():
+        return np.zeros(count, dtype=bool)
+    codes = pd.factorize(values[held])[0].astype(np.int64)
+    span = int(codes.max()) + 1
+    distinct = np.unique(component[held] * span + codes) // span
+    return np.bincount(distinct, minlength=count) > 1
+
+
 def _disagreeing(records: Records, component: np.ndarray, count: int) -> np.ndarray:
     """Per component, whether two of its records disagree on sex or birth year (the chain guard's work)."""
     hard = np.zeros(count, dtype=bool)
     if records.sex is not None:
-        sexes = pd.Series(records.sex, dtype=object)
-        known = (sexes.notna() & sexes.ne("")).to_numpy()
-        if known.any():
-            codes = pd.factorize(sexes[known])[0].astype(np.int64)
-            span = int(codes.max()) + 1
-            distinct = np.unique(component[known] * span + codes) // span
-            hard |= np.bincount(distinct, minlength=count) > 1
+        hard |= _several_values(records.sex, component, count)
     if records.year is not None:
         dated = ~np.isnan(records.year)
         if dated.any():
