@@ -72,10 +72,12 @@ from linkage import (
     ingest,
     list_batches,
     match_weights_chart,
+    peak_memory_gb,
     read_truth,
     restore_batch,
     review_label_scores,
     set_aside,
+    similarity_jar_location,
     spark_session,
     synthetic_inputs,
     train_model,
@@ -274,10 +276,10 @@ def train_command(
         typer.echo(f"match-weight chart written to {chart}")
 
 
-def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json: bool,
+def _run_link(kind: Literal["link", "relink"], engine: Engine, spark_master: str | None, as_json: bool,
               import_files: Path | None = None) -> None:
     settings = _settings()
-    spark = _spark_session(spark_master) if spark_master else None
+    spark = _spark_session(spark_master) if engine is Engine.SPARK else None
     began = time.monotonic()
 
     def progress(step: str) -> None:  # on stderr, so that --json keeps stdout to its one line
@@ -285,6 +287,8 @@ def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json
 
     with _driver(settings) as (driver, database):
         out = run_linking(settings, driver, database, kind, spark, progress=progress, import_files=import_files)
+    out["engine"] = {"name": engine.value} | ({"master": spark.sparkContext.master} if spark is not None else {})
+    out["peak_memory_gb"] = peak_memory_gb()
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
@@ -308,16 +312,21 @@ def _run_link(kind: Literal["link", "relink"], spark_master: str | None, as_json
         typer.echo(f"  set aside: {batch_id}: {reason}")
     steps = ", ".join(f"{k} {v:.1f}" for k, v in out["seconds"].items() if k != "total")
     typer.echo(f"  seconds: {steps}")
+    memory = out["peak_memory_gb"]
+    typer.echo(f"  engine {engine.value}" + (f" ({out['engine']['master']})" if spark is not None else "")
+               + f", peak memory {memory['hoso']} GB"
+               + (f" (and {memory['spark_jvm']} GB in Spark's driver JVM)" if "spark_jvm" in memory else ""))
 
 
-def _spark_session(master: str) -> Any:
+def _spark_session(master: str | None) -> Any:
     return spark_session(master, checkpoint_dir=str(_settings().data_path / "spark-checkpoints"))
 
 
 @app.command("link")
 def link_command(
     engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
-    master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+    master: Annotated[str | None, typer.Option(
+        help="Spark master URL for --engine spark; default: spark-submit's master, else local[2].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     import_files: Annotated[Path | None, typer.Option(
         help="A first link into an empty graph of a server HoSo does not run: write the graph as "
@@ -326,17 +335,27 @@ def link_command(
 ) -> None:
     """Link every ingested batch not yet linked against the existing persons, saying each step as it
     begins; then what it did (or, with --json, one JSON object)."""
-    _run_link("link", master if engine is Engine.SPARK else None, as_json, import_files)
+    _run_link("link", engine, master, as_json, import_files)
 
 
 @app.command("relink")
 def relink_command(
     engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.DUCKDB,
-    master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
+    master: Annotated[str | None, typer.Option(
+        help="Spark master URL for --engine spark; default: spark-submit's master, else local[2].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Rebuild all persons from all batches with the current model, keeping reviewers' decisions and ids."""
-    _run_link("relink", master if engine is Engine.SPARK else None, as_json)
+    _run_link("relink", engine, master, as_json)
+
+
+@app.command("spark-app")
+def spark_app_command() -> None:
+    """Print what spark-submit needs to run HoSo as a Spark application (Splink's jar, then HoSo's
+    application file): `spark-submit --master URL $(hoso spark-app) link --engine spark`."""
+    import api.spark_app  # noqa: PLC0415  (its import mends the path of a script, harmless here)
+
+    typer.echo(f"--jars {similarity_jar_location()} {api.spark_app.__file__}")
 
 
 @app.command("backup")

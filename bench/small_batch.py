@@ -1,13 +1,16 @@
 """What a small batch costs on top of a linked population: linking, graph, golden records, analytics.
 
-    python -m bench.small_batch [--persons 10000] [--profile realistic] [--batch 1000,1] [--dir DIR] [--json]
+    python -m bench.small_batch [--persons 10000] [--profile realistic] [--batch 1000,1] [--engine duckdb]
+                                [--dir DIR] [--json]
 
 Synthesises the population, ingests every source but the last FHIR bundles (as many as the batches
 add up to; a bundle is one person's record from one facility), links it all (`hoso link`) into a Neo4j
 of its own under DIR (default `$HOSO_DATA_DIR/bench-small-<persons>`), then ingests each batch of
 bundles in turn as a batch of a source the model knows and links it, and prints each step of every run
 with the run's peak resident memory; last, a full rebuild of the analytics projection for comparison
-with the incremental ones the small runs did.
+with the incremental ones the small runs did. With `--engine spark` the small batches are linked on
+Spark in local mode (the first link stays the import), and each row says the peak memory of HoSo's own
+process (the driver's Python) and of Spark's JVM apart.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def main() -> int:
                         help="the synthesis's error profile (`hoso synth --help`); dense: Vietnam's name density")
     parser.add_argument("--batch", default="1000,1",
                         help="FHIR bundles in each small batch, linked one after the other (comma-separated)")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="where Splink scores the small batches")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -86,7 +91,8 @@ def main() -> int:
         runs.append(("first link", *run_measured([*hoso, "link", "--json"], env)))
         for number, size in enumerate(sizes):
             run([*hoso, "ingest", "fhir", str(held / f"small-{number}.ndjson"), "--json"], env)
-            runs.append((f"{size:,} new bundles", *run_measured([*hoso, "link", "--json"], env)))
+            runs.append((f"{size:,} new bundles",
+                         *run_measured([*hoso, "link", "--engine", args.engine, "--json"], env)))
         full, full_wall = run([*hoso, "analytics", "refresh", "--full"], env)
     finally:
         run([*hoso, "neo4j", "stop"], env, False)
@@ -94,18 +100,23 @@ def main() -> int:
     for name, summary, wall, peak in runs:
         rows.append({"run": name, "records": summary["records_new"], "of": summary["records_total"],
                      "wall": round(wall, 1), "peak_gb": round(peak, 2),
+                     "hoso_gb": summary["peak_memory_gb"]["hoso"],
+                     "spark_jvm_gb": summary["peak_memory_gb"].get("spark_jvm", 0.0),
                      **{step: round(summary["seconds"].get(step, 0.0), 2) for step in STEPS}})
-    result = {"persons": args.persons, "profile": args.profile, "rows": rows, "first_load": first_load(runs[0][1]),
+    result = {"persons": args.persons, "profile": args.profile, "engine": args.engine, "rows": rows,
+              "first_load": first_load(runs[0][1]),
               "analytics_full_refresh": round(full["seconds"], 2),
               "analytics_full_wall": round(full_wall, 1)}
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"HoSo small batch: {args.persons:,} persons ({args.profile}), {os.cpu_count()} cores")
-    print("| run | records | of | wall s | peak GB | " + " | ".join(STEPS) + " |")
-    print("|---|---:|---:|---:|---:|" + "---:|" * len(STEPS))
+    print(f"HoSo small batch: {args.persons:,} persons ({args.profile}), small batches on {args.engine}, "
+          f"{os.cpu_count()} cores")
+    print("| run | records | of | wall s | peak GB | HoSo GB | Spark JVM GB | " + " | ".join(STEPS) + " |")
+    print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(STEPS))
     for row in rows:
         print(f"| {row['run']} | {row['records']:,} | {row['of']:,} | {row['wall']} | {row['peak_gb']} | "
+              f"{row['hoso_gb']} | {row['spark_jvm_gb']} | "
               + " | ".join(f"{row[step]}" for step in STEPS) + " |")
     print(f"analytics projection rebuilt in full for comparison: {result['analytics_full_refresh']} s")
     if first := result.get("first_load"):

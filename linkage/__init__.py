@@ -37,6 +37,8 @@ from linkage.matching import (
     TrainedModel,
     level_key,
     match_weights_chart,
+    peak_memory_gb,
+    similarity_jar_location,
     spark_session,
 )
 from linkage.mpi import (
@@ -142,6 +144,7 @@ __all__ = [
     "normalise_phone",
     "one_keystroke_apart",
     "parse_birth_date",
+    "peak_memory_gb",
     "read_manifest",
     "read_truth",
     "reason_vi",
@@ -150,6 +153,7 @@ __all__ = [
     "review_label_scores",
     "set_aside",
     "sha256_file",
+    "similarity_jar_location",
     "spark_session",
     "split_name",
     "synthetic_inputs",

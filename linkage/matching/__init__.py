@@ -11,11 +11,12 @@
 
 from linkage.matching.candidates import RecordIndex
 from linkage.matching.compiled import CompiledModel
-from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, spark_session
+from linkage.matching.engines import DUCKDB_MEMORY_LIMIT, Engine, duckdb_connection, peak_memory_gb, spark_session
 from linkage.matching.model import BLOCKING_KEYS, MODEL_NAME, for_dialect, level_key
 from linkage.matching.model import fits as model_fits
 from linkage.matching.realtime import Candidate, CandidateSource, RealtimeMatcher
 from linkage.matching.scoring import TF_COLUMNS, Scorer, term_frequencies
+from linkage.matching.splink_internals import similarity_jar_location
 from linkage.matching.store import ModelStore, TrainedModel
 from linkage.matching.training import BASELINE, match_weights_chart, train
 
@@ -39,6 +40,8 @@ __all__ = [
     "level_key",
     "match_weights_chart",
     "model_fits",
+    "peak_memory_gb",
+    "similarity_jar_location",
     "spark_session",
     "term_frequencies",
     "train",

@@ -11,7 +11,10 @@ import copy
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
@@ -255,6 +258,17 @@ def _compiled(settings: str) -> CompiledModel:
     return CompiledModel(json.loads(settings))
 
 
+@dataclass
+class _Backend:
+    """One scoring's Splink database API, its DuckDB connection (None on Spark), the suffix of the names
+    its tables are registered under, and those names."""
+
+    db_api: Any
+    con: duckdb.DuckDBPyConnection | None
+    suffix: str
+    registered: list[str] = field(default_factory=list)
+
+
 class Scorer:
     """Applies one trained model (its Splink settings and term frequencies) on DuckDB, or on Spark
     when given a session; DuckDB connections are bounded by `memory_limit`."""
@@ -290,19 +304,33 @@ class Scorer:
             log.warning("real-time scoring uses Splink's SQL: %s", exc)
             return None
 
-    def _db_api(self) -> tuple[Any, Any]:
-        if self.spark is not None:
-            return SparkAPI(spark_session=self.spark), None
-        con = duckdb_connection(self.memory_limit)
-        return DuckDBAPI(connection=con), con
+    @contextmanager
+    def _backend(self) -> Iterator[_Backend]:
+        """Where one scoring runs: on DuckDB a connection of its own, closed after; on Spark the
+        session's catalogue, which every scoring of the session shares (a run scores its batch within
+        itself, then against the records linked), so its tables take names of their own, dropped after."""
+        if self.spark is None:
+            con = duckdb_connection(self.memory_limit)
+            try:
+                yield _Backend(DuckDBAPI(connection=con), con, "")
+            finally:
+                con.close()
+            return
+        backend = _Backend(SparkAPI(spark_session=self.spark), None, f"_{uuid.uuid4().hex[:12]}")
+        try:
+            yield backend
+        finally:
+            for name in backend.registered:
+                self.spark.catalog.dropTempView(name)
 
     def _frame(self, frame: pd.DataFrame) -> Any:
         if self.spark is not None:
             return self.spark.createDataFrame(frame.astype(object).where(frame.notna(), None))
         return frame
 
-    def _register(self, db_api: Any, table: pd.DataFrame, name: str) -> Any:
-        return db_api.register(self._frame(table), table_name=name)
+    def _register(self, backend: _Backend, table: pd.DataFrame, name: str) -> Any:
+        backend.registered.append(name + backend.suffix)
+        return backend.db_api.register(self._frame(table), table_name=name + backend.suffix)
 
     def frequency(self, col: str, value: str) -> float | None:
         """The frequency of a value of a term-frequency column: as known; for a keyed name never seen,
@@ -316,7 +344,7 @@ class Scorer:
             found = known.get(value[:4])
         return found if found is not None else self._tf_floor.get(col)
 
-    def _register_tf(self, db_api: Any, linker: Linker, *tables: pd.DataFrame) -> None:
+    def _register_tf(self, backend: _Backend, linker: Linker, *tables: pd.DataFrame) -> None:
         """The frequencies Splink joins on: those known, and those of the values of `tables` never seen
         (as `frequency` gives them, as the real-time path does)."""
         for col in TF_COLUMNS:
@@ -326,7 +354,7 @@ class Scorer:
                 known = {**known, **{v: f for v in unseen if (f := self.frequency(col, v)) is not None}}
             lookup = pd.DataFrame({col: pd.Series(list(known), dtype="object").astype(str),
                                    f"tf_{col}": pd.Series(list(known.values()), dtype="float64")})
-            registered = db_api.register(self._frame(lookup), table_name=f"hoso_tf_{col}")
+            registered = self._register(backend, lookup, f"hoso_tf_{col}")
             linker.table_management.register_term_frequency_lookup(registered, col)
 
     @cached_property
@@ -412,17 +440,13 @@ class Scorer:
         if self._small(table):
             records = _plain_records(table)
             return self._scored_in_python(self._blocked(records, records, within=True), threshold)
-        db_api, con = self._db_api()
-        try:
-            records = self._register(db_api, table, "hoso_records")
+        with self._backend() as backend:
+            records = self._register(backend, table, "hoso_records")
             linker = Linker(records, self.settings, log_level=logging.WARNING)
-            self._register_tf(db_api, linker, table)
+            self._register_tf(backend, linker, table)
             predictions = linker.inference.predict_within(records, threshold_match_probability=threshold,
                                                           warning_mode="never")
-            return self._batch_pairs(predictions, con)
-        finally:
-            if con is not None:
-                con.close()
+            return self._batch_pairs(predictions, backend.con)
 
     def between(self, existing: pd.DataFrame, new: pd.DataFrame, threshold: float) -> pd.DataFrame:
         """Score pairs of an existing record and a new one (never two existing ones)."""
@@ -431,18 +455,14 @@ class Scorer:
         if self._small(existing, new):
             return self._scored_in_python(self._blocked(_plain_records(existing), _plain_records(new), within=False),
                                           threshold)
-        db_api, con = self._db_api()
-        try:
-            left = self._register(db_api, existing, "hoso_existing")
-            right = self._register(db_api, new, "hoso_new")
+        with self._backend() as backend:
+            left = self._register(backend, existing, "hoso_existing")
+            right = self._register(backend, new, "hoso_new")
             linker = Linker([left], self.settings, log_level=logging.WARNING)
-            self._register_tf(db_api, linker, existing, new)
+            self._register_tf(backend, linker, existing, new)
             predictions = linker.inference.predict_between(left, right, threshold_match_probability=threshold,
                                                            warning_mode="never")
-            return self._batch_pairs(predictions, con)
-        finally:
-            if con is not None:
-                con.close()
+            return self._batch_pairs(predictions, backend.con)
 
     @staticmethod
     def _batch_pairs(predictions: Any, con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
