@@ -353,9 +353,7 @@ def relink_command(
 def spark_app_command() -> None:
     """Print what spark-submit needs to run HoSo as a Spark application (Splink's jar, then HoSo's
     application file): `spark-submit --master URL $(hoso spark-app) link --engine spark`."""
-    import api.spark_app  # noqa: PLC0415  (its import mends the path of a script, harmless here)
-
-    typer.echo(f"--jars {similarity_jar_location()} {api.spark_app.__file__}")
+    typer.echo(f"--jars {similarity_jar_location()} {Path(__file__).with_name('spark_app.py')}")
 
 
 @app.command("backup")
