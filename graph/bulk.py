@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -66,6 +67,15 @@ class _Group:
     header: Path
     columns: dict[str, str]
     bodies: list[tuple[Path, str | None]] = field(default_factory=list)
+
+
+def _take(values: Any, picked: np.ndarray) -> Any:
+    """The values at positions `picked` of a column (a list, a numpy array or a pandas Series)."""
+    if isinstance(values, list):
+        return [values[i] for i in picked.tolist()]
+    if hasattr(values, "iloc"):
+        return values.iloc[picked]
+    return values[picked]
 
 
 class ImportFiles:
@@ -112,18 +122,43 @@ class ImportFiles:
                      for c, t in columns.items()}
         numbers = [c for c, t in columns.items() if t == "number"]
         if numbers:  # one part per combination of long and double among the number columns
-            values_of = {c: v if isinstance(v, list) else list(v) for c, v in values_of.items()}
-            signature = [tuple("double" if isinstance(values_of[c][i], float) else "long" for c in numbers)
-                         for i in range(count)]
-            for combination in sorted(set(signature)):
-                picked = [i for i, s in enumerate(signature) if s == combination]
-                resolved = {c: dict(zip(numbers, combination, strict=True)).get(c, t) for c, t in columns.items()}
-                self._part(kind, name, resolved, {c: [v[i] for i in picked] for c, v in values_of.items()}, tag)
+            self._parts_by_number_kind(kind, name, columns, numbers, values_of, count, tag)
             return count
         self._part(kind, name, columns, values_of, tag)
         return count
 
-    def _part(self, kind: str, name: str, columns: dict[str, str], values_of: dict[str, list[Any]],
+    def _parts_by_number_kind(self, kind: str, name: str, columns: dict[str, str], numbers: list[str],
+                              values_of: dict[str, Any], count: int, tag: str | None) -> None:
+        """Write rows whose number columns hold integers (longs) and floats (doubles): a column of one
+        kind (missing values aside) is typed as such for every row; only rows of a column holding both
+        are parted, one part per combination."""
+        typed: dict[str, str] = {}
+        mixed: dict[str, np.ndarray] = {}
+        for column in numbers:
+            values = values_of[column]
+            floats = np.fromiter((isinstance(v, float) for v in values), bool, count)
+            present = np.fromiter((v is not None for v in values), bool, count)
+            if floats.all() or not (present & ~floats).any():
+                typed[column] = "double"
+            elif not floats.any():
+                typed[column] = "long"
+            else:
+                mixed[column] = floats
+        code = np.zeros(count, dtype=np.int64)
+        for bit, floats in enumerate(mixed.values()):
+            code |= floats.astype(np.int64) << bit
+        combinations = {tuple("double" if c >> bit & 1 else "long" for bit in range(len(mixed))): c
+                        for c in np.unique(code).tolist()}
+        for combination in sorted(combinations):
+            resolved = {c: typed.get(c) or dict(zip(mixed, combination, strict=True)).get(c, t)
+                        for c, t in columns.items()}
+            if len(combinations) == 1:  # every row alike: the columns as they are
+                self._part(kind, name, resolved, values_of, tag)
+                continue
+            picked = np.flatnonzero(code == combinations[combination])
+            self._part(kind, name, resolved, {c: _take(v, picked) for c, v in values_of.items()}, tag)
+
+    def _part(self, kind: str, name: str, columns: dict[str, str], values_of: dict[str, Any],
               tag: str | None) -> None:
         signature = (kind, name, tuple(columns.items()))
         group = self._groups.get(signature)

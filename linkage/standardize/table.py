@@ -217,7 +217,8 @@ def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame
         for column in _PLACES:
             found = mothers.map(residents[column])
             out.loc[by_pid, column] = out.loc[by_pid, column].where(out.loc[by_pid, column].notna(), found)
-    certificate = newborn & out["record_id"].astype(str).str.contains(r":con\d+$", regex=True)
+    certificate = newborn.copy()  # a child of a birth certificate (`...:con1`): read on the newborns only
+    certificate[newborn] = out.loc[newborn, "record_id"].astype(str).str.contains(r":con\d+$", regex=True)
     if (certificate & out["commune"].isna()).any():
         _place_by_mothers_name(out, certificate & out["commune"].isna(), table, reference)
     if certificate.any():
@@ -225,13 +226,24 @@ def place_newborns(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def _mothers_records(out: pd.DataFrame, unplaced: pd.Series, table: pd.DataFrame,
+                     reference: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The unique id of the mother's record (`...:me`) of each `unplaced` child of a certificate that
+    has one (indexed as `out`), and those records (of `table`, else `reference`) by unique id: only
+    theirs are looked at, not the millions of a first load."""
+    mother_uid = (out.loc[unplaced, "unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
+                  .astype(object))
+    wanted = set(mother_uid.tolist())
+    rows = [frame[frame["unique_id"].astype(object).isin(wanted)] for frame in (table, reference)]
+    records = pd.concat(rows, ignore_index=True).drop_duplicates("unique_id").set_index("unique_id")
+    return mother_uid[mother_uid.isin(set(records.index))], records
+
+
 def _place_by_mothers_record(out: pd.DataFrame, unplaced: pd.Series, table: pd.DataFrame,
                              reference: pd.DataFrame) -> None:
     """What the name lookup left empty: the residence the mother gave on the same certificate (her
     `...:me` record's commune, province, address and postcode), which is the child's."""
-    records = pd.concat([table, reference], ignore_index=True).drop_duplicates("unique_id").set_index("unique_id")
-    mother_uid = out.loc[unplaced, "unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
-    known = mother_uid[mother_uid.isin(records.index)]
+    known, records = _mothers_records(out, unplaced, table, reference)
     if known.empty:
         return
     mothers = records.loc[known.to_numpy()]
@@ -246,9 +258,7 @@ def _place_by_mothers_name(out: pd.DataFrame, unplaced: pd.Series, table: pd.Dat
                            reference: pd.DataFrame) -> None:
     """Place newborns through the mother's record of the same certificate: her name and birth date,
     looked up among the records that have a place (only where that finds one place)."""
-    records = pd.concat([table, reference], ignore_index=True).drop_duplicates("unique_id").set_index("unique_id")
-    mother_uid = out.loc[unplaced, "unique_id"].astype(str).str.replace(r":con\d+$", ":me", regex=True)
-    known = mother_uid[mother_uid.isin(records.index)]
+    known, records = _mothers_records(out, unplaced, table, reference)
     if known.empty:
         return
     placed = reference[reference["commune"].notna() & reference["birth_date"].notna()
