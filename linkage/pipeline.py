@@ -284,7 +284,7 @@ def link(data_dir: Path, store: LinkStore, upper: float, lower: float, spark: An
     they share a blocking key with a new record, and persons only where such a record belongs to one.
     Training and rebuilding (a first link, or `retrain_reason`) read every batch.
     """
-    with RecordIndex(data_dir, memory_limit).kept_open() as index:
+    with RecordIndex(data_dir).kept_open() as index:
         return _link(data_dir, store, upper, lower, spark, memory_limit, progress, index)
 
 
