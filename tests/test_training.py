@@ -71,6 +71,43 @@ def test_records_with_no_surely_matching_pair_cannot_train_alone(no_ids: tuple[p
     assert "prior" in model.meta["from_baseline"]
 
 
+def _house_differs_among_sure_pairs(table: pd.DataFrame) -> float:
+    """The share, computed here in pandas, of pairs surely one person (the whole name and birth date, and
+    the same phone or one side without a commune or phone: the rules that leave the address free) whose
+    records both carry a house and are not in the same house of one place."""
+    name = ["family_fold", "middle_fold", "given_fold", "birth_date"]
+    records = table[["unique_id", *name, "phone", "commune", "address_key"]].dropna(subset=name)
+    pairs = records.merge(records, on=name, suffixes=("_l", "_r"))
+    pairs = pairs[pairs["unique_id_l"] < pairs["unique_id_r"]]
+    no_place = ((pairs["commune_l"].isna() | pairs["commune_r"].isna())
+                & (pairs["phone_l"].isna() | pairs["phone_r"].isna()))
+    sure = pairs[(pairs["phone_l"] == pairs["phone_r"]) | no_place]
+    carried = sure[sure["address_key_l"].notna() & sure["address_key_r"].notna()]
+    same_place = (carried["commune_l"].isna() | carried["commune_r"].isna()
+                  | (carried["commune_l"] == carried["commune_r"]))
+    same_house = same_place & (carried["address_key_l"] == carried["address_key_r"])
+    return float((~same_house).mean())
+
+
+def test_how_often_a_persons_records_differ_in_house_is_learnt_from_the_pairs_surely_one_person(
+        no_ids: tuple[pd.DataFrame, dict[str, str]]) -> None:
+    """No EM block without ids can train the house (every block fixes a name or the birth date its "same
+    person" level reads): the m of "another house" comes from the sure pairs, not from a guess."""
+    table, _ = no_ids
+    moved = table.copy()
+    some = moved.sample(frac=0.2, random_state=3).index
+    moved.loc[some, "address_key"] = [f"moved {i}" for i in range(len(some))]
+    for population in (table, moved):
+        model = train(population)
+        house = next(c for c in model.splink["comparisons"] if c["output_column_name"] == "house")
+        expected = _house_differs_among_sure_pairs(population)
+        assert model.meta["from_sure_pairs"]["house"] == pytest.approx(expected)
+        assert house["comparison_levels"][-1]["m_probability"] == pytest.approx(max(expected, 1e-3))
+    assert model.meta["from_sure_pairs"]["house"] > 0.1  # a fifth of the records moved: it is learnt, not fixed
+    # Pairs found by an equal phone say nothing of how often phones differ: the phone's share leaves them out.
+    assert "phone" in model.meta["from_sure_pairs"]
+
+
 def test_reviewers_pairs_teach_the_m_values(tmp_path: Path) -> None:
     table, truth = world(tmp_path, "realistic", persons=800)
     by_person: dict[str, list[str]] = {}

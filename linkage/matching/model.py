@@ -9,6 +9,7 @@ training block leaves out the columns of the comparisons it trains.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -300,6 +301,17 @@ TRAINING_BLOCKS: list[tuple[str, ...]] = [
 def trains(block: tuple[str, ...]) -> set[str]:
     """The comparisons an EM block on `block` can train (those reading none of its columns)."""
     return {name for name, columns in COMPARISON_COLUMNS.items() if columns.isdisjoint(block)}
+
+
+def own_columns(comparison: str) -> frozenset[str]:
+    """The columns a comparison is about, without the names and birth dates its "same person" level
+    reads only to tell one person from a relative (a phone's own column is the phone)."""
+    return COMPARISON_COLUMNS[comparison] - frozenset(_PERSON_COLUMNS)
+
+
+def rule_fixes(rule: str) -> set[str]:
+    """The columns a deterministic rule requires equal on both sides (`l.x = r.x`)."""
+    return set(re.findall(r"\bl\.(\w+) = r\.\1\b", rule))
 
 
 def deterministic_rules() -> list[Any]:

@@ -29,6 +29,8 @@ from linkage.matching.model import (
     TRAINING_BLOCKS,
     deterministic_rules,
     deterministic_rules_without_ids,
+    own_columns,
+    rule_fixes,
     settings,
     trains,
 )
@@ -42,6 +44,7 @@ MIN_EM_PAIRS = 50
 MAX_EM_PAIRS = 30_000_000  # a larger block costs more than it teaches: the next one is tried instead
 MIN_PRIOR_PAIRS = 10  # fewer deterministic matches than this say nothing about the prior
 MIN_RECORDS = 10  # fewer give Splink no pair to estimate the prior or u from
+MIN_SURE_PAIRS = 100  # fewer sure pairs carrying a field say too little of how often one person's records differ on it
 
 # The least evidence (bits) the best agreement level of each core comparison must carry. The family
 # name is low: Nguyễn alone is 38% of people, so agreeing on a family name says little on average.
@@ -180,10 +183,13 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
                 log.warning("%d reviewed pair(s) among these records, %d needed: the reviews were not used",
                             len(labels), MIN_LABELLED_PAIRS)
             trained: dict[str, Any] = linker.misc.save_model_to_json()
+        after = _m_values(trained)
+        unobserved = sorted(name for name in present if after[name][-1] == before.get(name, [None])[-1])
+        disagreements = ({} if rules is None else
+                         sure_pair_disagreement(con, "hoso_training_records", trained, rules, unobserved))
     finally:
         con.close()
     warnings.summarise()
-    after = _m_values(trained)
     for comparison in trained["comparisons"]:  # m values no EM block moved are Splink's starting guesses
         name = comparison["output_column_name"]
         if after[name] == before.get(name):
@@ -196,8 +202,12 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
                 level.pop("m_probability", None)
                 level.pop("u_probability", None)
     filled = (["prior"] if prior is not None else []) + fill_from_baseline(trained, reference)
+    set_disagreement(trained, disagreements)
     if filled:
         log.warning("not estimable from these records, taken from the baseline model: %s", ", ".join(filled))
+    if disagreements:
+        log.info("how often one person's records differ, from the pairs that are surely one person: %s",
+                 ", ".join(f"{name} {share:.2%}" for name, share in disagreements.items()))
     if absent:
         log.warning("these records carry no %s: %s", ", ".join(absent),
                     "the baseline's weights stand in" if reference is not None
@@ -213,6 +223,8 @@ def train(table: pd.DataFrame, seed: int = 42, max_pairs: float = 2e6,
     meta: dict[str, Any] = {"em_blocks": em_blocks, "prior_rules": rules}
     if filled:
         meta["from_baseline"] = filled
+    if disagreements:
+        meta["from_sure_pairs"] = disagreements
     if len(labels) >= MIN_LABELLED_PAIRS:
         meta["reviewed_pairs"] = len(labels)
     return TrainedModel(splink=trained, tf=term_frequencies(table), meta=meta)
@@ -247,6 +259,61 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[Any]) -> 
                            f"ON l.unique_id < r.unique_id AND ({rule})" for rule in rules)
     rows = con.execute(f"SELECT count(*) FROM ({pairs})").fetchall()  # noqa: S608 - rules from the model
     return int(rows[0][0])
+
+
+def sure_pair_disagreement(con: duckdb.DuckDBPyConnection, table: str, trained: dict[str, Any], rules: list[Any],
+                           names: list[str]) -> dict[str, float]:
+    """How often one person's records disagree on each comparison in `names`: among the pairs that are
+    surely one person (the prior's `rules`), the share of those carrying the comparison that fall in
+    its last level ("else"). Only rules that leave the comparison's own columns free count (pairs found
+    by an equal phone say nothing of how often phones differ); a comparison fewer than MIN_SURE_PAIRS
+    such pairs carry is left out.
+
+    This is the m of a disagreement no EM block can see: the house, the phone and the household read
+    the names and birth dates (their "same person" level), which every block without ids fixes; and in
+    a block on the personal id, a level no pair fell into keeps Splink's starting value. A guessed m
+    of 0.1 for "another house" made two namesakes born the same day in different houses about 0.9
+    likely one person where a third of them were.
+    """
+    comparisons = {c["output_column_name"]: c for c in trained["comparisons"]}
+    shares: dict[str, float] = {}
+    for name in names:
+        usable = [rule for rule in rules if not rule_fixes(rule) & own_columns(name)]
+        if not usable:
+            continue
+        levels = comparisons[name]["comparison_levels"]
+        null = [f"coalesce(({lv['sql_condition']}), false)" for lv in levels if lv.get("is_null_level")]
+        agree = [f"coalesce(({lv['sql_condition']}), false)" for lv in levels[:-1] if not lv.get("is_null_level")]
+        columns = ", ".join(f'l."{c}" AS "{c}_l", r."{c}" AS "{c}_r"' for c in sorted(COMPARISON_COLUMNS[name]))
+        pairs = " UNION ".join(f"SELECT l.unique_id AS a, r.unique_id AS b FROM {table} l JOIN {table} r "  # noqa: S608
+                               f"ON l.unique_id < r.unique_id AND ({rule})" for rule in usable)
+        carried = f"NOT ({' OR '.join(null)})" if null else "true"
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT ({' OR '.join(agree) or 'false'})) FROM ("  # noqa: S608
+            f"SELECT {columns} FROM ({pairs}) p JOIN {table} l ON l.unique_id = p.a "
+            f"JOIN {table} r ON r.unique_id = p.b) WHERE {carried}").fetchone()
+        carrying, differing = (int(row[0]), int(row[1])) if row else (0, 0)
+        if carrying >= MIN_SURE_PAIRS:
+            shares[name] = differing / carrying
+    return shares
+
+
+def set_disagreement(trained: dict[str, Any], shares: dict[str, float]) -> None:
+    """Put each share of `sure_pair_disagreement` as the m of its comparison's "else" level, the m of the
+    other levels scaled to make up the rest (the floors apply after); a comparison whose other levels
+    have no m (no EM block, no baseline) is left as it is, and the share dropped from `shares`."""
+    for comparison in trained["comparisons"]:
+        name = comparison["output_column_name"]
+        if name not in shares:
+            continue
+        *levels, last = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        total = sum(level.get("m_probability") or 0.0 for level in levels)
+        if total <= 0 or any(level.get("m_probability") is None for level in levels):
+            del shares[name]
+            continue
+        for level in levels:
+            level["m_probability"] *= (1 - shares[name]) / total
+        last["m_probability"] = shares[name]
 
 
 def neutral_where_unknown(trained: dict[str, Any]) -> list[str]:
