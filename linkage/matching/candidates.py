@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
@@ -86,6 +87,20 @@ def as_linkage_frame(frame: pd.DataFrame) -> pd.DataFrame:
 # persons; at 2.5 GB, a nation's index would fill it). Capped, a batch's lookups took as long there
 # (0.7–0.8 s for 1,000 records, 0.26 s for one) and a link's peak memory stops following the index.
 RECORD_INDEX_MEMORY_LIMIT = "256MB"
+# Fetching the rows a lookup found reads every column of every block (the rows are spread over the
+# whole table), so that step runs under a smaller limit: the blocks stream through instead of staying
+# cached (every column of 2.1 million records is 145 MB), and the blocking keys' blocks the first step
+# cached are let go. The limit grows with the rows fetched, up to the index's own.
+FETCH_MEMORY_FLOOR_MB = 64
+FETCH_MEMORY_PER_ROW_KB = 2
+
+
+def _megabytes(limit: str) -> int | None:
+    """A DuckDB memory limit such as "256MB" or "2.5GB" in megabytes (None when it is written otherwise)."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([MG])i?B\s*", limit, re.IGNORECASE)
+    if match is None:
+        return None
+    return int(float(match.group(1)) * (1024 if match.group(2).upper() == "G" else 1))
 
 
 class RecordIndex:
@@ -232,12 +247,34 @@ class RecordIndex:
             return as_linkage_frame(pd.DataFrame())
         # The rules' columns come from the model's BLOCKING_KEYS: no outside text in this SQL.
         found = " UNION ".join(
-            "SELECT r.unique_id FROM records r SEMI JOIN probe p ON " + " AND ".join(f"r.{c} = p.{c}" for c in rule)  # noqa: S608
+            "SELECT r.rowid AS id FROM records r SEMI JOIN probe p ON " + " AND ".join(f"r.{c} = p.{c}" for c in rule)  # noqa: S608
             for rule in rules)
         with self._connect() as con:
             con.register("probe", probe)
-            frame = con.execute(f"SELECT * FROM records WHERE unique_id IN ({found}) ORDER BY rank, row").df()  # noqa: S608
+            ids = pd.DataFrame({"id": con.execute(found).fetchnumpy()["id"]})
+            con.unregister("probe")
+            if ids.empty:
+                return as_linkage_frame(pd.DataFrame())
+            con.register("ids", ids)
+            with self._fetching(con, len(ids)):
+                frame = con.execute("SELECT * FROM records WHERE rowid IN (SELECT id FROM ids) ORDER BY rank, row").df()
+            con.unregister("ids")
         return as_linkage_frame(frame)
+
+    @contextmanager
+    def _fetching(self, con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[None]:
+        """The connection's memory limit lowered while `rows` rows are fetched (FETCH_MEMORY_FLOOR_MB and
+        FETCH_MEMORY_PER_ROW_KB a row, never above the index's own limit)."""
+        limit = max(FETCH_MEMORY_FLOOR_MB, rows * FETCH_MEMORY_PER_ROW_KB // 1024)
+        own = _megabytes(self.memory_limit)
+        if own is not None and limit >= own:
+            yield
+            return
+        con.execute(f"SET memory_limit = '{limit}MB'")
+        try:
+            yield
+        finally:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
 
     def newborn_reference(self, new: pd.DataFrame) -> pd.DataFrame:
         """The records held that `linkage.standardize.place_newborns` may read for the newborns of
