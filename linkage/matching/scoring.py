@@ -345,15 +345,15 @@ class Scorer:
         return found if found is not None else self._tf_floor.get(col)
 
     def _register_tf(self, backend: _Backend, linker: Linker, *tables: pd.DataFrame) -> None:
-        """The frequencies Splink joins on: those known, and those of the values of `tables` never seen
-        (as `frequency` gives them, as the real-time path does)."""
+        """The frequencies Splink joins on, of the values `tables` hold: those known, and those never
+        seen as `frequency` gives them (as the real-time path does). Only the values scored: the
+        model's lookups hold every name and date of the population (a batch's scoring handed Splink,
+        and Spark's driver, the whole vocabulary of a million persons for a thousand records)."""
         for col in TF_COLUMNS:
-            known = self.tf.get(col, {})
-            unseen = {str(v) for t in tables for v in t[col].dropna().unique().tolist()} - known.keys()
-            if unseen:
-                known = {**known, **{v: f for v in unseen if (f := self.frequency(col, v)) is not None}}
-            lookup = pd.DataFrame({col: pd.Series(list(known), dtype="object").astype(str),
-                                   f"tf_{col}": pd.Series(list(known.values()), dtype="float64")})
+            values = {str(v) for t in tables for v in t[col].dropna().unique().tolist()}
+            found = {v: f for v in values if (f := self.frequency(col, v)) is not None}
+            lookup = pd.DataFrame({col: pd.Series(list(found), dtype="object"),
+                                   f"tf_{col}": pd.Series(list(found.values()), dtype="float64")})
             registered = self._register(backend, lookup, f"hoso_tf_{col}")
             linker.table_management.register_term_frequency_lookup(registered, col)
 
