@@ -251,15 +251,21 @@ class RecordIndex:
             for rule in rules)
         with self._connect() as con:
             con.register("probe", probe)
-            ids = pd.DataFrame({"id": con.execute(found).fetchnumpy()["id"]})
-            con.unregister("probe")
-            if ids.empty:
-                return as_linkage_frame(pd.DataFrame())
-            con.register("ids", ids)
+            return as_linkage_frame(self._fetched(con, found))
+
+    def _fetched(self, con: duckdb.DuckDBPyConnection, found: str) -> pd.DataFrame:
+        """The rows of the table whose row ids `found` selects (as `id`), oldest first. The row ids come
+        from the columns the query reads; the rows are then fetched whole under a smaller memory limit."""
+        ids = pd.DataFrame({"id": con.execute(found).fetchnumpy()["id"]})
+        if ids.empty:
+            return con.execute("SELECT * FROM records LIMIT 0").df()
+        con.register("hoso_found", ids)
+        try:
             with self._fetching(con, len(ids)):
-                frame = con.execute("SELECT * FROM records WHERE rowid IN (SELECT id FROM ids) ORDER BY rank, row").df()
-            con.unregister("ids")
-        return as_linkage_frame(frame)
+                return con.execute("SELECT * FROM records WHERE rowid IN (SELECT id FROM hoso_found) "
+                                   "ORDER BY rank, row").df()
+        finally:
+            con.unregister("hoso_found")
 
     @contextmanager
     def _fetching(self, con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[None]:
@@ -290,14 +296,14 @@ class RecordIndex:
         with self._connect() as con:
             con.register("pids", pids)
             con.register("uids", uids)
-            held = con.execute("SELECT * FROM records WHERE personal_id IN (SELECT pid FROM pids) "
-                               "OR unique_id IN (SELECT unique_id FROM uids) ORDER BY rank, row").df()
+            held = self._fetched(con, "SELECT rowid AS id FROM records WHERE personal_id IN (SELECT pid FROM pids) "
+                                      "OR unique_id IN (SELECT unique_id FROM uids)")
             # place_newborns groups with dropna=False: a missing middle name is a value of the key too.
             names = pd.concat([mothers_in_batch, held[held["unique_id"].isin(set(mother_uids))][list(_NAME_AND_BIRTH)]],
                               ignore_index=True).drop_duplicates()
             con.register("names", names)
             same = " AND ".join(f"r.{c} IS NOT DISTINCT FROM n.{c}" for c in _NAME_AND_BIRTH)
-            namesakes = con.execute(f"SELECT r.* FROM records r SEMI JOIN names n ON {same} ORDER BY rank, row").df()  # noqa: S608
+            namesakes = self._fetched(con, f"SELECT r.rowid AS id FROM records r SEMI JOIN names n ON {same}")  # noqa: S608
         both = pd.concat([held, namesakes], ignore_index=True).drop_duplicates("unique_id").sort_values(["rank", "row"])
         return as_linkage_frame(both)
 
@@ -308,5 +314,5 @@ class RecordIndex:
             return as_linkage_frame(pd.DataFrame())
         with self._connect() as con:
             con.register("wanted", wanted)
-            frame = con.execute("SELECT * FROM records SEMI JOIN wanted USING (unique_id) ORDER BY rank, row").df()
-        return as_linkage_frame(frame)
+            found = "SELECT rowid AS id FROM records SEMI JOIN wanted USING (unique_id)"
+            return as_linkage_frame(self._fetched(con, found))
