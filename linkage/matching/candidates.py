@@ -34,6 +34,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.matching.model import BLOCKING_KEYS
 from linkage.standardize import LINKAGE_COLUMNS
@@ -69,27 +71,31 @@ def _column_sql() -> str:
     return ", ".join(f"{c} {_TYPES.get(c, 'VARCHAR')}" for c in LINKAGE_COLUMNS)
 
 
-def _shared_values(column: pd.Series) -> np.ndarray:
-    """A column as Python values, None for a missing one, each distinct value one object: a sex, a
-    commune or a family name is the same string in every row that holds it (a fifth of the cells of
-    a batch's candidates are distinct values; a string per cell took 80 MB for 45,000 rows)."""
-    codes, uniques = pd.factorize(column)
-    values = np.empty(len(uniques) + 1, dtype=object)  # the last one None: a missing value's code is -1
-    values[:-1] = np.asarray(uniques, dtype=object)
+def _python_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of DuckDB's result as Python values, None for a missing one, each distinct value one
+    object: a sex, a commune or a family name is the same string in every row that holds it (a fifth
+    of the cells of a batch's candidates are distinct values). Taken from Arrow's dictionary of the
+    column, so no row's value is ever made twice (a string per cell took 80 MB for 45,000 rows)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    values = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one None, for a missing value
+    values[:-1] = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
     return values[codes]
 
 
+def _as_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result as a frame of Python values (`_python_values`), column for column."""
+    return pd.DataFrame({name: _python_values(table.column(name)) for name in table.column_names})
+
+
 def as_linkage_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB's rows as the pipeline's tables hold them: Python values, None for a missing one."""
+    """The index's rows (`_fetched`) as the pipeline's tables hold them: the linkage columns, Python
+    values, None for a missing one."""
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in LINKAGE_COLUMNS})
-    out = pd.DataFrame({column: _shared_values(frame[column]) for column in LINKAGE_COLUMNS}, index=frame.index)
-    out["birth_year"] = pd.Series([None if v is None else int(v) for v in out["birth_year"].tolist()],
-                                  index=out.index, dtype="object")
-    for column in ("pid_ok", "placeholder_name"):
-        out[column] = pd.Series([None if v is None else bool(v) for v in out[column].tolist()], index=out.index,
-                                dtype="object")
-    return out.reset_index(drop=True)
+    return frame[LINKAGE_COLUMNS].reset_index(drop=True)
 
 
 # What the record index's connection may hold. Its lookups scan the blocking keys of every record held
@@ -101,7 +107,8 @@ RECORD_INDEX_MEMORY_LIMIT = "256MB"
 # Fetching the rows a lookup found reads every column of every block (the rows are spread over the
 # whole table), so that step runs under a smaller limit: the blocks stream through instead of staying
 # cached (every column of 2.1 million records is 145 MB), and the blocking keys' blocks the first step
-# cached are let go. The limit grows with the rows fetched, up to the index's own.
+# cached are let go. The limit grows with the rows fetched, up to the index's own. (The first step,
+# the semi-joins, needs its hash tables: under that limit a batch of a few thousand records ran out.)
 FETCH_MEMORY_FLOOR_MB = 64
 FETCH_MEMORY_PER_ROW_KB = 2
 
@@ -269,12 +276,13 @@ class RecordIndex:
         from the columns the query reads; the rows are then fetched whole under a smaller memory limit."""
         ids = pd.DataFrame({"id": con.execute(found).fetchnumpy()["id"]})
         if ids.empty:
-            return con.execute("SELECT * FROM records LIMIT 0").df()
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in ["rank", "row", *LINKAGE_COLUMNS]})
         con.register("hoso_found", ids)
         try:
             with self._fetching(con, len(ids)):
-                return con.execute("SELECT * FROM records WHERE rowid IN (SELECT id FROM hoso_found) "
-                                   "ORDER BY rank, row").df()
+                # Through Arrow: its strings are bytes in one buffer, made Python objects once per value.
+                return _as_frame(con.sql("SELECT * FROM records WHERE rowid IN (SELECT id FROM hoso_found) "
+                                         "ORDER BY rank, row").to_arrow_table())
         finally:
             con.unregister("hoso_found")
 
