@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from neo4j import Driver
 from neo4j.time import Date, DateTime, Duration, Time
@@ -76,6 +75,17 @@ def _take(values: Any, picked: np.ndarray) -> Any:
     if hasattr(values, "iloc"):
         return values.iloc[picked]
     return values[picked]
+
+
+def _holds_line_break(array: pa.StringArray) -> bool:
+    """Whether some string of `array` holds a line break: the bytes of its characters searched at once
+    (a comparison per string took 4 s of a million persons' files)."""
+    _, offsets, data = array.buffers()
+    if not len(array) or data is None:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int32)[[array.offset, array.offset + len(array)]]
+    raw = memoryview(data)[int(bounds[0]):int(bounds[1])].tobytes()
+    return b"\n" in raw or b"\r" in raw
 
 
 class ImportFiles:
@@ -195,8 +205,7 @@ class ImportFiles:
                              from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise ImportRefused(f"{where}: a value is not a {kind}: {exc}") from None
-        if pa.types.is_string(array.type) and not self.multiline and len(array) and pc.any(
-                pc.match_substring_regex(array, "[\r\n]")).as_py():
+        if pa.types.is_string(array.type) and not self.multiline and _holds_line_break(array):
             self.multiline = True
         return array
 
