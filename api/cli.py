@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import typer
 import uvicorn
 from neo4j import Driver
+from neo4j.exceptions import DriverError, Neo4jError
 from pydantic import ValidationError
 
 from analytics import (
@@ -51,6 +52,7 @@ from api.security import AuthError, Role, add_user
 from api.services import run_linking
 from api.settings import Settings, get_settings
 from graph import (
+    WARM_UP_SAMPLE,
     GraphError,
     GraphLinkStore,
     ImportRefused,
@@ -60,6 +62,8 @@ from graph import (
     person_profile,
     ping,
     review_events,
+    warm_up,
+    warm_up_if_possible,
     wipe_graph,
 )
 from linkage import (
@@ -134,14 +138,43 @@ def _driver(settings: Settings | None = None) -> Iterator[tuple[Driver, str]]:
 
 
 @neo4j_app.command("start")
-def neo4j_start() -> None:
-    """Fetch (first time only) and start the managed Neo4j; wait until it answers."""
+def neo4j_start(
+    no_warm_up: Annotated[bool, typer.Option("--no-warm-up", help="Do not warm a server started now up.")] = False,
+) -> None:
+    """Fetch (first time only) and start the managed Neo4j; wait until it answers, then warm it up on
+    the work of a link (`hoso neo4j warm-up`), so that the first batch costs what the next ones do."""
     settings = _settings()
     if not settings.managed_neo4j:
         raise CliError(f"NEO4J_URI is set ({settings.neo4j_uri}): HoSo does not manage that server")
     began = time.monotonic()
-    state = managed_server(settings).start()
+    server = managed_server(settings)
+    was_running = server.status().process_alive
+    state = server.start()
     typer.echo(f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}) after {time.monotonic() - began:.1f} s")
+    if not (no_warm_up or was_running):
+        with driver_for(settings) as (driver, database):
+            if done := warm_up_if_possible(driver, database):
+                typer.echo(done.summary())
+
+
+@neo4j_app.command("warm-up")
+def neo4j_warm_up(
+    records: Annotated[int, typer.Option("--records", min=0, help="Linked records to warm up on.")] = WARM_UP_SAMPLE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Warm a server up after it started (HoSo's own, or the one NEO4J_URI names): a link's reads and
+    writes on a sample of linked records, every write rolled back, so that the first batch after a
+    restart costs what the next ones do. The graph is left as it was."""
+    try:
+        with _driver() as (driver, database):
+            done = warm_up(driver, database, sample=records)
+    except (Neo4jError, DriverError) as exc:
+        raise CliError(f"the warm-up stopped: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps({"records": done.records, "rounds": done.rounds, "seconds": round(done.seconds, 2),
+                               "queries": {k: round(v, 3) for k, v in done.queries.items()}}))
+    else:
+        typer.echo(done.summary())
 
 
 @neo4j_app.command("stop")

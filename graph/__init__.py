@@ -41,9 +41,12 @@ from graph.persons import PersonNotFound, dirty_person_ids, person_profile, prof
 from graph.queries import WRITERS, CypherQuery, QueryRegistry, default_registry
 from graph.server import ManagedNeo4j, ServerState, ServerStatus, managed_target, ping
 from graph.values import plain
+from graph.warmup import SAMPLE as WARM_UP_SAMPLE
+from graph.warmup import WarmUp, warm_up, warm_up_if_possible
 
 __all__ = [
     "EVENT_TYPES",
+    "WARM_UP_SAMPLE",
     "WRITERS",
     "ConflictError",
     "CypherQuery",
@@ -67,6 +70,7 @@ __all__ = [
     "ServerState",
     "ServerStatus",
     "Snapshot",
+    "WarmUp",
     "apply_migrations",
     "default_registry",
     "dirty_person_ids",
@@ -88,6 +92,8 @@ __all__ = [
     "refuse_after_cut_short_import",
     "review_events",
     "verify",
+    "warm_up",
+    "warm_up_if_possible",
     "wipe_graph",
     "write_initial",
 ]

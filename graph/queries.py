@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, LiteralString, cast
 
-from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, Record, Session
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, Record, Session, Transaction
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.errors import QueryFileError, QueryParameterError
@@ -201,7 +201,7 @@ class QueryRegistry:
             )
         return cast(LiteralString, query.text), dict(params)
 
-    def run(self, tx: ManagedTransaction | Session, name: str, **params: Any) -> list[Record]:
+    def run(self, tx: ManagedTransaction | Transaction | Session, name: str, **params: Any) -> list[Record]:
         """Run `name` inside a transaction (or auto-commit session) and return all its records."""
         query, values = self._bind(name, params)
         if FEED_PARAM in self.get(name).params and FEED_PARAM not in values:
@@ -209,7 +209,7 @@ class QueryRegistry:
         with self._naming(name):
             return list(tx.run(query, values))
 
-    def sequence_feed(self, tx: ManagedTransaction) -> int:
+    def sequence_feed(self, tx: ManagedTransaction | Transaction) -> int:
         """Number the change-feed events this transaction created (the last statement of a transaction
         that changes persons: the sequence's lock is then held only until the commit, and the numbers
         follow the order of the commits). Returns how many."""
@@ -290,7 +290,7 @@ class QueryRegistry:
         return len(rows)
 
 
-def feed_token(tx: ManagedTransaction | Session) -> str:
+def feed_token(tx: ManagedTransaction | Transaction | Session) -> str:
     """The token that marks the change-feed events of one transaction until `sequence_feed` numbers them."""
     token = getattr(tx, "_hoso_feed_tx", None)
     if token is None:

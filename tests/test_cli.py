@@ -82,6 +82,17 @@ def test_without_a_server_a_command_starts_hosos_own_and_says_so(tmp_path: Path)
         assert hoso("neo4j", "status", env=env).returncode == 0
         again = hoso("migrate", env=env)  # running now: nothing to say about it
         assert again.returncode == 0 and "starting" not in again.stderr
+        # Started by `hoso neo4j start`, the server is warmed up (on an empty graph, its plans only) unless
+        # told not to; one already running is left as it is.
+        assert "warmed up" not in hoso("neo4j", "start", env=env).stdout
+        hoso("neo4j", "stop", env=env)
+        cold = hoso("neo4j", "start", "--no-warm-up", env=env)
+        assert cold.returncode == 0 and "is up at" in cold.stdout and "warmed up" not in cold.stdout
+        warm = hoso("neo4j", "warm-up", env=env)
+        assert warm.returncode == 0 and "warmed up on 0 records" in warm.stdout, warm.stderr
+        hoso("neo4j", "stop", env=env)
+        started = hoso("neo4j", "start", env=env)
+        assert started.returncode == 0 and "warmed up on 0 records" in started.stdout, started.stderr
     finally:
         hoso("neo4j", "stop", env=env)
 
