@@ -18,7 +18,7 @@ from typing import Any
 from analytics import refresh_projection, remove_projection
 from api.runtime import driver_for, managed_server
 from api.settings import Settings
-from graph import default_registry, plain
+from graph import default_registry, plain, warm_up_if_possible
 from linkage import exclusive, sha256_file
 
 FOLDERS = ("batches", "models", "jobs")
@@ -66,6 +66,9 @@ def backup(settings: Settings, dest: Path) -> dict[str, Any]:
         finally:
             if was_running:
                 server.start()
+    if was_running:  # as it was, and warm: the dump restarted it
+        with driver_for(settings) as (driver, database):
+            warm_up_if_possible(driver, database)
     (tmp / "decisions.json").write_text(json.dumps(decisions, ensure_ascii=False, indent=1))
     files = {str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
     manifest = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "database": settings.neo4j_database,
@@ -110,7 +113,8 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
     restored = fingerprint(settings)
     if restored != manifest["fingerprint"]:
         raise BackupError("the restored graph differs from the backup's fingerprint")
-    if settings.analytics_refresh:
-        with driver_for(settings) as (driver, database):
+    with driver_for(settings) as (driver, database):
+        if settings.analytics_refresh:
             refresh_projection(driver, database, data)
+        warm_up_if_possible(driver, database)
     return manifest

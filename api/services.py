@@ -25,6 +25,7 @@ from graph import (
     load_initial,
     refresh_persons,
     refuse_after_cut_short_import,
+    warm_up_if_possible,
     write_initial,
 )
 from linkage import all_batch_ids, exclusive, link, relink, set_aside
@@ -127,6 +128,11 @@ def _run_linking(settings: Settings, driver: Driver, database: str, kind: Litera
         batches = sorted(set(loaded_now) | set(summary.batches))
         summary.seconds["analytics"] = refresh_projection(driver, database, settings.data_path, batches=batches,
                                                           count_rows=False).seconds
+    if written:  # the import restarted the server: warm it up for the batches that follow
+        began = time.perf_counter()
+        progress("warming the restarted server up on the work of a link")
+        warm_up_if_possible(driver, database)
+        summary.seconds["warm_up"] = time.perf_counter() - began
     totals: dict[str, int] = {}
     if with_totals:
         counts = graph_store.counts()

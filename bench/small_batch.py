@@ -1,7 +1,7 @@
 """What a small batch costs on top of a linked population: linking, graph, golden records, analytics.
 
     python -m bench.small_batch [--persons 10000] [--profile realistic] [--batch 1000,1] [--engine duckdb]
-                                [--dir DIR] [--json]
+                                [--restart warm-up,cold] [--dir DIR] [--json]
 
 Synthesises the population, ingests every source but the last FHIR bundles (as many as the batches
 add up to; a bundle is one person's record from one facility), links it all (`hoso link`) into a Neo4j
@@ -10,7 +10,9 @@ bundles in turn as a batch of a source the model knows and links it, and prints 
 with the run's peak resident memory; last, a full rebuild of the analytics projection for comparison
 with the incremental ones the small runs did. With `--engine spark` the small batches are linked on
 Spark in local mode (the first link stays the import), and each row says the peak memory of HoSo's own
-process (the driver's Python) and of Spark's JVM apart.
+process (the driver's Python) and of Spark's JVM apart. With `--restart`, Neo4j is stopped and started
+again before each small batch, as after maintenance: `warm-up` starts it as `hoso neo4j start` does (its
+warm-up included, timed apart), `cold` with `--no-warm-up`; a list (`cold,warm-up`) takes turns.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from linkage.intake import synthetic_inputs
 from linkage.vocab import SourceKind
 
 STEPS = ("standardise", "train", "score", "cluster", "store", "import_files", "import_import", "import_schema",
-         "load_facts", "golden", "analytics")
+         "load_facts", "golden", "analytics", "warm_up")
 
 
 def first_load(summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -59,6 +61,9 @@ def main() -> int:
                         help="FHIR bundles in each small batch, linked one after the other (comma-separated)")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                         help="where Splink scores the small batches")
+    parser.add_argument("--restart", default=None,
+                        help="restart Neo4j before each small batch, warming it up or not: warm-up, cold, "
+                             "or both in turns (cold,warm-up)")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -66,6 +71,9 @@ def main() -> int:
         sizes = [int(size) for size in args.batch.split(",")]
     except ValueError:
         raise SystemExit(f"bench: --batch {args.batch!r}: give bundle counts, comma-separated (1000,1)") from None
+    restarts = args.restart.split(",") if args.restart else []
+    if unknown := [mode for mode in restarts if mode not in ("warm-up", "cold")]:
+        raise SystemExit(f"bench: --restart {args.restart!r}: {unknown[0]} is neither warm-up nor cold")
     work = (args.dir or get_settings().data_path / f"bench-small-{args.persons}").resolve()
     big = args.persons >= 500_000  # the graph of a million persons wants the memory bench.__main__ gives it
     env = {**os.environ, "HOSO_DATA_DIR": str(work / "data"), "HOSO_LOG_LEVEL": "ERROR",
@@ -91,7 +99,14 @@ def main() -> int:
         runs.append(("first link", *run_measured([*hoso, "link", "--json"], env)))
         for number, size in enumerate(sizes):
             run([*hoso, "ingest", "fhir", str(held / f"small-{number}.ndjson"), "--json"], env)
-            runs.append((f"{size:,} new bundles",
+            name = f"{size:,} new bundles"
+            if restarts:
+                mode = restarts[number % len(restarts)]
+                run([*hoso, "neo4j", "stop"], env, False)
+                _, started = run([*hoso, "neo4j", "start", *(["--no-warm-up"] if mode == "cold" else [])], env,
+                                 False)
+                name += f", after a restart ({mode}: {started:.1f} s)"
+            runs.append((name,
                          *run_measured([*hoso, "link", "--engine", args.engine, "--json"], env)))
         full, full_wall = run([*hoso, "analytics", "refresh", "--full"], env)
     finally:
@@ -103,7 +118,8 @@ def main() -> int:
                      "hoso_gb": summary["peak_memory_gb"]["hoso"],
                      "spark_jvm_gb": summary["peak_memory_gb"].get("spark_jvm", 0.0),
                      **{step: round(summary["seconds"].get(step, 0.0), 2) for step in STEPS}})
-    result = {"persons": args.persons, "profile": args.profile, "engine": args.engine, "rows": rows,
+    result = {"persons": args.persons, "profile": args.profile, "engine": args.engine, "restart": args.restart,
+              "rows": rows,
               "first_load": first_load(runs[0][1]),
               "analytics_full_refresh": round(full["seconds"], 2),
               "analytics_full_wall": round(full_wall, 1)}
