@@ -116,16 +116,19 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def _ensure_neo4j(settings: Settings) -> None:
-    """With NEO4J_URI unset, HoSo's own Neo4j is started when it is not running (and the command says so)."""
+def _ensure_neo4j(settings: Settings) -> bool:
+    """With NEO4J_URI unset, HoSo's own Neo4j is started when it is not running (and the command says so);
+    True when it was started now."""
     if not settings.managed_neo4j:
-        return
+        return False
     try:
         neo4j_target(settings)
     except Neo4jNotRunning:
         typer.echo("Neo4j is not running: starting HoSo's own (`hoso neo4j stop` stops it)", err=True)
         state = managed_server(settings).start()
         typer.echo(f"Neo4j {state.version} is up at {state.uri}", err=True)
+        return True
+    return False
 
 
 @contextmanager
@@ -685,7 +688,10 @@ def serve(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["hoso.access"] = {"handlers": ["access"], "propagate": False,
                                             "level": uvicorn.config.LOG_LEVELS[log_level.value]}
-    _ensure_neo4j(settings)  # started here, or one line now: not a traceback from every worker
+    if _ensure_neo4j(settings):  # started here, or one line now: not a traceback from every worker
+        with driver_for(settings) as (driver, database):  # and warm before the first request
+            if done := warm_up_if_possible(driver, database):
+                typer.echo(done.summary(), err=True)
     typer.echo(f"HoSo on http://{host}:{port}/ui/ (the API's documentation: /docs), {count} worker(s); "
                "Ctrl+C stops it")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level, workers=count,

@@ -93,6 +93,27 @@ def test_without_a_server_a_command_starts_hosos_own_and_says_so(tmp_path: Path)
         hoso("neo4j", "stop", env=env)
         started = hoso("neo4j", "start", env=env)
         assert started.returncode == 0 and "warmed up on 0 records" in started.stdout, started.stderr
+        hoso("neo4j", "stop", env=env)  # `hoso serve` starts it too, and warms it before its first request
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([HOSO, "serve", "--port", str(port), "--workers", "1", "--log-level", "warning"],
+                                  env={**env, "HOSO_JOBS_WORKER": "false", "HOSO_WEBHOOKS_WORKER": "false"},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+                        assert answer.status == 200
+                        break
+                except (OSError, urllib.error.URLError):
+                    assert server.poll() is None and time.monotonic() < deadline, "hoso serve did not start"
+                    time.sleep(0.5)
+        finally:
+            server.terminate()
+            _, said = server.communicate(timeout=30)
+        assert "starting HoSo's own" in said and "warmed up on 0 records" in said, said
     finally:
         hoso("neo4j", "stop", env=env)
 
