@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import networkx as nx
 import pandas as pd
 
 from analytics import population as structure
 from analytics.base import AGE_LABELS, WHO_STANDARD, GraphReader, age_band, ages_at, per_100k
 from analytics.scope import Period, Scope
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Grouping = Literal["chapter", "block", "code"]
 Grain = Literal["month", "week", "period"]
@@ -137,6 +139,8 @@ def comorbidity_network(graph: GraphReader, scope: Scope, period: Period, min_pa
     `jaccard`; an edge is kept when `both >= min_pair` and its `measure` exceeds `threshold`. Node
     attributes: `persons`, `community` (Louvain, seeded) and `centrality` (weighted degree centrality).
     """
+    import networkx as nx  # noqa: PLC0415 - the analysis that draws the network pays its import, not every command
+
     start, end = period.iso()
     rows = graph.frame("comorbidity", ["codes", "persons"], start=start, end=end, **scope.params())
     total = int(rows["persons"].sum()) if len(rows) else 0

@@ -22,9 +22,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
 from analytics.reports import INDICATORS, inert, write
 from analytics.scope import Period, Scope
@@ -161,6 +158,11 @@ def _html(table: pd.DataFrame, header: FiledHeader) -> str:
 
 
 def _xlsx(table: pd.DataFrame, header: FiledHeader) -> bytes:
+    # openpyxl is imported when a workbook is asked for, not by every command.
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

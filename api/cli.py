@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-import uvicorn
 from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError
 from pydantic import ValidationError
@@ -680,6 +679,7 @@ def serve(
     log_level: Annotated[LogLevel, typer.Option(help="uvicorn's log level.")] = LogLevel.INFO,
 ) -> None:
     """Run the HTTP API with uvicorn."""
+    import uvicorn  # noqa: PLC0415 - the server's import: only hoso serve pays it
 
     settings = _settings()
     count = workers or settings.api_workers or os.cpu_count() or 1

@@ -24,7 +24,6 @@ import pandas as pd
 import pyarrow as pa
 import sqlglot
 from splink import DuckDBAPI, Linker
-from splink.backends.spark import SparkAPI
 from sqlglot import exp
 
 from linkage.matching.compiled import CompiledModel, NotCompilable, match_probability
@@ -326,6 +325,8 @@ class Scorer:
             finally:
                 con.close()
             return
+        from splink.backends.spark import SparkAPI  # noqa: PLC0415 - pyspark's import: only Spark runs pay it
+
         backend = _Backend(SparkAPI(spark_session=self.spark), None, f"_{uuid.uuid4().hex[:12]}")
         try:
             yield backend
