@@ -9,7 +9,10 @@ Community Neo4j has no warm-up of its own (the page cache's is Enterprise's), so
 sample of linked records and their persons, read by the queries a link reads them with and written
 back unchanged (and a few made-up records created and linked) by the queries a link writes with, each
 write in a transaction that is rolled back. The graph is left as it was; the query plans (cached by
-query text and parameter types) and the compiled code stay.
+query text and parameter types) and the compiled code stay. Every query a link of a batch runs is in
+it, the small ones too (a first plan costs 0.1-0.4 s however few rows it reads), and the managed server
+plans a query once whatever the length of its lists (`internal.cypher.use_parameter_size`, see
+`graph.server`): the sample's thousand rows warm the plan that one possible match or 5,000 visits use.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from neo4j import Driver, Transaction
 from neo4j.exceptions import DriverError, Neo4jError
 
+from graph.load import disease_row
 from graph.queries import default_registry
 
 log = logging.getLogger(__name__)
@@ -38,9 +42,12 @@ _READS_BY_PERSON = ("persons/records_for_golden", *(f"analytics/export/{part}" f
 _READS: dict[str, dict[str, Any]] = {
     "migrations/list_applied": {}, "system/count_written_labels": {}, "system/feed_last_value": {},
     "identity/linked_batches": {}, "identity/person_counts": {}, "persons/dirty_ids": {},
-    "feed/after": {"after": 0, "limit": SAMPLE, "province": None},
+    "feed/after": {"after": 0, "limit": SAMPLE, "province": None}, "feed/last": {},
+    "load/reference_loaded": {}, "load/loaded_batches": {}, "analytics/disease_count": {},
+    "system/await_indexes": {"seconds": 20},  # indexes still populating: the warm-up stops, the server is up
     "analytics/touched": {"batches": [""]}}  # no such batch: its plan, not a batch's persons
-_FACTS = ("encounters", "immunizations", "observations")  # `load/<kind>`, sampled by `system/warm_up_facts`
+_READS_BY_FACILITY = ("analytics/export/facilities", "analytics/export/facility_days")
+_FACTS = ("encounters", "immunizations", "observations", "conditions")  # `load/<kind>`, from `system/warm_up_facts`
 _MADE_UP = "hoso-warm-up-"  # the uid and person id prefix of the records the warm-up creates (rolled back)
 
 
@@ -89,6 +96,21 @@ def warm_up(driver: Driver, database: str = "neo4j", sample: int = SAMPLE, round
                   "probability": row["probability"], "match_weight": row["match_weight"],
                   "weights": row["weights"], "pair_uid": row["pair_uid"]} for row in rows]
         made_up = [{"uid": f"{_MADE_UP}{n}", "props": row["props"]} for n, row in enumerate(records)]
+        facilities = sorted({f for kind in ("encounters", "immunizations") for row in facts[kind]
+                             if (f := row["facility"]) is not None})
+        codes = sorted({d["code"] for row in facts["encounters"] for d in row["diagnoses"] if d["code"]}
+                       | {row["icd10"] for row in facts["conditions"] if row["icd10"]})
+        # Written back as they are: a facility's and a vaccine's missing fields keep the graph's values.
+        reference: dict[str, list[dict[str, Any]]] = {
+            "load/facilities": [{"code": f, "name": None, "fallback_name": None, "level": None, "ownership": None,
+                                 "unit_uid": None} for f in facilities],
+            "load/vaccines": [{"code": v, "name": None} for v in sorted({row["vaccine"]
+                                                                         for row in facts["immunizations"]})],
+            "load/diseases": [row for code in codes if (row := disease_row(code)) is not None],
+            "load/record_details": records}
+        duplicates = [{"a": a, "b": b, "probability": 0.5, "weights": None}
+                      for a, b in zip(ids[::2], ids[1::2], strict=False)]
+        batch = f"{_MADE_UP}batch"
         for _ in range(rounds):
             for name, params in _READS.items():
                 with rolled_back(name) as tx:
@@ -99,6 +121,9 @@ def warm_up(driver: Driver, database: str = "neo4j", sample: int = SAMPLE, round
             for name in _READS_BY_PERSON:
                 with rolled_back(name) as tx:
                     registry.run(tx, name, ids=ids)
+            for name in _READS_BY_FACILITY:  # one facility: its days are read from all its visits
+                with rolled_back(name) as tx:
+                    registry.run(tx, name, facilities=facilities[:1])
             # Each write as a link runs it (the first statement of its transaction), on the records as they are.
             with rolled_back("identity/upsert_records") as tx:
                 registry.run(tx, "identity/upsert_records", rows=records)
@@ -112,6 +137,16 @@ def warm_up(driver: Driver, database: str = "neo4j", sample: int = SAMPLE, round
             for kind in _FACTS:
                 with rolled_back(f"load/{kind}") as tx:
                     registry.run(tx, f"load/{kind}", rows=facts[kind])
+            for name, written in reference.items():
+                with rolled_back(name) as tx:
+                    registry.run(tx, name, rows=written)
+            with rolled_back("identity/set_possible_duplicates") as tx:
+                registry.run(tx, "identity/set_possible_duplicates", run_id="warm-up", rows=duplicates)
+            with rolled_back("load/mark_batch_loaded") as tx:
+                registry.run(tx, "load/mark_batch_loaded", batch_id=batch, counts="{}")
+            with rolled_back("identity/record_run") as tx:
+                registry.run(tx, "identity/record_run", run_id="warm-up", kind="link", model_version="warm-up",
+                             batches=[batch], stats="{}")
             # New records and a new person, linked, their change-feed events numbered: what a batch creates.
             with rolled_back("new records linked") as tx:
                 registry.run(tx, "identity/upsert_records", rows=made_up)

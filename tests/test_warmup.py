@@ -67,6 +67,10 @@ def test_the_warm_up_writes_a_sample_back_and_leaves_the_graph_as_it_was(
     assert done.records == min(150, links) > 0
     assert {"identity/upsert_records", "identity/set_links", "persons/set_golden",
             "new records linked"} <= set(done.queries)
+    # Every query a link runs, the small ones too: a first plan costs a batch after a start 0.1-0.4 s each.
+    assert {"load/facilities", "load/vaccines", "load/diseases", "load/record_details", "load/conditions",
+            "identity/set_possible_duplicates", "identity/record_run", "load/mark_batch_loaded",
+            "analytics/export/facility_days", "system/await_indexes", "feed/last"} <= set(done.queries)
     assert _state(graph, neo4j_target_.database) == before  # every write rolled back, nothing made up left
     assert "warmed up on 150 records" in done.summary()
 

@@ -1,5 +1,6 @@
-// Visits, doses and vital signs of linked records, in the rows `load/encounters`, `load/immunizations`
-// and `load/observations` take: what the warm-up writes back unchanged, in transactions it rolls back.
+// Visits, doses, vital signs and reported conditions of linked records, in the rows `load/encounters`,
+// `load/immunizations`, `load/observations` and `load/conditions` take: what the warm-up writes back
+// unchanged, in transactions it rolls back.
 // params: $limit
 CALL () {
   MATCH (r:SourceRecord)-[:HAD_ENCOUNTER]->(e:Encounter)
@@ -26,4 +27,11 @@ CALL () {
   RETURN collect({uid: r.uid, key: o.key, code: o.code, value: o.value, unit: o.unit,
                   observed_at: toString(o.observed_at), device: o.device, encounter_key: e.key}) AS observations
 }
-RETURN encounters, immunizations, observations
+CALL () {
+  MATCH (r:SourceRecord)-[:REPORTED]->(c:Condition)
+  WITH r, c LIMIT $limit
+  OPTIONAL MATCH (c)-[:IS_DISEASE]->(d:Disease)
+  RETURN collect({uid: r.uid, key: c.key, category: c.category, code: c.code, text: c.text, icd10: d.icd10,
+                  relative: c.relative, recorded_on: toString(c.recorded_on)}) AS conditions
+}
+RETURN encounters, immunizations, observations, conditions
