@@ -36,6 +36,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -81,6 +82,25 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
                    ("province", _TEXT)],
     "facility_days": [("facility", _TEXT), ("day", _TEXT), ("encounters", pa.int64()), ("doses", pa.int64())],
 }
+
+@dataclass(frozen=True)
+class _Written:
+    """What a refresh of this process wrote, kept so that the next one need not open the files to know
+    it (opening a base with its delta cost 50 ms of a self-report's second): the last event of the change
+    feed they hold, about how many persons (`_persons_held`), and the persons and facilities the delta
+    holds. Files are never rewritten (each refresh writes new names), so what was written stays true."""
+
+    feed_seq: int
+    total: int
+    persons: frozenset[str]
+    facilities: frozenset[str]
+
+
+_written: dict[tuple[Path, ...], _Written] = {}  # the latest projection each folder's refreshes wrote
+_SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN", pa.list_(_TEXT): "VARCHAR[]"}
+_CREATE_TABLES = "".join(  # names and types from TABLES
+    f"CREATE TABLE {table} ({', '.join(f'{name} {_SQL_TYPES[kind]}' for name, kind in columns)}); "
+    for table, columns in TABLES.items())
 
 
 class ProjectionError(RuntimeError):
@@ -163,6 +183,7 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
             if previous is None or scope is None:
                 rows, timings = _build(driver, database, building, chunk)
                 files = (folder / f"projection-{stamp}.duckdb",)
+                written = _Written(seen, int(rows["persons"]), frozenset(), frozenset())
             else:
                 persons, facilities = scope
                 persons_read = len(persons)
@@ -172,19 +193,21 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
                     rows, timings = _update(driver, database, building, chunk, sorted(held_persons | set(persons)),
                                             sorted(held_facilities | set(facilities)))
                     files = (folder / f"projection-{stamp}.duckdb",)
+                    written = _Written(seen, int(rows["persons"]), frozenset(), frozenset())
                 else:
-                    rows, timings = _write_delta(driver, database, building, chunk, previous, persons, facilities)
+                    held, timings = _write_delta(driver, database, building, chunk, previous, persons, facilities,
+                                                 lambda con: _write_meta(con, as_of, began, seen, "incremental"))
+                    rows = {}
                     files = (previous[0], folder / f"delta-{stamp}.duckdb")
+                    written = _Written(seen, held, frozenset(held_persons | set(persons)),
+                                       frozenset(held_facilities | set(facilities)))
+            if len(files) == 1:
+                con = duckdb.connect(str(building))
+                try:
+                    _write_meta(con, as_of, began, seen, "full" if persons_read is None else "incremental")
+                finally:
+                    con.close()
             mode = "full" if persons_read is None else "incremental"
-            con = duckdb.connect(str(building))
-            try:
-                con.execute("CREATE OR REPLACE TABLE meta (as_of VARCHAR, seconds DOUBLE, feed_seq BIGINT, "
-                            "mode VARCHAR)")
-                con.execute("INSERT INTO meta VALUES (?, ?, ?, ?)",
-                            [as_of, round(time.perf_counter() - began, 3), seen, mode])
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
             with open(building, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(building, files[-1])
@@ -192,6 +215,10 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
             pointer.write_text(" ".join(f.name for f in files), encoding="utf-8")
             os.replace(pointer, folder / POINTER)
             _fsync_dir(folder)
+            with _connections_lock:
+                for older in [key for key in _written if key[0].parent == folder]:
+                    del _written[older]
+                _written[files] = written
         except OSError as exc:
             raise ProjectionError(f"the analytics projection could not be written under {folder}: {exc}") from exc
         finally:
@@ -212,9 +239,11 @@ def refresh(driver: Driver, database: str, data_dir: Path, chunk: int = 50_000, 
 def _delta_scope(files: tuple[Path, ...]) -> tuple[set[str], set[str], int]:
     """The persons and facilities the current delta holds (none without a delta), and how many persons
     the projection holds."""
+    if (written := _written.get(files)) is not None:
+        return set(written.persons), set(written.facilities), written.total
     cursor = _connection(files).cursor()
     try:
-        total = int(cursor.execute("SELECT count(*) FROM persons").fetchall()[0][0])
+        total = _persons_held(cursor, files)
         if len(files) == 1:
             return set(), set(), total
         persons = {r[0] for r in cursor.execute("SELECT person_id FROM delta.gone_persons").fetchall()}
@@ -224,28 +253,40 @@ def _delta_scope(files: tuple[Path, ...]) -> tuple[set[str], set[str], int]:
         cursor.close()
 
 
+def _persons_held(cursor: duckdb.DuckDBPyConnection, files: tuple[Path, ...]) -> int:
+    """About how many persons the projection of `files` holds, for the shares that decide how to refresh
+    it: the base's and the delta's rows, not less the base's rows the delta replaces (counting through
+    the views' anti-join took 25 ms at a million persons, twice a refresh; a delta holds a few
+    thousandths of them)."""
+    if len(files) == 1:
+        return int(cursor.execute("SELECT count(*) FROM persons").fetchall()[0][0])
+    return int(cursor.execute("SELECT (SELECT count(*) FROM base.persons) + (SELECT count(*) FROM delta.persons)"
+                              ).fetchall()[0][0])
+
+
 def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous: tuple[Path, ...],
-                 persons: list[str], facilities: list[str]) -> tuple[dict[str, int], dict[str, float]]:
+                 persons: list[str], facilities: list[str], finish: Callable[[duckdb.DuckDBPyConnection], None]
+                 ) -> tuple[int, dict[str, float]]:
     """A delta on the base `previous[0]`: the previous delta's rows of the persons and facilities not
     changed now, the rows of those changed now re-read from the graph, the list of all of them, and the
-    reference tables whole."""
+    reference tables whole; `finish` is given the file's connection last. Returns about how many persons
+    the projection holds (`_persons_held`; its tables' rows are not counted: readers count them through
+    the base) and the seconds of each table."""
     con = duckdb.connect(str(path))
-    counts: dict[str, int] = {}
     timings: dict[str, float] = {}
     try:
-        con.execute("CREATE TABLE gone_persons (person_id VARCHAR)")
-        con.execute("CREATE TABLE gone_facilities (facility VARCHAR)")
+        # Every table made by one statement: one by one, through an empty Arrow table each, they took
+        # 40 ms of the 0.2 s a delta costs.
+        con.execute(_CREATE_TABLES + "CREATE TABLE gone_persons (person_id VARCHAR); "
+                    "CREATE TABLE gone_facilities (facility VARCHAR);")
         con.register("changed_persons", pa.table({"key": pa.array(persons, type=_TEXT)}))
         con.register("changed_facilities", pa.table({"key": pa.array(facilities, type=_TEXT)}))
         con.execute(f"ATTACH {_quoted(previous[0])} AS base (READ_ONLY)")
         if len(previous) > 1:
             con.execute(f"ATTACH {_quoted(previous[1])} AS prev (READ_ONLY)")
         reference = "prev" if len(previous) > 1 else "base"  # where the whole tables are, as readers see them
-        for table, columns in TABLES.items():
+        for table in TABLES:
             began = time.perf_counter()
-            con.register("empty", pa.schema(columns).empty_table())
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")  # noqa: S608 - names from TABLES
-            con.unregister("empty")
             key, changed = (("person_id", "changed_persons") if table in PERSON_TABLES else
                             ("facility", "changed_facilities") if table in FACILITY_TABLES else (None, None))
             if key is not None and len(previous) > 1:  # the previous delta's rows that still hold
@@ -257,8 +298,8 @@ def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous
                 con.execute(f"INSERT INTO diseases SELECT * FROM {reference}.diseases")  # noqa: S608
             elif not scoped:
                 _insert(con, driver, database, table, chunk, **_params(table, persons, facilities))
-            counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
             timings[table] = round(time.perf_counter() - began, 2)
+        held = int(_scalar(con, "SELECT (SELECT count(*) FROM base.persons) + (SELECT count(*) FROM persons)"))
         con.execute("DETACH base")
         con.execute("INSERT INTO gone_persons SELECT key FROM changed_persons")
         con.execute("INSERT INTO gone_facilities SELECT key FROM changed_facilities")
@@ -268,9 +309,18 @@ def _write_delta(driver: Driver, database: str, path: Path, chunk: int, previous
             con.execute("INSERT INTO gone_facilities SELECT facility FROM prev.gone_facilities "
                         "EXCEPT SELECT key FROM changed_facilities")
             con.execute("DETACH prev")
+        finish(con)  # in this connection: closing a second one would write the file's checkpoint again
     finally:
         con.close()
-    return counts, timings
+    return held, timings
+
+
+def _write_meta(con: duckdb.DuckDBPyConnection, as_of: str, began: float, seen: int, mode: str) -> None:
+    """The projection's meta row: when its graph was read, how long the refresh took, the last event of
+    the change feed it holds, and whether it was built in full."""
+    con.execute("CREATE OR REPLACE TABLE meta (as_of VARCHAR, seconds DOUBLE, feed_seq BIGINT, mode VARCHAR)")
+    con.execute("INSERT INTO meta VALUES (?, ?, ?, ?)", [as_of, round(time.perf_counter() - began, 3), seen, mode])
+    con.execute("CHECKPOINT")
 
 
 def _graph_diseases(driver: Driver, database: str) -> int:
@@ -302,17 +352,21 @@ def _changes(driver: Driver, database: str, previous: tuple[Path, ...], seen: in
              ) -> tuple[list[str], list[str]] | None:
     """The persons and facilities to re-read since the projection `previous` was taken; None when it must
     be rebuilt instead (it predates the feed, or too much changed)."""
-    cursor = _connection(previous).cursor()  # this process's reading connection to the file
-    try:
-        columns = {row[0] for row in cursor.execute("DESCRIBE meta").fetchall()}
-        since = cursor.execute("SELECT feed_seq FROM meta").fetchall()[0] if "feed_seq" in columns else None
-        counted = cursor.execute("SELECT count(*) FROM persons").fetchall()[0]
-    finally:
-        cursor.close()
-    if since is None or since[0] is None or since[0] > seen:
+    since: int | None
+    if (written := _written.get(previous)) is not None:  # written by this process: known without reading it
+        since, counted = written.feed_seq, written.total
+    else:
+        cursor = _connection(previous).cursor()  # this process's reading connection to the file
+        try:
+            columns = {row[0] for row in cursor.execute("DESCRIBE meta").fetchall()}
+            since = cursor.execute("SELECT feed_seq FROM meta").fetchall()[0][0] if "feed_seq" in columns else None
+            counted = _persons_held(cursor, previous)
+        finally:
+            cursor.close()
+    if since is None or since > seen:
         return None
     persons: set[str] = set()
-    after = int(since[0])
+    after = int(since)
     while after < seen:
         events = feed_after(driver, after, FEED_PAGE, None, database)
         if not events:
@@ -324,7 +378,7 @@ def _changes(driver: Driver, database: str, previous: tuple[Path, ...], seen: in
         touched = default_registry().read(driver, "analytics/touched", database=database, batches=batches)[0]
         persons.update(touched["persons"])
         facilities = sorted(touched["facilities"])
-    if len(persons) > FULL_SHARE * max(1, int(counted[0]) if counted else 0) and len(persons) > 1000:
+    if len(persons) > FULL_SHARE * max(1, counted) and len(persons) > 1000:
         return None
     return sorted(persons), facilities
 

@@ -523,6 +523,12 @@ def test_an_incremental_refresh_equals_a_full_one(linked: dict[str, Any], graph:
     ops.undo(again.event_id, actor="test", reason="two people after all")
     second = refresh(graph, linked["database"], data)
     assert second.files[0] == base[0] and second.files[1] != incremental.files[1], "a delta on the delta"
+    remembered = projection._written[second.files]  # what this process knows of the files it wrote ...
+    projection._written.clear()  # ... is what another process reads from them
+    assert projection._delta_scope(second.files) == (set(remembered.persons), set(remembered.facilities),
+                                                     remembered.total)
+    assert projection._connection(second.files).execute("SELECT feed_seq FROM meta").fetchall()[0][0] == \
+        remembered.feed_seq
     assert _tables(second.files) == _tables(refresh(graph, linked["database"], data, full=True).files)
     root = data.parent
     for kind, files, _ in synthetic_inputs(root / "synth", [SourceKind.FHIR]):  # a source not linked before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import re
 from datetime import date
@@ -115,6 +116,52 @@ def test_compiled_scores_equal_splinks_sql_at_every_level(trained: tuple[Scorer,
     missed = {c.name: sorted(set(range(len(c.levels))) - seen)
               for c, seen in zip(compiled.comparisons, reached, strict=True) if seen != set(range(len(c.levels)))}
     assert not missed, f"levels no pair reached (the comparison was not checked there): {missed}"
+
+
+def test_a_scorer_for_another_population_scores_with_its_own_prior(trained: tuple[Scorer, list[dict[str, Any]]]
+                                                                   ) -> None:
+    """The prior follows the population, so it changes at every link: the comparisons are compiled once
+    per process whatever it is, and each scorer still scores with its own, as Splink's SQL does."""
+    scorer, rows = trained
+    prior = float(scorer.model["probability_two_random_records_match"])
+    other = Scorer({**scorer.model, "probability_two_random_records_match": prior / 7}, scorer.tf)
+    assert other.compiled is not None and scorer.compiled is not None
+    assert other.compiled.comparisons is scorer.compiled.comparisons  # compiled once
+    query = next(r for r in rows if r["personal_id"])
+    candidates = [r for r in rows if r["family_key"] == query["family_key"]][:30] + rows[:10]
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        slow = {p.unique_id_r: p for p in other.compare_sql(query, candidates, con)}
+    finally:
+        con.close()
+    fast = {p.unique_id_r: p for p in other.compare(query, candidates)}
+    before = {p.unique_id_r: p for p in scorer.compare(query, candidates)}
+
+    def odds(probability: float) -> float:  # the prior's match weight
+        return math.log2(probability / (1 - probability))
+
+    assert fast.keys() == slow.keys() and len(fast) > 5
+    for uid, expected in slow.items():
+        assert fast[uid].match_weight == pytest.approx(expected.match_weight, abs=1e-9)
+        assert fast[uid].match_weight == pytest.approx(before[uid].match_weight - odds(prior) + odds(prior / 7),
+                                                       abs=1e-9)
+
+
+def test_a_server_compiles_the_model_before_its_first_job_and_never_again(tmp_path: Path) -> None:
+    """`pipeline.prepare` (what the job worker runs when it starts) reads and compiles the current model;
+    a link of a self-report then finds it compiled, whatever the population it links among."""
+    assert pipeline.prepare(tmp_path / "none") is None  # no model yet: nothing to prepare, no error
+    generate(SynthConfig(persons=300, seed=9), tmp_path / "synth")
+    for kind, files, _ in synthetic_inputs(tmp_path / "synth", KINDS[:2]):
+        ingest(kind, files, tmp_path / "data")
+    table = pipeline.load_tables(tmp_path / "data", pipeline.all_batch_ids(tmp_path / "data"))
+    model = pipeline.train_model(tmp_path / "data", table=table)
+    scoring._compiled.cache_clear()
+    assert pipeline.prepare(tmp_path / "data") == model.version
+    assert scoring._compiled.cache_info().currsize == 1
+    for population in (len(table) * 3, len(table) * 5):  # each link's prior its own; the comparisons kept
+        assert pipeline.scorer_for(model, table, population=population).compiled is not None
+    assert scoring._compiled.cache_info().misses == 1
 
 
 def test_a_pair_explained_is_the_waterfall_of_its_score_in_words(trained: tuple[Scorer, list[dict[str, Any]]]

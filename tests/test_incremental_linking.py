@@ -23,10 +23,11 @@ from graph.identity import GraphLinkStore
 from linkage import pipeline
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
-from linkage.matching import ModelStore, RecordIndex
+from linkage.matching import ModelStore, RecordIndex, candidates
 from linkage.mpi import LinkPlan, plan_incremental, seeded_person_ids
 from linkage.standardize import LINKAGE_COLUMNS, place_newborns
 from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
 
 UPPER, LOWER = 0.95, 0.5
 
@@ -139,6 +140,34 @@ def test_the_index_keeps_the_newest_version_in_any_order_and_rebuilds_when_a_bat
     assert index.held(["s|9", "s|404"]) == {"s|9"}
     index.sync({b: ranks[b] for b in ("b0", "b2")}, tables.__getitem__)  # b1 set aside: rebuilt without it
     assert index.batches() == ["b0", "b2"] and index.held(["s|1", "s|2"]) == {"s|2"}
+
+
+def test_one_record_finds_what_the_semi_joins_find(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single record (a citizen's self-report) is looked up with its keys as constants in one scan:
+    the same records, in the same order, as the semi-join per blocking rule a batch uses, whatever
+    its keys (ids or none, a birth year read as a float, a missing value)."""
+    generate(SynthConfig(persons=500, seed=8, profile="dense"), tmp_path / "synth")
+    data = tmp_path / "data"
+    for kind, files, _ in synthetic_inputs(tmp_path / "synth", [SourceKind.POPULATION, SourceKind.COMMUNE831,
+                                                                 SourceKind.HOSPITAL130]):
+        ingest(kind, files, data)
+    ranks = pipeline.batch_ranks(data)
+    index = RecordIndex(data)
+    index.sync(ranks, lambda batch_id: pipeline.standardised(data, batch_id))
+    table = pipeline.load_tables(data, list(ranks))
+    sample = table.sample(80, random_state=3).reset_index(drop=True)
+    probes = [sample.iloc[[i]] for i in range(len(sample))]
+    probes += [sample.iloc[[0]].astype({"birth_year": "float64"}),  # as read through a column with gaps
+               sample.iloc[[1]].assign(personal_id=None, bhxh=None, cmnd=None, phone=None, other_id=None)]
+    found = 0
+    for probe in probes:
+        one_scan = index.candidates(probe)
+        with monkeypatch.context() as patched:
+            patched.setattr(candidates, "ONE_SCAN_RECORDS", 0)
+            semi_joins = index.candidates(probe)
+        pd.testing.assert_frame_equal(one_scan, semi_joins)
+        found += len(one_scan)
+    assert found > 2 * len(probes)  # each record finds itself and others
 
 
 def test_a_kept_connection_sees_a_rebuild_and_a_failed_write_leaves_nothing(tmp_path: Path) -> None:

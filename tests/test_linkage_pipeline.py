@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from linkage import pipeline
 from linkage.evaluation import evaluate_linkage, read_truth
 from linkage.intake import synthetic_inputs
 from linkage.intake.batches import ingest
-from linkage.matching import ModelStore
+from linkage.matching import ModelStore, TrainedModel
 from linkage.matching.realtime import RealtimeMatcher
 from linkage.matching.training import match_weights_chart
 from linkage.synth import SynthConfig, generate
@@ -241,3 +242,21 @@ def test_the_apis_matcher_is_rebuilt_when_the_records_grow_by_a_tenth(
     assert grown is not None and grown is not first and grown.population == count[0]
     prior = "probability_two_random_records_match"
     assert grown.scorer.settings[prior] < first.scorer.settings[prior]
+
+
+def test_a_model_is_parsed_once_while_its_file_stays_as_it_is(tmp_path: Path) -> None:
+    """A server links one self-report after another: the model (its names' frequencies tens of MB at a
+    million persons) is read from its file once, and again only when the file changes."""
+    models = ModelStore(tmp_path)
+    saved = models.save(TrainedModel(splink={"link_type": "dedupe_only", "comparisons": []},
+                                     tf={"given_key": {"an": 0.1}}))
+    first, again = models.current(), models.current()
+    assert first.tf is again.tf and first.tf == {"given_key": {"an": 0.1}} and first.path == saved.path
+    assert saved.path is not None
+    edited = json.loads(saved.path.read_text(encoding="utf-8"))
+    edited["tf"] = {"given_key": {"an": 0.2}}
+    saved.path.write_text(json.dumps(edited), encoding="utf-8")
+    later = saved.path.stat().st_mtime_ns + 1_000_000_000  # a file system's clock may not tick between writes
+    os.utime(saved.path, ns=(later, later))
+    assert models.current().tf == {"given_key": {"an": 0.2}}
+

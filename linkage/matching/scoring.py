@@ -252,8 +252,9 @@ def _plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=4)
 def _compiled(settings: str) -> CompiledModel:
-    """The compiled model of these settings (JSON), once per process: compiling parses every level's
-    condition (0.2 s), which a server linking one self-report after another would pay at each."""
+    """The compiled model of these settings (JSON, without the prior, which changes with the population
+    at every link), once per process: compiling parses every level's condition (0.2 s), which a server
+    linking one self-report after another would pay at each."""
     return CompiledModel(json.loads(settings))
 
 
@@ -307,8 +308,10 @@ class Scorer:
         None when it does not compile, and `compare_sql` scores instead."""
         if self.spark is not None:
             return None
+        prior = "probability_two_random_records_match"
+        comparisons = {k: v for k, v in self.settings.items() if k != prior}
         try:
-            return _compiled(json.dumps(self.settings, sort_keys=True))
+            return _compiled(json.dumps(comparisons, sort_keys=True)).with_prior(self.settings.get(prior))
         except NotCompilable as exc:
             log.warning("real-time scoring uses Splink's SQL: %s", exc)
             return None

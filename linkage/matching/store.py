@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,21 @@ class TrainedModel:
 
     @classmethod
     def read(cls, path: Path) -> TrainedModel:
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")), path)
+        """The model of a file, parsed once per process while the file stays as it is.
+
+        A model's file holds the names' term frequencies (tens of MB at a million persons): a server
+        parsed it twice for each self-report it linked (0.35 s of about a second). A saved version is
+        never rewritten, but the key holds the file's size and modification time all the same. The
+        model returned is shared: read it, never change it.
+        """
+        stat = path.stat()
+        model = _read(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        return model if model.path == path else replace(model, path=path)
+
+
+@lru_cache(maxsize=2)
+def _read(path: str, _mtime_ns: int, _size: int) -> TrainedModel:
+    return TrainedModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")), Path(path))
 
 
 class ModelStore:
