@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkage.errors import ModelError
-from linkage.intake import batches_dir, list_batches, set_aside
+from linkage.intake import batch_ranks, batches_dir, set_aside
 from linkage.matching import (
     DUCKDB_MEMORY_LIMIT,
     ModelStore,
@@ -97,8 +97,9 @@ def _cache(data_dir: Path, batch_id: str) -> Path:
     return data_dir / "linkage" / "standardised" / f"{batch_id}.parquet"
 
 
-# The standardised tables of small batches last read, by their file and its state: a link reads a new
-# batch's table three times (to check it, to link it, to index it), 15 ms each for a self-report's.
+# The standardised tables of small batches last read from their files, by the file and its state: a link
+# reads a new batch's table three times (to check it, to link it, to index it), 15 ms each for a
+# self-report's; the second read keeps it for the third.
 _SMALL_TABLE_ROWS = 10_000
 _small_tables: dict[tuple[str, int, int], pd.DataFrame] = {}
 _small_tables_lock = threading.Lock()
@@ -117,11 +118,7 @@ def standardised(data_dir: Path, batch_id: str) -> pd.DataFrame:
             return small.copy()
         cached = pd.read_parquet(cache)
         if set(LINKAGE_COLUMNS) <= set(cached.columns):
-            if len(cached) <= _SMALL_TABLE_ROWS:
-                with _small_tables_lock:
-                    if len(_small_tables) >= 8:
-                        _small_tables.pop(next(iter(_small_tables)))
-                    _small_tables[key] = cached.copy()
+            _keep_small(key, cached)
             return cached
         # Cached by a version of HoSo whose model read fewer columns: standardised anew below.
     source = batches_dir(data_dir) / batch_id / "records.parquet"
@@ -138,6 +135,15 @@ def standardised(data_dir: Path, batch_id: str) -> pd.DataFrame:
     return table
 
 
+def _keep_small(key: tuple[str, int, int], table: pd.DataFrame) -> None:
+    """Keep a copy of a small batch's standardised table, as read from its file, for the next reads."""
+    if len(table) <= _SMALL_TABLE_ROWS:
+        with _small_tables_lock:
+            if len(_small_tables) >= 8:
+                _small_tables.pop(next(iter(_small_tables)))
+            _small_tables[key] = table.copy()
+
+
 def load_tables(data_dir: Path, batch_ids: list[str]) -> pd.DataFrame:
     """The linkage table of several batches; a record in several batches keeps its newest version."""
     if not batch_ids:
@@ -151,13 +157,6 @@ def load_tables(data_dir: Path, batch_ids: list[str]) -> pd.DataFrame:
 def all_batch_ids(data_dir: Path) -> list[str]:
     """The batches linking reads: every one not set aside, oldest first."""
     return list(batch_ranks(data_dir))
-
-
-def batch_ranks(data_dir: Path) -> dict[str, str]:
-    """Every batch not set aside, oldest first, with the key that orders them (when it was made, then
-    its id): the order in which a record in several batches keeps its newest version."""
-    return {m["batch_id"]: f"{m['summary']['created_at']}|{m['batch_id']}" for m in list_batches(data_dir)
-            if not m["set_aside"]}
 
 
 # Batches to standardise are standardised by worker processes, one per core, when there are several

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import MappedCsv
 
-from linkage.intake.batches import IngestError, ingest, list_batches
+from linkage.intake.batches import IngestError, batch_ranks, ingest, list_batches, restore_batch, set_aside
 from linkage.vocab import SourceKind
 
 HEADER = ("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,dia_chi_thuong_tru,ma_tinh_thuong_tru,ma_xa_thuong_tru,"
@@ -61,6 +61,27 @@ def test_a_batch_being_written_is_not_listed(tmp_path: Path) -> None:
     under_way.mkdir()
     (under_way / "manifest.json").write_text((data / "batches" / first.batch_id / "manifest.json").read_text())
     assert [m["batch_id"] for m in list_batches(data)] == [first.batch_id]
+    assert list(batch_ranks(data)) == [first.batch_id]
+
+
+def test_the_batches_linking_reads_follow_set_aside_and_restore_without_reading_manifests_again(
+        tmp_path: Path) -> None:
+    """`batch_ranks` (what every link reads, each manifest once per process) says what `list_batches`
+    says: the batches not set aside, oldest first, a batch set aside or restored seen at once."""
+    data = tmp_path / "data"
+    ids = [ingest(SourceKind.POPULATION, [registry(tmp_path, [f"00109001234{n},Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"],
+                                                    name=f"pop{n}.csv")], data).batch_id for n in range(3)]
+
+    def listed() -> dict[str, str]:
+        return {m["batch_id"]: f"{m['summary']['created_at']}|{m['batch_id']}" for m in list_batches(data)
+                if not m["set_aside"]}
+
+    assert batch_ranks(data) == listed() and sorted(batch_ranks(data)) == sorted(ids)
+    assert list(batch_ranks(data).values()) == sorted(batch_ranks(data).values())  # oldest first
+    set_aside(data, ids[1], "a test")
+    assert batch_ranks(data) == listed() and ids[1] not in batch_ranks(data)
+    restore_batch(data, ids[1])
+    assert batch_ranks(data) == listed() and ids[1] in batch_ranks(data)
 
 def test_duplicate_record_ids_in_one_batch_are_quarantined(tmp_path: Path) -> None:
     row = "001090012345,Nguyễn Văn An,05/03/1990,Nam,,,,,,,,"

@@ -6,6 +6,7 @@
 
 from linkage.intake.batches import (
     BatchSummary,
+    batch_ranks,
     batches_dir,
     ingest,
     list_batches,
@@ -27,6 +28,7 @@ __all__ = [
     "Source",
     "SourceRecord",
     "Text",
+    "batch_ranks",
     "batches_dir",
     "ingest",
     "list_batches",

@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -309,6 +310,39 @@ def list_batches(data_dir: Path) -> list[dict[str, Any]]:
         except FileNotFoundError:
             continue
     return sorted(manifests, key=lambda m: (m["summary"]["created_at"], m["batch_id"]))
+
+
+# When each batch was made, by its folder: a manifest never changes once its folder has its name. A
+# server links one self-report after another, each a batch of its own, and reading every manifest to
+# order them cost 52 µs a batch at each of a link's three reads (60 ms at 381 batches, and growing).
+_created: dict[str, str] = {}
+_created_lock = threading.Lock()
+
+
+def batch_ranks(data_dir: Path) -> dict[str, str]:
+    """Every complete batch not set aside, oldest first, with the key that orders them (when it was
+    made, then its id): the order in which a record in several batches keeps its newest version. The
+    batches `list_batches` gives, each manifest read once per process."""
+    root = batches_dir(data_dir)
+    if not root.exists():
+        return {}
+    ranks = []
+    with os.scandir(root) as entries:
+        folders = [e.path for e in entries if not e.name.startswith(".") and e.is_dir()]
+    for folder in folders:
+        with _created_lock:
+            created = _created.get(folder)
+        if created is None:
+            try:
+                created = str(read_manifest(Path(folder))["summary"]["created_at"])
+            except FileNotFoundError:  # not a batch (or no longer one)
+                continue
+            with _created_lock:
+                _created[folder] = created
+        if not os.path.exists(os.path.join(folder, SET_ASIDE)):
+            batch_id = os.path.basename(folder)
+            ranks.append((created, batch_id))
+    return {batch_id: f"{created}|{batch_id}" for created, batch_id in sorted(ranks)}
 
 
 def _set_aside_note(batch_dir: Path) -> dict[str, Any] | None:
