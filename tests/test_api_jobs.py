@@ -19,6 +19,7 @@ from api.security import Role, add_user
 from api.settings import Settings
 from graph import Neo4jTarget
 from linkage.synth import SynthConfig, generate
+from linkage.vocab import SourceKind
 
 BAD_ROW = '999,,not a date,Nam,"x",01,00001,"x",01,00001,H1,Chủ hộ\n'
 
@@ -205,3 +206,40 @@ def test_an_upload_is_refused_before_its_body_is_read(  # type: ignore[no-untype
                   b"Content-Type: multipart/form-data; boundary=b\r\nAuthorization: " + token + b"\r\n\r\n"
         assert _raw(server.url, chunked) == b"HTTP/1.1 411 Length Required"
     assert not (tmp_path / "jobs").exists() or not any((tmp_path / "jobs").glob("job-*"))
+
+
+def test_the_worker_reads_the_jobs_still_to_do_not_every_job_there_was(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A portal queues a job per citizen's report: the worker's look for work reads the queued jobs only.
+    A job made final leaves the queue, a retried one comes back, a store kept by an earlier HoSo (no
+    queue) gets one from its jobs, and what a crash leaves behind (a name without a job, a final job
+    still named) is cleared."""
+    store = JobStore(tmp_path)
+    done = []
+    for n in range(30):
+        job = store.create(SourceKind.CITIZEN, f"report-{n}.jsonl", iter([b"{}\n"]), "citizen", 1 << 20)
+        job.state = JobState.DONE
+        store.save(job)
+        done.append(job)
+    waiting = store.create(SourceKind.CITIZEN, "waiting.jsonl", iter([b"{}\n"]), "citizen", 1 << 20)
+    read: list[str] = []
+    get = JobStore.get
+    monkeypatch.setattr(JobStore, "get", lambda self, job_id: read.append(job_id) or get(self, job_id))
+    assert [j.job_id for j in store.unfinished()] == [waiting.job_id] and read == [waiting.job_id]
+    assert len(store.recent(100)) == 31  # every job is still listed
+    store.retry(store.cancel(waiting.job_id).job_id)  # cancelled: out of the queue; retried: back in it
+    failed = done[3]
+    failed.state = JobState.FAILED
+    store.save(failed)
+    store.retry(failed.job_id)
+    assert [j.job_id for j in store.unfinished()] == sorted([failed.job_id, waiting.job_id])
+    (store.queue / "job-20260101000000-deadbeef").touch()  # a creation that crashed before its job appeared
+    finished_by_a_crash = get(store, waiting.job_id)
+    finished_by_a_crash.state = JobState.DONE  # written final by a process that died before it took the name
+    (store.path(waiting.job_id) / "job.json").write_text(json.dumps(finished_by_a_crash.as_json()))
+    assert [j.job_id for j in store.unfinished()] == [failed.job_id]
+    assert sorted(p.name for p in store.queue.iterdir()) == [failed.job_id]
+    for marker in store.queue.iterdir():  # jobs queued by a HoSo that kept no queue
+        marker.unlink()
+    store.queue.rmdir()
+    assert [j.job_id for j in JobStore(tmp_path).unfinished()] == [failed.job_id]
