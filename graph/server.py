@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
 from neo4j.exceptions import DriverError, Neo4jError
 
 from graph.connection import Neo4jTarget, open_driver, verify
@@ -34,6 +35,9 @@ from graph.errors import Neo4jNotRunning, Neo4jServerError
 log = logging.getLogger(__name__)
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+# A store at most this share of the memory available is read into the system's file cache after a start
+# (`ManagedNeo4j.read_ahead`).
+READ_AHEAD_SHARE = 0.6
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 ASSEMBLY = ("org.neo4j.assembly", "neo4j-community-standalone")
 # Optional modules of the assembly that Maven Central does not carry; the server runs without them.
@@ -409,6 +413,31 @@ class ManagedNeo4j:
         if self.status().process_alive:
             raise Neo4jServerError("stop the server before loading a dump")
         self.admin("database", "load", database, f"--from-path={from_dir}", "--overwrite-destination=true")
+
+    def read_ahead(self, database: str = "neo4j", share: float = READ_AHEAD_SHARE) -> tuple[int, float] | None:
+        """Read the database's files once, in order, so that the operating system keeps them in its file
+        cache; returns the bytes read and the seconds it took, or None when the files are more than
+        `share` of the memory available (the cache could not keep them: a nation's store never fits).
+
+        After a restart Neo4j's own page cache is empty and fills from the files as queries touch them,
+        page by page; with the system's cache cold too (a machine restarted), each of those pages is a
+        random read from disk. Measured at a million persons (9.4 GB of store, the system's cache
+        dropped): the first batch of 1,000 records after the start and HoSo's warm-up took 14.1-16.7 s,
+        against 9.7 s with the files cached. Read in order they take about 13 s (Community Neo4j has no
+        page cache warm-up of its own; Enterprise's reads its pages back from a profile)."""
+        store = self.home / "data" / "databases" / database
+        files = [path for path in sorted(store.rglob("*")) if path.is_file()] if store.is_dir() else []
+        total = sum(path.stat().st_size for path in files)
+        if not files or total > share * psutil.virtual_memory().available:
+            return None
+        began = time.perf_counter()
+        buffer = memoryview(bytearray(8 << 20))
+        for path in files:
+            with contextlib.suppress(FileNotFoundError), open(path, "rb", buffering=0) as fh:
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+                while fh.readinto(buffer):
+                    pass
+        return total, time.perf_counter() - began
 
     def status(self) -> ServerStatus:
         """Whether the server's process lives and whether it answers a query."""

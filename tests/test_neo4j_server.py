@@ -101,3 +101,16 @@ def test_unreachable_maven_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(Neo4jServerError, match=r"could not fetch Neo4j 0\.0\.0-none with Maven"):
         server.ensure_distribution()
     assert not server.lib_dir.exists()
+
+
+def test_the_store_is_read_into_the_file_cache_when_it_fits(settings: Settings, neo4j_target_: Neo4jTarget) -> None:
+    """After a start HoSo reads its store once, in order, so that a cold machine's first batch does not
+    wait on a random read per page; a store larger than its share of the memory is left alone."""
+    server = managed_server(settings)
+    store = server.home / "data" / "databases" / settings.neo4j_database
+    read = server.read_ahead(settings.neo4j_database)
+    assert read is not None
+    size = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+    assert read[0] > 0 and abs(read[0] - size) <= 0.1 * size  # the server writes on meanwhile
+    assert server.read_ahead(settings.neo4j_database, share=0.0) is None
+    assert server.read_ahead("no-such-database") is None
