@@ -32,7 +32,7 @@ from neo4j import Driver
 
 from api.services import run_linking
 from graph import default_registry
-from linkage import IngestError, SourceKind, batches_dir, exclusive, ingest, pipeline
+from linkage import IngestError, SourceKind, batches_dir, exclusive, ingest, prepare
 
 log = logging.getLogger(__name__)
 JOBS = "jobs"
@@ -297,7 +297,7 @@ class JobWorker:
 
     def _loop(self) -> None:
         try:  # the model read and compiled now, not by the first citizen's report
-            pipeline.prepare(self.settings.data_path)
+            prepare(self.settings.data_path)
         except Exception:  # a link reads the model itself, and says what is wrong with it
             log.warning("the job worker could not read the model ahead of its first job", exc_info=True)
         while not self._stop.is_set():

@@ -54,7 +54,7 @@ from linkage.mpi import (
     new_person_id,
     valid_person_id,
 )
-from linkage.pipeline import LinkStore, RunKind, RunSummary, all_batch_ids, link, relink, train_model
+from linkage.pipeline import LinkStore, RunKind, RunSummary, all_batch_ids, link, prepare, relink, train_model
 from linkage.standardize import (
     VIETNAM_RETAINED,
     birth_keys,
@@ -145,6 +145,7 @@ __all__ = [
     "one_keystroke_apart",
     "parse_birth_date",
     "peak_memory_gb",
+    "prepare",
     "read_manifest",
     "read_truth",
     "reason_vi",
